@@ -1,0 +1,5 @@
+"""Run the command line as ``python -m cssw_docs``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,5 @@
+"""Commands: check."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,5 @@
+"""Commands: mail."""
+
+import click
+
+commands: list[click.Command] = []

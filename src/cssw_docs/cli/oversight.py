@@ -1,0 +1,5 @@
+"""Commands: oversight."""
+
+import click
+
+commands: list[click.Command] = []

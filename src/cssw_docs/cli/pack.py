@@ -1,0 +1,5 @@
+"""Commands: pack."""
+
+import click
+
+commands: list[click.Command] = []

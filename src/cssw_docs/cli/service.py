@@ -1,0 +1,5 @@
+"""Commands: service."""
+
+import click
+
+commands: list[click.Command] = []

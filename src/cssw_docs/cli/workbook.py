@@ -1,0 +1,5 @@
+"""Commands: workbook."""
+
+import click
+
+commands: list[click.Command] = []

@@ -1,0 +1,218 @@
+"""Settings: a TOML file (``cssw-docs.toml``) overridden by ``CSSW_DOCS_*`` variables."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_NAME = "cssw-docs.toml"
+ENV_PREFIX = "CSSW_DOCS_"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class ValidationSettings:
+    """Limits the validator and the workbook reader apply."""
+
+    plan_horizon_months: int = 6
+    review_period_min_months: int = 11
+    review_period_max_months: int = 13
+    discussion_max_minutes: int = 60
+    max_file_mb: float = 20.0
+    max_uncompressed_mb: float = 200.0
+    email_domains: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How packs are rendered."""
+
+    marking: str = "OFFICIAL-SENSITIVE"
+    templates_dir: Path | None = None
+    pdf: bool = False
+    storyboard_pdf: bool = True
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """How the intake watcher behaves."""
+
+    intake: Path = Path("intake")
+    outbox: Path = Path("outbox")
+    state_dir: Path = Path("state")
+    settle_seconds: float = 1.0
+    lock_timeout_minutes: float = 240.0
+    rescan_seconds: float = 30.0
+    workers: int = 0  # 0 = number of cores
+    max_attempts: int = 5
+    retry_base_seconds: float = 2.0
+    polling: bool = False
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where and how packs are emailed. The password comes only from the environment."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"  # starttls | tls | none
+    username: str = ""
+    password_env: str = "CSSW_DOCS_SMTP_PASSWORD"
+    ca_file: Path | None = None
+    timeout_seconds: float = 30.0
+    sender: str = "cssw-docs@example.gov.uk"
+    allowed_domains: tuple[str, ...] = ()
+    qa_admin: tuple[str, ...] = ()
+    head_of_qa: tuple[str, ...] = ()
+    smt: tuple[str, ...] = ()
+    learning_development: tuple[str, ...] = ()
+    moderation_coordinator: tuple[str, ...] = ()
+    feedback_working_days: int = 10
+    max_attachment_mb: float = 20.0
+
+
+@dataclass(frozen=True)
+class OversightSettings:
+    """Moderation sampling and the activity report."""
+
+    moderation_percent: float = 20.0
+    report_mosaic_id: bool = False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting cssw-docs reads, with its defaults."""
+
+    rubric: Path | None = None
+    validation: ValidationSettings = field(default_factory=ValidationSettings)
+    render: RenderSettings = field(default_factory=RenderSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    oversight: OversightSettings = field(default_factory=OversightSettings)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """Return a copy with dotted keys changed, e.g. ``{"service.intake": Path("x")}``."""
+        data = as_dict(self)
+        for dotted, value in changes.items():
+            _set_dotted(data, dotted.replace("__", "."), value)
+        return _from_dict(data)
+
+
+SECRET_KEYS = {"password", "password_env_value"}
+
+
+def load(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Return settings from ``path`` (or ``./cssw-docs.toml`` if present) and the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    source = Path(path) if path else Path(DEFAULT_CONFIG_NAME)
+    if path or source.exists():
+        try:
+            data = tomllib.loads(source.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"The configuration file {source} does not exist.") from exc
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"The configuration file {source} is not valid TOML: {exc}") from exc
+        _refuse_secrets(data, source)
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == "CSSW_DOCS_SMTP_PASSWORD":
+            continue
+        dotted = key[len(ENV_PREFIX) :].lower().replace("__", ".")
+        if "." not in dotted and dotted != "rubric":
+            continue
+        _set_dotted(data, dotted, value)
+    return _from_dict(data)
+
+
+def _refuse_secrets(data: dict[str, Any], source: Path) -> None:
+    mail = data.get("mail", {})
+    if isinstance(mail, dict) and "password" in mail:
+        raise ConfigError(
+            f"{source} holds a mail password. Remove it: the SMTP password is read only from "
+            "the environment variable named by mail.password_env "
+            "(default CSSW_DOCS_SMTP_PASSWORD)."
+        )
+
+
+def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def as_dict(settings: Settings) -> dict[str, Any]:
+    """Return the settings as nested plain data (paths as strings)."""
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, tuple):
+            return list(value)
+        return value
+
+    return plain(settings)
+
+
+def _coerce(kind: Any, value: Any, name: str) -> Any:
+    text = str(kind)
+    if value is None:
+        return None
+    try:
+        if "Path" in text:
+            return Path(value) if value != "" else None
+        if "tuple" in text:
+            if isinstance(value, str):
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+            return tuple(value)
+        if text == "bool":
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if text == "int":
+            return int(value)
+        if text == "float":
+            return float(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"The setting {name} has an unusable value {value!r}.") from exc
+    return str(value)
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    kwargs: dict[str, Any] = {}
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key, value in data.items():
+        if key not in known:
+            raise ConfigError(f"Unknown setting {prefix}{key}. See `cssw-docs config show`.")
+        f = known[key]
+        sub = _SECTIONS.get(key) if cls is Settings else None
+        if sub is not None:
+            if not isinstance(value, dict):
+                raise ConfigError(f"The setting {key} must be a table ([{key}]).")
+            kwargs[key] = _build(sub, value, f"{key}.")
+        else:
+            kwargs[key] = _coerce(f.type, value, prefix + key)
+    return cls(**kwargs)
+
+
+_SECTIONS: dict[str, type] = {
+    "validation": ValidationSettings,
+    "render": RenderSettings,
+    "service": ServiceSettings,
+    "mail": MailSettings,
+    "oversight": OversightSettings,
+}
+
+
+def _from_dict(data: dict[str, Any]) -> Settings:
+    return _build(Settings, data, "")

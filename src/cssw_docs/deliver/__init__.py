@@ -1,0 +1,1 @@
+"""Delivery: building messages (pure) and sending them (SMTP or .eml files)."""

@@ -1,0 +1,394 @@
+"""The plain frozen dataclasses passed along parse -> validate -> render -> deliver (no I/O)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Rating(StrEnum):
+    """The Ofsted grades an auditor gives a section or the case overall."""
+
+    OUTSTANDING = "Outstanding"
+    GOOD = "Good"
+    REQUIRES_IMPROVEMENT = "Requires improvement"
+    INADEQUATE = "Inadequate"
+    NOT_APPLICABLE = "Not applicable"
+
+    @property
+    def rank(self) -> int | None:
+        """Return 1 (Outstanding) .. 4 (Inadequate); None for Not applicable."""
+        return _RANK.get(self)
+
+    @property
+    def good_or_better(self) -> bool:
+        """Return True for Good and Outstanding."""
+        return self in (Rating.GOOD, Rating.OUTSTANDING)
+
+
+_RANK = {
+    Rating.OUTSTANDING: 1,
+    Rating.GOOD: 2,
+    Rating.REQUIRES_IMPROVEMENT: 3,
+    Rating.INADEQUATE: 4,
+}
+
+
+class Stage(StrEnum):
+    """Draft: sent to the practitioner for feedback. Final: feedback received, audit finalised."""
+
+    DRAFT = "Draft"
+    FINAL = "Final"
+
+
+class Agreement(StrEnum):
+    """The practitioner's view of the audit."""
+
+    AGREE = "Agree"
+    PARTLY_AGREE = "Partly agree"
+    DISAGREE = "Disagree"
+
+
+class Consent(StrEnum):
+    """Whether the family agreed to give feedback (or to be observed)."""
+
+    YES = "Yes"
+    DECLINED = "Declined"
+    NOT_SOUGHT = "Not sought"
+
+
+class Severity(StrEnum):
+    """Error blocks the pack; warning is shown but does not block."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+SECTION_KEYS: tuple[str, ...] = (
+    "referral",
+    "basic_information",
+    "assessment",
+    "planning",
+    "review",
+    "management_oversight",
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something is in the workbook: a sheet and a cell such as ``C12``."""
+
+    sheet: str
+    cell: str
+
+    def __str__(self) -> str:
+        return f"{self.sheet}!{self.cell}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a workbook, in words an auditor understands."""
+
+    code: str
+    severity: Severity
+    message: str
+    location: Location | None = None
+
+    @property
+    def where(self) -> str:
+        """Return the location as ``Sheet!C12``, or an empty string when there is none."""
+        return str(self.location) if self.location else ""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every finding about one workbook, errors first."""
+
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Return the findings that block the pack."""
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        """Return the findings that are shown but do not block."""
+        return tuple(f for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        """Return True when nothing blocks the pack."""
+        return not self.errors
+
+    def codes(self) -> set[str]:
+        """Return the set of finding codes (handy in tests and logs)."""
+        return {f.code for f in self.findings}
+
+
+@dataclass(frozen=True)
+class SectionAssessment:
+    """The auditor's judgement of one of the six practice sections."""
+
+    key: str
+    rating: Rating | None = None
+    evidence: str = ""
+    strengths: str = ""
+    development: str = ""
+
+
+@dataclass(frozen=True)
+class Action:
+    """One SMART audit-plan action (a row of the ``AuditPlan`` table)."""
+
+    action: str = ""
+    section: str = ""
+    owner: str = ""
+    due: dt.date | None = None
+    measure: str = ""
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackResponse:
+    """One family member's answer to one of the five standard questions."""
+
+    respondent: str = ""
+    question: int | None = None
+    response: str = ""
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class ComplianceGap:
+    """A compliance gap the auditor raised before finalising (supervision, visits...)."""
+
+    area: str = ""
+    gap: str = ""
+    raised_on: dt.date | None = None
+    addressed: bool | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class DescriptorMark:
+    """A rubric descriptor and whether the auditor found it evidenced on this case."""
+
+    section: str = ""
+    grade: str = ""
+    descriptor: str = ""
+    evidenced: bool = False
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class PracticeAreaNote:
+    """The auditor's notes on one of the eleven core areas of practice."""
+
+    area: str = ""
+    notes: str = ""
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One filled audit workbook, read by defined names and table names.
+
+    Values the parser could not understand are ``None`` here and described in
+    ``parse_findings``; ``locations`` maps each defined name (and each table
+    name) to where it lives, so findings can point at the cell.
+    """
+
+    template_version: str | None = None
+    audit_ref: str = ""
+    audit_type: str = ""
+    audit_stage: Stage | None = None
+    audit_theme: str = ""
+    audit_date: dt.date | None = None
+    child_name: str = ""
+    child_mosaic_id: str = ""
+    team: str = ""
+    auditor_name: str = ""
+    auditor_email: str = ""
+    auditor_role: str = ""
+    practitioner_name: str = ""
+    practitioner_email: str = ""
+    manager_name: str = ""
+    manager_email: str = ""
+    review_period_start: dt.date | None = None
+    review_period_end: dt.date | None = None
+    discussion_date: dt.date | None = None
+    discussion_mode: str = ""
+    discussion_minutes: int | None = None
+    family_consent: Consent | None = None
+    observation_activity: str = ""
+    observation_consent: Consent | None = None
+    overall_rating: Rating | None = None
+    overall_summary: str = ""
+    good_practice: str = ""
+    areas_for_development: str = ""
+    practitioner_agreement: Agreement | None = None
+    practitioner_feedback: str = ""
+    practitioner_plan_feedback: str = ""
+    storyboard_title: str = ""
+    storyboard_context: str = ""
+    storyboard_what_we_did: str = ""
+    storyboard_impact: str = ""
+    storyboard_voice: str = ""
+    storyboard_learning: str = ""
+    storyboard_consent: Consent | None = None
+    sections: tuple[SectionAssessment, ...] = ()
+    actions: tuple[Action, ...] = ()
+    feedback: tuple[FeedbackResponse, ...] = ()
+    gaps: tuple[ComplianceGap, ...] = ()
+    descriptors: tuple[DescriptorMark, ...] = ()
+    practice_areas: tuple[PracticeAreaNote, ...] = ()
+    locations: dict[str, Location] = field(default_factory=dict, compare=False, repr=False)
+    table_columns: dict[str, dict[str, str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    parse_findings: tuple[Finding, ...] = field(default=(), compare=False, repr=False)
+
+    def section(self, key: str) -> SectionAssessment:
+        """Return the assessment of the section ``key`` (an empty one when absent)."""
+        for s in self.sections:
+            if s.key == key:
+                return s
+        return SectionAssessment(key=key)
+
+    def where(self, name: str) -> Location | None:
+        """Return where the defined name ``name`` lives in the workbook."""
+        return self.locations.get(name)
+
+    def cell_of(self, table: str, row: int | None, header: str) -> Location | None:
+        """Return the cell of column ``header`` on sheet row ``row`` of ``table``."""
+        table_loc = self.locations.get(table)
+        column = self.table_columns.get(table, {}).get(header)
+        if table_loc is None or column is None or row is None:
+            return table_loc
+        return Location(table_loc.sheet, f"{column}{row}")
+
+    @property
+    def rated_sections(self) -> tuple[SectionAssessment, ...]:
+        """Return the sections given a grade (not blank, not Not applicable)."""
+        return tuple(s for s in self.sections if s.rating is not None and s.rating.rank is not None)
+
+
+@dataclass(frozen=True)
+class PackFile:
+    """One file of a rendered pack."""
+
+    name: str
+    kind: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A rendered pack on disk: ``directory`` holds every file in ``files``."""
+
+    audit_ref: str
+    stage: Stage
+    version: int
+    directory: Path
+    files: tuple[PackFile, ...]
+
+    def path(self, kind: str) -> Path | None:
+        """Return the path of the first file of ``kind`` (``report``, ``storyboard`` ...)."""
+        for f in self.files:
+            if f.kind == kind:
+                return self.directory / f.name
+        return None
+
+
+# --- JSON form: the structured audit every later feature reads (audit.json, the ledger) ---
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [_to_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _to_jsonable(v) for k, v in value.items()}
+    return value
+
+
+def submission_to_dict(sub: Submission) -> dict[str, Any]:
+    """Return the audit as JSON-ready data (no workbook locations or parse findings)."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(sub):
+        if f.name in ("locations", "table_columns", "parse_findings"):
+            continue
+        value = getattr(sub, f.name)
+        if f.name in ("sections", "actions", "feedback", "gaps", "descriptors", "practice_areas"):
+            out[f.name] = [
+                {k: _to_jsonable(v) for k, v in dataclasses.asdict(item).items() if k != "row"}
+                for item in value
+            ]
+        else:
+            out[f.name] = _to_jsonable(value)
+    return out
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _enum(kind: type[StrEnum], value: Any) -> Any:
+    return kind(value) if value else None
+
+
+_ITEM_TYPES: dict[str, type] = {
+    "sections": SectionAssessment,
+    "actions": Action,
+    "feedback": FeedbackResponse,
+    "gaps": ComplianceGap,
+    "descriptors": DescriptorMark,
+    "practice_areas": PracticeAreaNote,
+}
+_DATE_FIELDS = {"audit_date", "review_period_start", "review_period_end", "discussion_date"}
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "audit_stage": Stage,
+    "family_consent": Consent,
+    "observation_consent": Consent,
+    "overall_rating": Rating,
+    "practitioner_agreement": Agreement,
+    "storyboard_consent": Consent,
+}
+
+
+def submission_from_dict(data: dict[str, Any]) -> Submission:
+    """Return the Submission that ``submission_to_dict`` produced ``data`` from."""
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(Submission):
+        if f.name not in data:
+            continue
+        value = data[f.name]
+        if f.name in _ITEM_TYPES:
+            kind = _ITEM_TYPES[f.name]
+            items = []
+            for item in value:
+                item = dict(item)
+                if kind is SectionAssessment:
+                    item["rating"] = _enum(Rating, item.get("rating"))
+                if kind is Action:
+                    item["due"] = _date(item.get("due"))
+                if kind is ComplianceGap:
+                    item["raised_on"] = _date(item.get("raised_on"))
+                items.append(kind(**item))
+            kwargs[f.name] = tuple(items)
+        elif f.name in _DATE_FIELDS:
+            kwargs[f.name] = _date(value)
+        elif f.name in _ENUM_FIELDS:
+            kwargs[f.name] = _enum(_ENUM_FIELDS[f.name], value)
+        else:
+            kwargs[f.name] = value
+    return Submission(**kwargs)

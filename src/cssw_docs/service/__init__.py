@@ -1,0 +1,1 @@
+"""The intake service: watch, settle, claim, ledger."""

@@ -1,0 +1,1 @@
+"""Everything that touches openpyxl: make the blank workbook, read a filled one, annotate it."""
