@@ -19,8 +19,7 @@ from .models import (
     Submission,
 )
 from .rubric import Rubric
-
-TEMPLATE_VERSION = "1.0"
+from .workbook.layout import TEMPLATE_VERSION
 
 
 def _marks(rubric: Rubric, evidenced: dict[str, dict[str, set[int]]]) -> tuple[DescriptorMark, ...]:
@@ -115,7 +114,7 @@ def good(rubric: Rubric) -> Submission:
             "Simple direct-work tools, used early, give children a voice that changes the plan. "
             "Family network meetings work best when actions name who does what each day."
         ),
-        storyboard_consent=Consent.YES,
+        storyboard_consent=True,
         sections=(
             SectionAssessment(
                 "referral",

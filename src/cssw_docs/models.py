@@ -240,7 +240,7 @@ class Submission:
     storyboard_impact: str = ""
     storyboard_voice: str = ""
     storyboard_learning: str = ""
-    storyboard_consent: Consent | None = None
+    storyboard_consent: bool | None = None
     sections: tuple[SectionAssessment, ...] = ()
     actions: tuple[Action, ...] = ()
     feedback: tuple[FeedbackResponse, ...] = ()
@@ -361,7 +361,6 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "observation_consent": Consent,
     "overall_rating": Rating,
     "practitioner_agreement": Agreement,
-    "storyboard_consent": Consent,
 }
 
 

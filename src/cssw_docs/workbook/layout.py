@@ -1,0 +1,308 @@
+"""The intake workbook's public contract: its defined names, tables and allowed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..models import SECTION_KEYS, Agreement, Consent, Rating, Stage
+from ..rubric import Rubric
+
+TEMPLATE_VERSION = "1.0"
+# Workbooks whose template_version has this major number can be read.
+SUPPORTED_MAJOR = "1"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One single-value input: a workbook-scoped defined name pointing at one cell.
+
+    ``kind`` is one of text, long_text, date, integer, email, choice; for a choice,
+    ``choices`` names where the allowed values come from (see ``choices_for``).
+    """
+
+    name: str
+    label: str
+    kind: str
+    help: str
+    choices: str = ""
+
+
+YES_NO = ("Yes", "No")
+
+FIELDS: tuple[Field, ...] = (
+    Field("template_version", "Template version", "text", "Filled in by cssw-docs. Do not change."),
+    Field(
+        "audit_ref",
+        "Audit reference",
+        "text",
+        "The audit's reference, e.g. CSSW-2026-0142. Letters, digits and dashes only.",
+    ),
+    Field("audit_type", "Type of audit", "choice", "Choose the kind of audit.", "audit_types"),
+    Field(
+        "audit_stage",
+        "Stage",
+        "choice",
+        "Draft: sending to the practitioner for feedback. Final: feedback received, "
+        "audit finalised.",
+        "stages",
+    ),
+    Field(
+        "audit_theme",
+        "Theme",
+        "text",
+        "The theme or area of interest (needed for Thematic and Practice Week audits).",
+    ),
+    Field("audit_date", "Date of audit", "date", "The date the audit was completed (dd/mm/yyyy)."),
+    Field(
+        "child_name",
+        "Child's name",
+        "text",
+        "As recorded on MOSAIC. Never shown in file names, email subjects or storyboards.",
+    ),
+    Field("child_mosaic_id", "MOSAIC ID", "text", "The child's MOSAIC person ID."),
+    Field("team", "Team", "text", "The allocated worker's team."),
+    Field("auditor_name", "Auditor", "text", "Your name."),
+    Field("auditor_email", "Auditor's email", "email", "Your work email address."),
+    Field("auditor_role", "Auditor's role", "choice", "Your role in this audit.", "auditor_roles"),
+    Field(
+        "practitioner_name", "Allocated worker", "text", "The practitioner whose work is audited."
+    ),
+    Field("practitioner_email", "Allocated worker's email", "email", "Their work email address."),
+    Field("manager_name", "Line manager", "text", "The allocated worker's line manager."),
+    Field("manager_email", "Line manager's email", "email", "Their work email address."),
+    Field(
+        "review_period_start",
+        "Case files reviewed from",
+        "date",
+        "Start of the period of case records reviewed (normally the last 12 months).",
+    ),
+    Field("review_period_end", "Case files reviewed to", "date", "End of that period."),
+    Field(
+        "discussion_date",
+        "Date of case discussion",
+        "date",
+        "The reflective case discussion with the worker.",
+    ),
+    Field(
+        "discussion_mode",
+        "How the discussion took place",
+        "choice",
+        "Face to face or MS Teams.",
+        "discussion_modes",
+    ),
+    Field(
+        "discussion_minutes",
+        "Length of discussion (minutes)",
+        "integer",
+        "The guide asks for no longer than 1 hour (60 minutes).",
+    ),
+    Field(
+        "family_consent",
+        "Family consent to give feedback",
+        "choice",
+        "Yes if the child or parents/carers agreed to speak to you.",
+        "consent",
+    ),
+    Field(
+        "observation_activity",
+        "Practice observed",
+        "long_text",
+        "Practice Week only: the activity observed (home visit, review conference, ...).",
+    ),
+    Field(
+        "observation_consent",
+        "Family consent to observation",
+        "choice",
+        "Practice Week only: did the family consent to the observation?",
+        "consent",
+    ),
+    Field(
+        "overall_rating",
+        "Overall rating",
+        "choice",
+        "Your overall judgement of practice on this case.",
+        "overall_ratings",
+    ),
+    Field(
+        "overall_summary",
+        "Overall summary",
+        "long_text",
+        "Your triangulated view of practice and its impact on the child.",
+    ),
+    Field(
+        "good_practice",
+        "Good or outstanding practice",
+        "long_text",
+        "What worked well and should be celebrated.",
+    ),
+    Field(
+        "areas_for_development",
+        "Areas for development",
+        "long_text",
+        "Learning and development for the worker and the service.",
+    ),
+    Field(
+        "practitioner_agreement",
+        "Practitioner's view of the audit",
+        "choice",
+        "Does the practitioner agree with the audit? Needed at Final.",
+        "agreement",
+    ),
+    Field(
+        "practitioner_feedback",
+        "Practitioner's feedback",
+        "long_text",
+        "The practitioner's feedback on the audit and its recommendations.",
+    ),
+    Field(
+        "practitioner_plan_feedback",
+        "Practitioner's feedback on the plan",
+        "long_text",
+        "The practitioner's feedback on the proposed audit plan.",
+    ),
+    Field(
+        "storyboard_title",
+        "Storyboard title",
+        "text",
+        "Good or Outstanding at Final only. No names or identifying details.",
+    ),
+    Field(
+        "storyboard_context",
+        "The context",
+        "long_text",
+        "Who the family are in general terms, and why we were involved. No names.",
+    ),
+    Field(
+        "storyboard_what_we_did", "What we did", "long_text", "The practice that made a difference."
+    ),
+    Field("storyboard_impact", "The difference it made", "long_text", "The impact for the child."),
+    Field(
+        "storyboard_voice",
+        "The voice of the child and family",
+        "long_text",
+        "Their words, without names (e.g. 'child, aged 9').",
+    ),
+    Field(
+        "storyboard_learning",
+        "Learning for the service",
+        "long_text",
+        "What others can take from this.",
+    ),
+    Field(
+        "storyboard_consent",
+        "Consent to share the storyboard",
+        "choice",
+        "Have the worker and family agreed to the storyboard being shared?",
+        "yes_no",
+    ),
+)
+
+SECTION_FIELD_SUFFIXES: tuple[tuple[str, str, str, str], ...] = (
+    ("rating", "Rating", "choice", "section_ratings"),
+    ("evidence", "Evidence", "long_text", ""),
+    ("strengths", "Strengths", "long_text", ""),
+    ("development", "Areas for development", "long_text", ""),
+)
+
+
+def section_fields(rubric: Rubric) -> tuple[Field, ...]:
+    """Return the four defined names of each rated section (``<key>_rating`` ...)."""
+    out = []
+    for key in SECTION_KEYS:
+        name = rubric.section_name(key)
+        for suffix, label, kind, choices in SECTION_FIELD_SUFFIXES:
+            out.append(
+                Field(
+                    f"{key}_{suffix}",
+                    f"{name}: {label.lower()}",
+                    kind,
+                    _SECTION_HELP[suffix].format(name=name),
+                    choices,
+                )
+            )
+    return tuple(out)
+
+
+_SECTION_HELP = {
+    "rating": "Your rating of {name}, using the descriptors beside it. "
+    "Not applicable if the section does not apply to this case.",
+    "evidence": "The evidence for your rating of {name}: what you found in the records, "
+    "the discussion and the family's feedback.",
+    "strengths": "Strengths in {name}.",
+    "development": "Areas for development in {name}.",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    """A repeating-row input: an Excel table (ListObject) with fixed header texts."""
+
+    name: str
+    headers: tuple[str, ...]
+    help: str
+
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "AuditPlan",
+        ("Action", "Section", "Owner", "Due date", "Success measure"),
+        "The SMART audit plan: what, which section it serves, who, by when, and how "
+        "success will be measured.",
+    ),
+    Table(
+        "FamilyFeedback",
+        ("Respondent", "Question", "Response"),
+        "The family's answers; Question is the number (1-5) of the standard question.",
+    ),
+    Table(
+        "ComplianceGaps",
+        ("Area", "Gap", "Raised on", "Addressed"),
+        "Compliance gaps raised before finalising, and whether each was addressed (Yes/No).",
+    ),
+    Table(
+        "Descriptors",
+        ("Section", "Grade", "Descriptor", "Evidenced"),
+        "Every rubric descriptor, pre-filled; mark Evidenced Yes where the case shows it.",
+    ),
+    Table(
+        "PracticeAreas",
+        ("Area", "Notes"),
+        "The eleven core areas of practice, pre-filled; add notes where relevant.",
+    ),
+)
+
+
+def table(name: str) -> Table:
+    """Return the table called ``name``."""
+    for t in TABLES:
+        if t.name == name:
+            return t
+    raise KeyError(name)
+
+
+def all_fields(rubric: Rubric) -> tuple[Field, ...]:
+    """Return every single-value defined name, general fields first then section fields."""
+    return FIELDS + section_fields(rubric)
+
+
+def choices_for(key: str, rubric: Rubric) -> tuple[str, ...]:
+    """Return the allowed values of a choice field (the dropdown's list)."""
+    if key == "audit_types":
+        return tuple(t.name for t in rubric.audit_types)
+    if key == "auditor_roles":
+        return rubric.auditor_roles
+    if key == "discussion_modes":
+        return rubric.discussion_modes
+    if key == "stages":
+        return tuple(s.value for s in Stage)
+    if key == "consent":
+        return tuple(c.value for c in Consent)
+    if key == "agreement":
+        return tuple(a.value for a in Agreement)
+    if key == "overall_ratings":
+        return rubric.ratings
+    if key == "section_ratings":
+        return (*rubric.ratings, Rating.NOT_APPLICABLE.value)
+    if key == "yes_no":
+        return YES_NO
+    raise KeyError(key)
