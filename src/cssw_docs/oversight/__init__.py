@@ -1,0 +1,1 @@
+"""Quality-assurance oversight: moderation, escalations, actions and the activity report."""
