@@ -1,0 +1,182 @@
+"""Checks a file is a safe, intact .xlsx before openpyxl opens it; says why not in plain words."""
+
+from __future__ import annotations
+
+import zipfile
+import zlib
+from pathlib import Path
+
+from ..config import ValidationSettings
+from ..models import Finding, Severity
+
+MB = 1024 * 1024
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURE = b"PK\x03\x04"
+# A member that inflates more than this many times over is treated as a zip bomb ...
+MAX_COMPRESSION_RATIO = 100
+# ... once it is this big (small XML parts compress well and are harmless).
+RATIO_CHECK_MIN_BYTES = 1 * MB
+_CHUNK = 1 << 20
+_ENTITY = b"<!ENTITY"
+
+SAVE_AS_XLSX = (
+    "Open it in Excel (or LibreOffice), choose File > Save As, pick "
+    "'Excel Workbook (.xlsx)' and drop the saved copy in again."
+)
+NEW_BLANK = (
+    "Download a new blank workbook with `cssw-docs workbook new` (or ask the QA unit for one), "
+    "copy your answers across and drop it in again."
+)
+
+
+class UnreadableWorkbook(Exception):
+    """The file cannot be read as an intake workbook; ``finding`` says why and what to do."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
+def unreadable(code: str, message: str) -> UnreadableWorkbook:
+    """Return the exception carrying one error finding ``unreadable.<code>``."""
+    return UnreadableWorkbook(Finding(f"unreadable.{code}", Severity.ERROR, message))
+
+
+def check_file(path: Path, limits: ValidationSettings) -> None:
+    """Raise UnreadableWorkbook unless ``path`` is a small, intact, unencrypted .xlsx."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise unreadable(
+            "not_found", f"The file {path.name} could not be found. Drop it in again."
+        ) from None
+    except OSError:
+        raise unreadable(
+            "io",
+            f"The file {path.name} could not be opened. Close it in Excel and drop it in again.",
+        ) from None
+    if size == 0:
+        raise unreadable(
+            "empty",
+            "This file is empty (0 bytes), so it was probably not saved properly. "
+            "Save the workbook again in Excel and drop the saved copy in again.",
+        )
+    if size > limits.max_file_mb * MB:
+        raise unreadable(
+            "too_large",
+            f"This file is {size / MB:.1f} MB, more than the {limits.max_file_mb:g} MB an audit "
+            "workbook may be. Remove any pictures or pasted documents from it, save it and drop it "
+            "in again.",
+        )
+    head = _read_head(path)
+    if head.startswith(OLE2_SIGNATURE):
+        _refuse_ole2(path)
+    if not zipfile.is_zipfile(path):
+        if head.startswith(ZIP_SIGNATURE):
+            raise _truncated()
+        raise unreadable(
+            "not_a_zip",
+            "This file is not an Excel workbook (.xlsx): its contents are not in Excel's format, "
+            "even if its name ends in .xlsx. Open the audit workbook in Excel, check it shows your "
+            "answers, then use File > Save As > 'Excel Workbook (.xlsx)' and drop that copy in.",
+        )
+    _check_archive(path, limits)
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(8)
+    except OSError:
+        raise unreadable(
+            "io", "This file could not be opened. Close it in Excel and drop it in again."
+        ) from None
+
+
+def _refuse_ole2(path: Path) -> None:
+    data = path.read_bytes()  # bounded by the size check above
+    if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptionInfo" in data:
+        raise unreadable(
+            "encrypted",
+            "This file is password-protected, so cssw-docs cannot read it. Open it in Excel, "
+            "remove the password (File > Info > Protect Workbook > Encrypt with Password, clear "
+            "the password, OK), save it and drop it in again.",
+        )
+    raise unreadable(
+        "xls",
+        "This is an old-style Excel file (.xls) or another non-.xlsx document, which cssw-docs "
+        "cannot read. " + SAVE_AS_XLSX,
+    )
+
+
+def _truncated() -> UnreadableWorkbook:
+    return unreadable(
+        "truncated",
+        "This workbook is damaged or was only partly copied (it may have been dropped in while "
+        "still being saved). Save it again from Excel and drop the saved copy in again.",
+    )
+
+
+def _check_archive(path: Path, limits: ValidationSettings) -> None:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _refuse_bomb(members, limits)
+            names = {m.filename for m in members}
+            if "xl/workbook.xml" not in names:
+                if "xl/workbook.bin" in names:
+                    raise unreadable(
+                        "not_a_workbook",
+                        "This is an Excel binary workbook (.xlsb), which cssw-docs cannot read. "
+                        + SAVE_AS_XLSX,
+                    )
+                raise unreadable(
+                    "not_a_workbook",
+                    "This file is not an Excel workbook (it may be a Word document, an "
+                    "OpenDocument spreadsheet or a zip folder). " + SAVE_AS_XLSX,
+                )
+            for member in members:
+                _scan_member(archive, member)
+    except UnreadableWorkbook:
+        raise
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        raise _truncated() from None
+
+
+def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> None:
+    total = sum(m.file_size for m in members)
+    ratio_bomb = any(
+        m.file_size >= RATIO_CHECK_MIN_BYTES
+        and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1)
+        for m in members
+    )
+    if total > limits.max_uncompressed_mb * MB or ratio_bomb:
+        raise unreadable(
+            "zip_bomb",
+            "This file expands to far more data than an audit workbook holds, so it was not "
+            "opened (it may be damaged or deliberately malformed). Start again from a blank "
+            "workbook (`cssw-docs workbook new`), copy your answers across and drop it in again. "
+            "If you did not create this file, tell the QA unit.",
+        )
+
+
+def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    """Read one member fully (zipfile checks its CRC) and refuse XML entity declarations."""
+    is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
+    tail = b""
+    with archive.open(member) as fh:
+        while chunk := fh.read(_CHUNK):
+            if is_xml and _ENTITY in tail + chunk:
+                raise entity_bomb()
+            tail = chunk[-len(_ENTITY) :]
+
+
+def entity_bomb() -> UnreadableWorkbook:
+    """Return the exception for a workbook whose XML declares entities (a 'billion laughs')."""
+    return unreadable(
+        "entity_bomb",
+        "This workbook contains hidden XML instructions that Excel never writes, so it was not "
+        "opened for safety. Start again from a blank workbook (`cssw-docs workbook new`), copy "
+        "your answers across and drop it in again. If you did not create this file, tell the QA "
+        "unit.",
+    )
