@@ -1,0 +1,214 @@
+"""A fictional ledger of varied audits for demos, the README pictures and the tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import random
+import sqlite3
+from dataclasses import dataclass
+
+from .. import examples
+from ..models import (
+    Action,
+    Agreement,
+    FeedbackResponse,
+    Rating,
+    SectionAssessment,
+    Stage,
+    Submission,
+    submission_to_dict,
+)
+from ..rubric import Rubric
+from ..service import ledger
+from .moderation import selection_for
+
+TEAMS = (
+    "Front Door (MASH)",
+    "Family Support & Intervention Team 1",
+    "Family Support & Intervention Team 3",
+    "Children in Care Team",
+    "Disabled Children's Service",
+)
+AUDITORS = ("Priya Natarajan", "Daniel Osei", "Hannah Kowalski", "Marcus Reid")
+WORKERS = (
+    "Tom Baxter",
+    "Aisha Rahman",
+    "Liam O'Connor",
+    "Zara Ahmed",
+    "Ben Fletcher",
+    "Ruth Adeyemi",
+)
+CHILDREN = ("Amara Okafor", "Leo Brennan", "Maya Singh", "Kai Thompson", "Sofia Rossi")
+THEMES = (
+    "Neglect and the lived experience of the child",
+    "Voice of the child in planning",
+    "Domestic abuse and safety planning",
+)
+DEVELOPMENT = (
+    "The chronology has not been updated since the spring.",
+    "Father's views are not recorded in the assessment.",
+    "Management oversight is not evident on the case file.",
+    "Case notes are not recorded within two working days.",
+    "The plan does not set clear timescales for the family.",
+    "Direct work with the child should be recorded in the child's own words.",
+    "Supervision records are not reflective and actions are not followed up.",
+)
+_WEIGHTED_OVERALL = (
+    (Rating.OUTSTANDING, 1),
+    (Rating.GOOD, 5),
+    (Rating.REQUIRES_IMPROVEMENT, 4),
+    (Rating.INADEQUATE, 2),
+)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One row of the ``audits`` table: a processed version of an audit."""
+
+    submission: Submission
+    version: int
+    processed_at: dt.datetime
+    moderation_selected: bool | None
+
+    @property
+    def stage(self) -> Stage:
+        """Return the version's stage."""
+        return self.submission.audit_stage or Stage.DRAFT
+
+
+def _pick_rating(rng: random.Random) -> Rating:
+    ratings, weights = zip(*_WEIGHTED_OVERALL, strict=True)
+    return rng.choices(ratings, weights)[0]
+
+
+def _sections(
+    base: Submission, rng: random.Random, overall: Rating
+) -> tuple[SectionAssessment, ...]:
+    out = []
+    for s in base.sections:
+        roll = rng.random()
+        if roll < 0.05:
+            rating: Rating | None = Rating.NOT_APPLICABLE
+        elif roll < 0.08:
+            rating = None
+        elif roll < 0.6:
+            rating = overall
+        else:
+            rating = _pick_rating(rng)
+        development = rng.choice(DEVELOPMENT) if rating is not None and rng.random() < 0.3 else ""
+        out.append(dataclasses.replace(s, rating=rating, development=development))
+    return tuple(out)
+
+
+def _actions(rng: random.Random, day: dt.date, owner: str, manager: str) -> tuple[Action, ...]:
+    actions = []
+    for i in range(rng.randint(0, 4)):
+        due = None if rng.random() < 0.1 else day + dt.timedelta(days=rng.randint(14, 200))
+        actions.append(
+            Action(
+                f"Action {i + 1}: bring the record up to date and discuss it in supervision.",
+                rng.choice(("Basic information", "Assessment", "Planning", "Review")),
+                rng.choice((owner, manager)),
+                due,
+                "Checked by the manager in supervision.",
+            )
+        )
+    return tuple(actions)
+
+
+def audits(
+    rubric: Rubric,
+    count: int = 60,
+    *,
+    seed: int = 6,
+    start: dt.date = dt.date(2026, 1, 5),
+    days: int = 330,
+    percent: float = 20.0,
+) -> list[LedgerRow]:
+    """Return ledger rows for ``count`` fictional audits dated over ``days`` from ``start``.
+
+    Most audits have one Final version; some are still Draft, some have a Draft before their
+    Final, and some have a second Final version in which a disagreeing practitioner now agrees.
+    """
+    rng = random.Random(seed)
+    base = examples.good(rubric)
+    rows: list[LedgerRow] = []
+    for n in range(1, count + 1):
+        day = start + dt.timedelta(days=rng.randrange(days))
+        kind = rng.choices(rubric.audit_types, (2, 5, 2, 3))[0]
+        overall = _pick_rating(rng)
+        child = rng.choice(CHILDREN)
+        first = child.split()[0]
+        worker = rng.choice(WORKERS)
+        development = rng.sample(DEVELOPMENT, rng.randint(1, 3))
+        if rng.random() < 0.3:
+            development.append(f"{first}'s views are not recorded in the plan.")
+        good = overall.good_or_better
+        sub = dataclasses.replace(
+            base,
+            audit_ref=f"CSSW-{day.year}-{n:04d}",
+            audit_type=kind.name,
+            audit_theme=rng.choice(THEMES) if kind.requires_theme else "",
+            audit_stage=Stage.FINAL,
+            audit_date=day,
+            discussion_date=day - dt.timedelta(days=rng.randint(1, 10)),
+            child_name=child,
+            child_mosaic_id=f"M{rng.randrange(10**6, 10**7)}",
+            team=rng.choice(TEAMS),
+            auditor_name=rng.choice(AUDITORS),
+            practitioner_name=worker,
+            overall_rating=overall,
+            areas_for_development="\n".join(development),
+            practitioner_agreement=rng.choices(list(Agreement), (5, 2, 2))[0],
+            sections=_sections(base, rng, overall),
+            actions=_actions(rng, day, worker, base.manager_name),
+            feedback=base.feedback if rng.random() < 0.6 else (),
+            storyboard_title=(
+                f"Storyboard {n}: {rng.choice(THEMES).lower()}"
+                if good and rng.random() < 0.5
+                else ""
+            ),
+        )
+        if not sub.feedback and rng.random() < 0.5:
+            sub = dataclasses.replace(sub, feedback=(FeedbackResponse("Father", 1, "Fine."),))
+        processed = dt.datetime.combine(day, dt.time(9, 0), dt.UTC) + dt.timedelta(days=7)
+        selected = selection_for(sub, rubric, percent)
+        roll = rng.random()
+        if roll < 0.1:  # still at Draft
+            draft = dataclasses.replace(sub, audit_stage=Stage.DRAFT)
+            rows.append(LedgerRow(draft, 1, processed, None))
+            continue
+        if roll < 0.3:  # a Draft went out before the Final
+            draft = dataclasses.replace(sub, audit_stage=Stage.DRAFT)
+            rows.append(LedgerRow(draft, 1, processed - dt.timedelta(days=5), None))
+        rows.append(LedgerRow(sub, 1, processed, selected))
+        if sub.practitioner_agreement is Agreement.DISAGREE and rng.random() < 0.4:
+            agreed = dataclasses.replace(sub, practitioner_agreement=Agreement.PARTLY_AGREE)
+            rows.append(LedgerRow(agreed, 2, processed + dt.timedelta(days=6), selected))
+    return rows
+
+
+def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
+    """Insert ``rows`` into the ledger's ``audits`` table (made with the service's schema)."""
+    ledger.ensure_schema(conn)
+    with conn:
+        conn.executemany(
+            "INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.submission.audit_ref,
+                    r.stage.value,
+                    r.version,
+                    f"job-{r.submission.audit_ref}-{r.stage.value}-{r.version}",
+                    "0" * 64,
+                    r.processed_at.isoformat(timespec="seconds"),
+                    r.submission.audit_date.isoformat() if r.submission.audit_date else None,
+                    json.dumps(submission_to_dict(r.submission)),
+                    f"outbox/{r.submission.audit_ref}/{r.stage.value}-v{r.version}",
+                    None if r.moderation_selected is None else int(r.moderation_selected),
+                )
+                for r in rows
+            ],
+        )

@@ -1,0 +1,314 @@
+"""The oversight view of the ledger: audits as records, moderation outcomes and resolutions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..models import Agreement, Rating, Stage, Submission, submission_from_dict
+from ..service import ledger
+from .moderation import normalise_ref
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS moderation_outcomes (
+  audit_ref TEXT NOT NULL,        -- normalised reference (moderation.normalise_ref)
+  recorded_at TEXT NOT NULL,      -- UTC ISO 8601; the latest outcome of a reference counts
+  moderator TEXT NOT NULL,
+  rating TEXT NOT NULL,           -- the panel's overall rating
+  note TEXT NOT NULL,
+  PRIMARY KEY (audit_ref, recorded_at)
+);
+CREATE TABLE IF NOT EXISTS escalation_resolutions (
+  audit_ref TEXT NOT NULL,        -- normalised reference
+  version INTEGER NOT NULL,       -- the Final version whose referral this resolves
+  resolved_at TEXT NOT NULL,      -- UTC ISO 8601
+  resolved_by TEXT NOT NULL,
+  note TEXT NOT NULL,
+  PRIMARY KEY (audit_ref, version)
+);
+"""
+
+
+class OversightError(Exception):
+    """Something the user asked for cannot be done; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class ModerationOutcome:
+    """The moderation panel's view of one audit."""
+
+    audit_ref: str
+    recorded_at: str
+    moderator: str
+    rating: Rating
+    note: str
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit as oversight sees it: its latest Final version and what followed from it."""
+
+    submission: Submission
+    version: int
+    processed_at: str
+    pack_dir: str
+    moderation_selected: bool | None
+    moderation: ModerationOutcome | None = None
+    referred: bool = False  # some Final version had the practitioner disagreeing
+    referral_open: bool = False  # ... and the latest one still does, with nothing recorded
+    resolution_note: str = ""
+
+    @property
+    def audit_ref(self) -> str:
+        """Return the audit reference as the auditor wrote it."""
+        return self.submission.audit_ref
+
+    @property
+    def finalised_on(self) -> dt.date:
+        """Return the date the Final version was processed."""
+        return dt.date.fromisoformat(self.processed_at[:10])
+
+    @property
+    def when(self) -> dt.date:
+        """Return the date the audit counts on in a period: the audit date, else finalised."""
+        return self.submission.audit_date or self.finalised_on
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every audit in a period: Final records, and the references still only at Draft stage."""
+
+    audits: tuple[AuditRecord, ...]
+    drafts_only: tuple[str, ...]
+
+
+def ledger_path(settings: Settings) -> Path:
+    """Return where the ledger lives: ``<service.state_dir>/ledger.sqlite3``."""
+    return ledger.db_path(Path(settings.service.state_dir))
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    """Return a connection to the ledger with oversight's own tables in place."""
+    conn = ledger.connect(Path(db))
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def open_existing(db: Path) -> sqlite3.Connection:
+    """Return a connection to a ledger that must already exist (reading never creates one)."""
+    if not Path(db).is_file():
+        raise OversightError(
+            f"There is no ledger at {db}: no audit has been processed yet, or the setting "
+            "service.state_dir points at the wrong folder."
+        )
+    return connect(Path(db))
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _has_audits_table(conn: sqlite3.Connection) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audits'"
+    ).fetchone()
+    return row is not None
+
+
+def _stage_order(stage: str) -> int:
+    return 1 if stage == Stage.FINAL else 0
+
+
+def outcomes(conn: sqlite3.Connection) -> dict[str, ModerationOutcome]:
+    """Return the latest moderation outcome of each normalised reference."""
+    found: dict[str, ModerationOutcome] = {}
+    rows = conn.execute(
+        "SELECT audit_ref, recorded_at, moderator, rating, note FROM moderation_outcomes "
+        "ORDER BY recorded_at"
+    )
+    for row in rows:
+        found[row["audit_ref"]] = ModerationOutcome(
+            row["audit_ref"],
+            row["recorded_at"],
+            row["moderator"],
+            Rating(row["rating"]),
+            row["note"],
+        )
+    return found
+
+
+def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], str]:
+    rows = conn.execute("SELECT audit_ref, version, note FROM escalation_resolutions")
+    return {(row["audit_ref"], row["version"]): row["note"] for row in rows}
+
+
+def load(
+    conn: sqlite3.Connection, start: dt.date | None = None, end: dt.date | None = None
+) -> Ledger:
+    """Return the audits whose date falls in ``start``..``end`` (inclusive; None = open).
+
+    Each reference appears once, as its latest Final version; a reference with only Draft
+    versions is listed in ``drafts_only``.
+    """
+    if not _has_audits_table(conn):
+        return Ledger((), ())
+    latest_final: dict[str, sqlite3.Row] = {}
+    latest_any: dict[str, sqlite3.Row] = {}
+    disagreed: set[str] = set()
+    rows = conn.execute(
+        "SELECT audit_ref, stage, version, processed_at, audit_date, data, pack_dir, "
+        "moderation_selected FROM audits"
+    )
+    for row in rows:
+        ref = normalise_ref(row["audit_ref"])
+        key = (_stage_order(row["stage"]), row["version"], row["processed_at"])
+        held = latest_any.get(ref)
+        if held is None or key > (
+            _stage_order(held["stage"]),
+            held["version"],
+            held["processed_at"],
+        ):
+            latest_any[ref] = row
+        if row["stage"] != Stage.FINAL:
+            continue
+        if '"Disagree"' in row["data"]:  # cheap pre-check; confirmed on the parsed audit
+            data = json.loads(row["data"])
+            if data.get("practitioner_agreement") == Agreement.DISAGREE:
+                disagreed.add(ref)
+        held = latest_final.get(ref)
+        if held is None or (row["version"], row["processed_at"]) > (
+            held["version"],
+            held["processed_at"],
+        ):
+            latest_final[ref] = row
+    moderated = outcomes(conn)
+    resolved = _resolutions(conn)
+    records = []
+    for ref, row in latest_final.items():
+        record = _record(row, ref, moderated, resolved, disagreed)
+        if _in_period(record.when, start, end):
+            records.append(record)
+    drafts = []
+    for ref, row in latest_any.items():
+        if ref in latest_final:
+            continue
+        when = row["audit_date"] or row["processed_at"][:10]
+        if _in_period(dt.date.fromisoformat(when), start, end):
+            drafts.append(row["audit_ref"])
+    records.sort(key=lambda r: (r.when, normalise_ref(r.audit_ref)))
+    return Ledger(tuple(records), tuple(sorted(drafts)))
+
+
+def _record(
+    row: sqlite3.Row,
+    ref: str,
+    moderated: dict[str, ModerationOutcome],
+    resolved: dict[tuple[str, int], str],
+    disagreed: set[str],
+) -> AuditRecord:
+    sub = submission_from_dict(json.loads(row["data"]))
+    selected = row["moderation_selected"]
+    referred = ref in disagreed
+    now_disagrees = sub.practitioner_agreement is Agreement.DISAGREE
+    note = resolved.get((ref, row["version"]), "")
+    if referred and not now_disagrees:
+        note = note or "A later version of the audit was received."
+    return AuditRecord(
+        submission=sub,
+        version=row["version"],
+        processed_at=row["processed_at"],
+        pack_dir=row["pack_dir"],
+        moderation_selected=None if selected is None else bool(selected),
+        moderation=moderated.get(ref),
+        referred=referred,
+        referral_open=now_disagrees and (ref, row["version"]) not in resolved,
+        resolution_note=note,
+    )
+
+
+def _in_period(when: dt.date, start: dt.date | None, end: dt.date | None) -> bool:
+    return (start is None or when >= start) and (end is None or when <= end)
+
+
+def find(conn: sqlite3.Connection, audit_ref: str) -> AuditRecord:
+    """Return the latest Final version of ``audit_ref``, or say plainly that there is none."""
+    wanted = normalise_ref(audit_ref)
+    for record in load(conn).audits:
+        if normalise_ref(record.audit_ref) == wanted:
+            return record
+    raise OversightError(
+        f"There is no Final audit {audit_ref} in the ledger. Check the reference; a Draft "
+        "audit cannot be moderated or have its referral resolved."
+    )
+
+
+def parse_rating(text: str) -> Rating:
+    """Return the overall rating named by ``text`` (case-insensitive; "RI" is accepted)."""
+    wanted = " ".join(text.split()).casefold()
+    if wanted == "ri":
+        return Rating.REQUIRES_IMPROVEMENT
+    for rating in Rating:
+        if rating.rank is not None and rating.value.casefold() == wanted:
+            return rating
+    choices = ", ".join(r.value for r in Rating if r.rank is not None)
+    raise OversightError(f"{text!r} is not a rating. Use one of: {choices}.")
+
+
+def record_moderation(
+    conn: sqlite3.Connection, audit_ref: str, rating: str, note: str, moderator: str = ""
+) -> tuple[AuditRecord, ModerationOutcome]:
+    """Record the panel's rating of ``audit_ref`` and return the audit with the outcome."""
+    record = find(conn, audit_ref)
+    outcome = ModerationOutcome(
+        normalise_ref(record.audit_ref),
+        _now(),
+        moderator.strip() or "Moderation panel",
+        parse_rating(rating),
+        note.strip(),
+    )
+    with conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO moderation_outcomes VALUES (?, ?, ?, ?, ?)",
+            (
+                outcome.audit_ref,
+                outcome.recorded_at,
+                outcome.moderator,
+                outcome.rating,
+                outcome.note,
+            ),
+        )
+    return record, outcome
+
+
+def resolve_referral(
+    conn: sqlite3.Connection, audit_ref: str, note: str, resolved_by: str = ""
+) -> AuditRecord:
+    """Record that the open referral of ``audit_ref`` is resolved; return the audit."""
+    record = find(conn, audit_ref)
+    if not record.referral_open:
+        reason = (
+            "it is already resolved" if record.referred else "the practitioner did not disagree"
+        )
+        raise OversightError(f"Audit {record.audit_ref} has no open referral: {reason}.")
+    with conn:
+        conn.execute(
+            "INSERT INTO escalation_resolutions VALUES (?, ?, ?, ?, ?)",
+            (
+                normalise_ref(record.audit_ref),
+                record.version,
+                _now(),
+                resolved_by.strip() or "Head of Quality Assurance",
+                note.strip(),
+            ),
+        )
+    return record
+
+
+def open_referrals(records: Iterable[AuditRecord]) -> list[AuditRecord]:
+    """Return the audits whose referral to the Head of Quality Assurance is still open."""
+    return [r for r in records if r.referral_open]
