@@ -123,12 +123,25 @@ def _open(path: Path) -> Workbook:
             return openpyxl.load_workbook(
                 path, read_only=False, keep_vba=False, data_only=True, keep_links=False
             )
-    except DefusedXmlException:
-        raise entity_bomb() from None
     except Exception as exc:
+        if _refused_entities(exc):
+            raise entity_bomb() from None
         log.warning("openpyxl could not open the workbook: %s", type(exc).__name__)
         log.debug("workbook open failure", exc_info=True)
         raise _generic() from None
+
+
+def _refused_entities(exc: BaseException | None) -> bool:
+    """Return True when ``exc`` or its causes is an XML parser refusing entity declarations."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        if type(exc).__name__ == "XMLSyntaxError" and "entit" in str(exc).lower():
+            return True  # lxml (used for workbook.xml) with resolve_entities=False
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _generic() -> UnreadableWorkbook:
