@@ -54,6 +54,11 @@ class ServiceSettings:
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     polling: bool = False
+    broken_after_seconds: float = 60.0  # a settled file that is not a whole workbook: reject
+    retry_max_seconds: float = 900.0  # the longest wait between two retries
+    send_seconds: float = 60.0  # how often queued email is sent
+    log_max_mb: float = 5.0
+    log_backups: int = 5
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,9 @@ class MailSettings:
     moderation_coordinator: tuple[str, ...] = ()
     feedback_working_days: int = 10
     max_attachment_mb: float = 20.0
+    sender_name: str = "CSSW Quality Assurance"
+    retry_base_seconds: float = 60.0
+    retry_max_seconds: float = 1800.0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,197 @@
+"""Claiming a workbook by atomic rename, the folder layout, and the single-instance lock."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import os
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+WORK = ".work"
+SEPARATOR = "__"
+
+
+class AlreadyRunning(Exception):
+    """Another watcher holds the lock on this state folder or intake folder."""
+
+
+@dataclass(frozen=True)
+class Folders:
+    """Every folder the service reads or writes."""
+
+    intake: Path
+    outbox: Path
+    state: Path
+
+    @property
+    def work(self) -> Path:
+        """Return the working folder: claimed workbooks wait here until their job ends."""
+        return self.intake / WORK
+
+    def dated(self, kind: str, day: dt.date | None = None) -> Path:
+        """Return ``intake/<kind>/YYYY-MM-DD`` (kind: processed, rejected, duplicates, failed)."""
+        day = day or dt.date.today()
+        return self.intake / kind / day.isoformat()
+
+    def create(self) -> None:
+        """Create the folders that are missing, readable by the service account only."""
+        for folder in (self.intake, self.work, self.outbox, self.state):
+            make_private_dir(folder)
+
+
+def make_private_dir(folder: Path) -> Path:
+    """Create ``folder`` and missing parents as 0700; folders that already exist are left alone."""
+    folder = Path(folder)
+    missing = []
+    probe = folder
+    while not probe.exists():
+        missing.append(probe)
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for made in missing:
+        with contextlib.suppress(OSError):
+            os.chmod(made, 0o700)
+    return folder
+
+
+def new_job_id() -> str:
+    """Return a new job id: UTC time then random hex, e.g. ``20261014-093012-4f9a1c``."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{secrets.token_hex(3)}"
+
+
+def work_name(job_id: str, name: str) -> str:
+    """Return the name a claimed workbook has in the working folder."""
+    return f"{job_id}{SEPARATOR}{name}"
+
+
+def parse_work_name(name: str) -> tuple[str, str] | None:
+    """Return ``(job_id, original name)`` from a working-folder name, or None if it is not one."""
+    job_id, sep, original = name.partition(SEPARATOR)
+    if not sep or not original or len(job_id) != 22 or job_id.count("-") != 2:
+        return None
+    return job_id, original
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A workbook this process now owns: it sits at ``path`` in the working folder."""
+
+    job_id: str
+    source_name: str
+    path: Path
+
+
+def claim(source: Path, work_dir: Path, job_id: str | None = None) -> Claimed | None:
+    """Move ``source`` into ``work_dir`` by atomic rename; None when someone else got it first."""
+    job_id = job_id or new_job_id()
+    target = Path(work_dir) / work_name(job_id, source.name)
+    try:
+        os.rename(source, target)
+    except FileNotFoundError:
+        return None
+    return Claimed(job_id, source.name, target)
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """Return ``folder/name``, or ``folder/stem (2).ext`` ... when that name is taken."""
+    candidate = folder / name
+    stem, suffix = os.path.splitext(name)
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+def move(source: Path, target: Path) -> Path:
+    """Move ``source`` to ``target`` (same volume: rename; else copy then remove) and return it."""
+    make_private_dir(target.parent)
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        shutil.copy2(source, target)
+        os.remove(source)
+    return target
+
+
+class InstanceLock:
+    """An exclusive lock on a file, held while one watcher runs (``flock``; ``msvcrt`` on Windows).
+
+    Used as a context manager. ``wait`` seconds > 0 keeps trying for that long; otherwise a
+    held lock raises :class:`AlreadyRunning` at once.
+    """
+
+    def __init__(self, path: Path, *, wait: float = 0.0, required: bool = True) -> None:
+        self.path = Path(path)
+        self.wait = wait
+        self.required = required
+        self._fh: IO[bytes] | None = None
+
+    def __enter__(self) -> InstanceLock:
+        deadline = time.monotonic() + self.wait
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            if self.required:
+                raise
+            return self  # best effort (e.g. a share that does not allow it)
+        fh = os.fdopen(fd, "r+b", buffering=0)
+        while True:
+            try:
+                _lock(fh)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.close()
+                    raise AlreadyRunning(str(self.path)) from None
+                time.sleep(0.2)
+            except OSError:
+                fh.close()
+                if self.required:
+                    raise
+                return self
+        with contextlib.suppress(OSError):
+            fh.truncate(0)
+            fh.write(f"{os.getpid()}\n".encode())
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            with contextlib.suppress(OSError):
+                _unlock(self._fh)
+            self._fh.close()
+            self._fh = None
+
+
+if os.name == "nt":  # pragma: no cover - exercised on Windows only
+    import msvcrt
+
+    def _lock(fh: IO[bytes]) -> None:
+        try:
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            raise BlockingIOError(str(exc)) from exc
+
+    def _unlock(fh: IO[bytes]) -> None:
+        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _lock(fh: IO[bytes]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _unlock(fh: IO[bytes]) -> None:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
