@@ -1,0 +1,231 @@
+"""The mail outbox: every message, fully built, in the ledger's ``mail_outbox`` table."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..service.ledger import connect as ledger_connect
+
+PENDING = "pending"  # waiting to be sent (first time or after a temporary failure)
+SENDING = "sending"  # claimed by a sender; if it crashed, taken again when the lease ends
+SENT = "sent"
+FAILED = "failed"  # the server refused it for good: `cssw-docs mail retry` after fixing
+BLOCKED = "blocked"  # an address is outside mail.allowed_domains: never sent
+STATES = (PENDING, SENDING, SENT, FAILED, BLOCKED)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS mail_outbox (
+  message_id TEXT PRIMARY KEY,      -- deterministic: job, stage, version and route
+  job_id TEXT NOT NULL,
+  audit_ref TEXT NOT NULL DEFAULT '',
+  route TEXT NOT NULL,              -- draft, final, supervision, storyboard, head-of-qa ...
+  sender TEXT NOT NULL,
+  recipients TEXT NOT NULL,         -- JSON list of envelope addresses
+  subject TEXT NOT NULL,            -- marking and audit reference only
+  message BLOB NOT NULL,            -- the whole message as sent (RFC 5322 bytes)
+  size INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  server_reply TEXT,
+  created_at TEXT NOT NULL,         -- UTC ISO 8601
+  updated_at TEXT NOT NULL,
+  next_attempt_at TEXT NOT NULL,    -- pending: not before; sending: the claim's lease end
+  sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (state, next_attempt_at);
+CREATE INDEX IF NOT EXISTS mail_outbox_job ON mail_outbox (job_id);
+"""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message ready for the outbox."""
+
+    message_id: str
+    job_id: str
+    audit_ref: str
+    route: str
+    sender: str
+    recipients: tuple[str, ...]
+    subject: str
+    data: bytes
+
+
+def stamp(when: dt.datetime) -> str:
+    """Return ``when`` as the UTC ISO 8601 text stored in the table."""
+    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def utcnow() -> dt.datetime:
+    """Return the current time (UTC, aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def connect(db: Path) -> sqlite3.Connection:
+    """Return a ledger connection with the ``mail_outbox`` table present."""
+    conn = ledger_connect(Path(db))
+    conn.executescript(_SCHEMA)
+    return conn
+
+
+def exists(conn: sqlite3.Connection, message_id: str) -> bool:
+    """Return True when the message is already in the outbox (in any state)."""
+    row = conn.execute("SELECT 1 FROM mail_outbox WHERE message_id = ?", (message_id,))
+    return row.fetchone() is not None
+
+
+def add(
+    conn: sqlite3.Connection,
+    out: Outgoing,
+    *,
+    when: dt.datetime,
+    state: str = PENDING,
+    error: str | None = None,
+) -> bool:
+    """Store a message unless its Message-ID is already there; return True when stored."""
+    now = stamp(when)
+    with conn:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO mail_outbox (message_id, job_id, audit_ref, route, sender,"
+            " recipients, subject, message, size, state, last_error, created_at, updated_at,"
+            " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                out.message_id,
+                out.job_id,
+                out.audit_ref,
+                out.route,
+                out.sender,
+                json.dumps(list(out.recipients)),
+                out.subject,
+                out.data,
+                len(out.data),
+                state,
+                error,
+                now,
+                now,
+                now,
+            ),
+        )
+    return cur.rowcount == 1
+
+
+def get(conn: sqlite3.Connection, message_id: str) -> sqlite3.Row | None:
+    """Return the outbox row of one message, or None."""
+    return conn.execute("SELECT * FROM mail_outbox WHERE message_id = ?", (message_id,)).fetchone()
+
+
+def due(conn: sqlite3.Connection, when: dt.datetime) -> list[sqlite3.Row]:
+    """Return the messages to send now: pending ones whose wait is over, and lapsed claims."""
+    return conn.execute(
+        "SELECT message_id, job_id, audit_ref, route, sender, recipients, attempts"
+        " FROM mail_outbox WHERE state IN (?, ?) AND next_attempt_at <= ?"
+        " ORDER BY created_at, message_id",
+        (PENDING, SENDING, stamp(when)),
+    ).fetchall()
+
+
+def message_bytes(conn: sqlite3.Connection, message_id: str) -> bytes:
+    """Return the stored message."""
+    row = conn.execute("SELECT message FROM mail_outbox WHERE message_id = ?", (message_id,))
+    return bytes(row.fetchone()[0])
+
+
+def claim(conn: sqlite3.Connection, message_id: str, when: dt.datetime, lease: float) -> bool:
+    """Mark the message as being sent by us for ``lease`` seconds; False if someone else has it."""
+    with conn:
+        cur = conn.execute(
+            "UPDATE mail_outbox SET state = ?, attempts = attempts + 1, updated_at = ?,"
+            " next_attempt_at = ? WHERE message_id = ? AND state IN (?, ?)"
+            " AND next_attempt_at <= ?",
+            (
+                SENDING,
+                stamp(when),
+                stamp(when + dt.timedelta(seconds=lease)),
+                message_id,
+                PENDING,
+                SENDING,
+                stamp(when),
+            ),
+        )
+    return cur.rowcount == 1
+
+
+def mark_sent(conn: sqlite3.Connection, message_id: str, reply: str, when: dt.datetime) -> None:
+    """Record that the server accepted the message, with its reply."""
+    with conn:
+        conn.execute(
+            "UPDATE mail_outbox SET state = ?, server_reply = ?, last_error = NULL,"
+            " sent_at = ?, updated_at = ? WHERE message_id = ?",
+            (SENT, reply, stamp(when), stamp(when), message_id),
+        )
+
+
+def mark_retry(
+    conn: sqlite3.Connection, message_id: str, error: str, when: dt.datetime, delay: float
+) -> None:
+    """Record a temporary failure; the message is tried again after ``delay`` seconds."""
+    with conn:
+        conn.execute(
+            "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ?,"
+            " next_attempt_at = ? WHERE message_id = ?",
+            (
+                PENDING,
+                error,
+                stamp(when),
+                stamp(when + dt.timedelta(seconds=delay)),
+                message_id,
+            ),
+        )
+
+
+def mark(
+    conn: sqlite3.Connection, message_id: str, state: str, error: str, when: dt.datetime
+) -> None:
+    """Record a final state (``failed`` or ``blocked``) with the reason."""
+    with conn:
+        conn.execute(
+            "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ? WHERE message_id = ?",
+            (state, error, stamp(when), message_id),
+        )
+
+
+def requeue(conn: sqlite3.Connection, message_ids: list[str], when: dt.datetime) -> int:
+    """Make the given messages due now (not sent ones); return how many changed."""
+    changed = 0
+    with conn:
+        for message_id in message_ids:
+            cur = conn.execute(
+                "UPDATE mail_outbox SET state = ?, next_attempt_at = ?, updated_at = ?"
+                " WHERE message_id = ? AND state IN (?, ?, ?)",
+                (PENDING, stamp(when), stamp(when), message_id, PENDING, FAILED, BLOCKED),
+            )
+            changed += cur.rowcount
+    return changed
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return how many messages are in each state (every state present, zero when none)."""
+    found = dict(conn.execute("SELECT state, COUNT(*) FROM mail_outbox GROUP BY state"))
+    return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def rows(
+    conn: sqlite3.Connection, *, states: tuple[str, ...] = STATES, job_id: str | None = None
+) -> list[sqlite3.Row]:
+    """Return the outbox rows (without the message bytes) in ``states``, oldest first."""
+    marks = ", ".join("?" for _ in states)
+    sql = (
+        "SELECT message_id, job_id, audit_ref, route, recipients, subject, size, state,"
+        " attempts, last_error, server_reply, created_at, updated_at, next_attempt_at, sent_at"
+        f" FROM mail_outbox WHERE state IN ({marks})"
+    )
+    params: list[object] = list(states)
+    if job_id is not None:
+        sql += " AND job_id = ?"
+        params.append(job_id)
+    return conn.execute(sql + " ORDER BY created_at, message_id", params).fetchall()

@@ -1,0 +1,278 @@
+"""Sending stored messages: SMTP (STARTTLS, TLS or, only when asked, plain) or .eml files.
+
+This is the only module that imports smtplib.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import smtplib
+import socket
+import ssl
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from ..config import MailSettings
+
+SECURITY_CHOICES = ("starttls", "tls", "none")
+
+
+class TransportError(Exception):
+    """A message could not be handed over; the text says why in plain words.
+
+    ``permanent``: the server refused this message for good (retrying will not help).
+    ``connection``: nothing could be sent at all (server down, TLS or login failed).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, connection: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+        self.connection = connection
+
+
+class Sender(Protocol):
+    """Hands one message to its destination and returns the reply to record."""
+
+    def send(
+        self, data: bytes, sender: str, recipients: list[str], message_id: str
+    ) -> str: ...  # pragma: no cover
+
+
+def eml_name(message_id: str) -> str:
+    """Return a safe file name for a Message-ID, e.g. ``3f2a...@cssw-docs.local.eml``."""
+    return re.sub(r"[^A-Za-z0-9@._-]", "_", message_id.strip("<>")) + ".eml"
+
+
+class EmlWriter:
+    """Writes each message as ``<outbox>/mail/<date>/<message-id>.eml`` (no SMTP configured)."""
+
+    def __init__(self, outbox: Path, today: dt.date):
+        self.folder = Path(outbox) / "mail" / today.isoformat()
+
+    def send(self, data: bytes, sender: str, recipients: list[str], message_id: str) -> str:
+        """Write the message (atomically, readable by this account only); return where."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            target = self.folder / eml_name(message_id)
+            temp = target.with_name(f".{target.name}.tmp")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, target)
+        except OSError as exc:
+            raise TransportError(
+                f"Could not write the email file in {self.folder} ({exc.strerror or exc}). "
+                "Check the outbox folder exists and can be written; it will be tried again.",
+                connection=True,
+            ) from exc
+        return f"written to {target}"
+
+
+def tls_context(mail: MailSettings) -> ssl.SSLContext:
+    """Return a verifying TLS context, trusting ``mail.ca_file`` too when it is set."""
+    if mail.ca_file is not None and not Path(mail.ca_file).is_file():
+        raise TransportError(
+            f"The certificate file mail.ca_file = {mail.ca_file} does not exist. "
+            "Fix the path in cssw-docs.toml.",
+            connection=True,
+        )
+    try:
+        return ssl.create_default_context(cafile=str(mail.ca_file) if mail.ca_file else None)
+    except (ssl.SSLError, OSError) as exc:
+        raise TransportError(
+            f"The certificate file {mail.ca_file} could not be read as a PEM certificate ({exc}).",
+            connection=True,
+        ) from exc
+
+
+def _reply_text(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}"
+
+
+class SmtpSender:
+    """Sends over one SMTP connection, opened on the first message."""
+
+    def __init__(self, mail: MailSettings, environ: Mapping[str, str]):
+        self.mail = mail
+        self.environ = environ
+        self.smtp: smtplib.SMTP | None = None
+        self.broken: TransportError | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.mail.host}:{self.mail.port}"
+
+    def _open(self) -> smtplib.SMTP:
+        mail = self.mail
+        security = (mail.security or "starttls").strip().lower()
+        if security not in SECURITY_CHOICES:
+            raise TransportError(
+                f"mail.security = {mail.security!r} is not one of starttls, tls or none.",
+                connection=True,
+            )
+        password = None
+        if mail.username:
+            password = self.environ.get(mail.password_env, "")
+            if not password:
+                raise TransportError(
+                    f"mail.username is set but the environment variable {mail.password_env} "
+                    "holding the SMTP password is empty. Set it for the service account.",
+                    connection=True,
+                )
+            if security == "none":
+                raise TransportError(
+                    "A password is never sent without encryption: use mail.security = "
+                    '"starttls" or "tls", or remove mail.username for an unauthenticated relay.',
+                    connection=True,
+                )
+        context = tls_context(mail) if security != "none" else None
+        smtp: smtplib.SMTP | None = None
+        try:
+            if security == "tls":
+                smtp = smtplib.SMTP_SSL(
+                    mail.host, mail.port, timeout=mail.timeout_seconds, context=context
+                )
+            else:
+                smtp = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_seconds)
+            smtp.ehlo()
+            if security == "starttls":
+                if not smtp.has_extn("starttls"):
+                    raise TransportError(
+                        f"The mail server {self.where} does not offer STARTTLS, so nothing was "
+                        'sent unencrypted. Use the right port, or mail.security = "tls".',
+                        connection=True,
+                    )
+                smtp.starttls(context=context)
+                smtp.ehlo()
+            if password is not None:
+                smtp.login(mail.username, password)
+        except TransportError:
+            _quietly_close(smtp)
+            raise
+        except smtplib.SMTPAuthenticationError as exc:
+            _quietly_close(smtp)
+            raise TransportError(
+                f"The mail server {self.where} refused the login for {mail.username} "
+                f"({_reply_text(exc.smtp_code, exc.smtp_error)}). Check the password in "
+                f"{mail.password_env} and that SMTP AUTH is enabled for the mailbox.",
+                connection=True,
+            ) from exc
+        except ssl.SSLCertVerificationError as exc:
+            _quietly_close(smtp)
+            raise TransportError(
+                f"The mail server {self.where} presented a certificate that could not be "
+                f"verified ({exc.verify_message}). For an internal relay, set mail.ca_file to "
+                "the certificate of the council's certificate authority.",
+                connection=True,
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            _quietly_close(smtp)
+            raise TransportError(
+                f"Could not connect to the mail server {self.where} ({_describe(exc)}). "
+                "The message stays in the outbox and will be tried again.",
+                connection=True,
+            ) from exc
+        return smtp
+
+    def send(self, data: bytes, sender: str, recipients: list[str], message_id: str) -> str:
+        """Send one message; return the server's reply to the end of the data."""
+        if self.broken is not None:
+            raise self.broken
+        if self.smtp is None:
+            try:
+                self.smtp = self._open()
+            except TransportError as exc:
+                self.broken = exc
+                raise
+        smtp = self.smtp
+        try:
+            code, text = smtp.mail(sender)
+            if code != 250:
+                smtp.rset()
+                raise _refused(f"refused the sender {sender}", code, text)
+            refused = {}
+            for rcpt in recipients:
+                code, text = smtp.rcpt(rcpt)
+                if code not in (250, 251):
+                    refused[rcpt] = (code, text)
+            if len(refused) == len(recipients):
+                smtp.rset()
+                worst = max(code for code, _ in refused.values())
+                _, text = next(iter(refused.values()))
+                raise _refused("refused every recipient", worst, text)
+            code, text = smtp.data(data)
+            if code != 250:
+                smtp.rset()
+                raise _refused("refused the message", code, text)
+        except TransportError:
+            raise
+        except (smtplib.SMTPException, OSError) as exc:
+            self.close()
+            raise TransportError(
+                f"The connection to the mail server {self.where} failed while sending "
+                f"({_describe(exc)}). It will be tried again."
+            ) from exc
+        reply = _reply_text(code, text)
+        if refused:
+            reply += "; refused: " + ", ".join(
+                f"{r} ({_reply_text(c, t)})" for r, (c, t) in refused.items()
+            )
+        return reply
+
+    def close(self) -> None:
+        """Say goodbye to the server (errors ignored)."""
+        _quietly_close(self.smtp)
+        self.smtp = None
+
+
+def _refused(what: str, code: int, text: bytes | str) -> TransportError:
+    permanent = 500 <= code < 600
+    again = "" if permanent else " It will be tried again."
+    return TransportError(
+        f"The mail server {what}: {_reply_text(code, text)}.{again}", permanent=permanent
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "no answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "host name not found"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "the server closed the connection"
+    return str(exc) or type(exc).__name__
+
+
+def _quietly_close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is None:
+        return
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        with contextlib.suppress(OSError):
+            smtp.close()
+
+
+@contextlib.contextmanager
+def open_sender(
+    mail: MailSettings, outbox: Path, *, today: dt.date, environ: Mapping[str, str] | None = None
+) -> Iterator[Sender]:
+    """Yield the sender the settings ask for: SMTP when ``mail.host`` is set, else .eml files."""
+    if not mail.host.strip():
+        yield EmlWriter(outbox, today)
+        return
+    smtp = SmtpSender(mail, os.environ if environ is None else environ)
+    try:
+        yield smtp
+    finally:
+        smtp.close()
