@@ -1,0 +1,655 @@
+"""The validator judges an audit against the rubric: one table row per rule, from a valid audit."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+
+import pytest
+
+from cssw_docs.config import ValidationSettings
+from cssw_docs.models import (
+    Agreement,
+    Consent,
+    FeedbackResponse,
+    Finding,
+    Location,
+    Rating,
+    Severity,
+    Stage,
+    Submission,
+)
+from cssw_docs.rubric import Rubric
+from cssw_docs.validate import validate
+
+TODAY = dt.date(2026, 10, 20)
+E, W = Severity.ERROR, Severity.WARNING
+d = dt.date
+
+Change = Callable[[Submission], Submission]
+
+
+def put(**changes: object) -> Change:
+    """Return a change setting top-level fields of the audit."""
+    return lambda s: dataclasses.replace(s, **changes)  # type: ignore[arg-type]
+
+
+def section(key: str, **changes: object) -> Change:
+    """Return a change to one section's assessment."""
+
+    def change(s: Submission) -> Submission:
+        sections = tuple(
+            dataclasses.replace(x, **changes) if x.key == key else x  # type: ignore[arg-type]
+            for x in s.sections
+        )
+        return dataclasses.replace(s, sections=sections)
+
+    return change
+
+
+def action(index: int, **changes: object) -> Change:
+    """Return a change to one audit-plan action (0-based)."""
+
+    def change(s: Submission) -> Submission:
+        actions = list(s.actions)
+        actions[index] = dataclasses.replace(actions[index], **changes)  # type: ignore[arg-type]
+        return dataclasses.replace(s, actions=tuple(actions))
+
+    return change
+
+
+def evidenced(section_name: str, grade: str, index: int = 0, value: bool = True) -> Change:
+    """Return a change marking the ``index``-th descriptor of a section and grade."""
+
+    def change(s: Submission) -> Submission:
+        marks, seen = [], -1
+        for m in s.descriptors:
+            if m.section == section_name and m.grade == grade:
+                seen += 1
+                if seen == index:
+                    m = dataclasses.replace(m, evidenced=value)
+            marks.append(m)
+        return dataclasses.replace(s, descriptors=tuple(marks))
+
+    return change
+
+
+def unmark(section_name: str) -> Change:
+    """Return a change marking none of a section's descriptors evidenced."""
+
+    def change(s: Submission) -> Submission:
+        marks = tuple(
+            dataclasses.replace(m, evidenced=False) if m.section == section_name else m
+            for m in s.descriptors
+        )
+        return dataclasses.replace(s, descriptors=marks)
+
+    return change
+
+
+def both(*changes: Change) -> Change:
+    """Return the changes applied in turn."""
+
+    def change(s: Submission) -> Submission:
+        for c in changes:
+            s = c(s)
+        return s
+
+    return change
+
+
+def story(text: str, field: str = "storyboard_what_we_did") -> Change:
+    """Return a change appending ``text`` to a storyboard field."""
+    return lambda s: dataclasses.replace(s, **{field: f"{getattr(s, field)} {text}"})
+
+
+EXCEPTIONAL = (
+    "The worker went far beyond what Good describes: exceptional, creative direct work over "
+    "many months, with the child's own drawings shaping every decision, a family network that "
+    "now meets without us, attendance up from 71% to 94%, and a child who says she feels safe "
+    "at home and proud at school. This impact is rare and should be shared."
+)
+
+
+# (id, change to the valid example, {code: severity} expected: exactly these findings' codes)
+CASES: list[tuple[str, Change, dict[str, Severity]]] = [
+    # Required fields by stage and audit type
+    ("no audit ref", put(audit_ref=""), {"required.audit_ref": E}),
+    ("no audit date", put(audit_date=None), {"required.audit_date": E}),
+    ("blank auditor email", put(auditor_email="  "), {"required.auditor_email": E}),
+    ("no family consent", put(family_consent=None), {"required.family_consent": E}),
+    ("no overall summary", put(overall_summary=""), {"required.overall_summary": E}),
+    ("thematic needs theme", put(audit_theme=""), {"required.audit_theme": E}),
+    ("dip sample needs no theme", put(audit_type="Dip sample", audit_theme=""), {}),
+    (
+        "practice week needs observation",
+        put(audit_type="Practice Week"),
+        {"required.observation_activity": E, "required.observation_consent": E},
+    ),
+    (
+        "practice week observed with consent",
+        put(
+            audit_type="Practice Week",
+            observation_activity="Home visit with the family",
+            observation_consent=Consent.YES,
+        ),
+        {},
+    ),
+    (
+        "practice week observation declined",
+        put(
+            audit_type="Practice Week",
+            observation_activity="Home visit with the family",
+            observation_consent=Consent.DECLINED,
+        ),
+        {"observation.no_consent": E},
+    ),
+    (
+        "observation recorded without consent",
+        put(observation_activity="Review conference", observation_consent=Consent.NOT_SOUGHT),
+        {"observation.no_consent": E},
+    ),
+    (
+        "final needs agreement and feedback",
+        put(practitioner_agreement=None, practitioner_feedback=""),
+        {"required.practitioner_agreement": E, "required.practitioner_feedback": E},
+    ),
+    (
+        "draft needs no practitioner response",
+        put(
+            audit_stage=Stage.DRAFT,
+            practitioner_agreement=None,
+            practitioner_feedback="",
+            practitioner_plan_feedback="",
+        ),
+        {},
+    ),
+    (
+        "final without plan feedback",
+        put(practitioner_plan_feedback=""),
+        {"recommended.practitioner_plan_feedback": W},
+    ),
+    ("no good practice", put(good_practice=""), {"recommended.good_practice": W}),
+    (
+        "practitioner disagrees",
+        put(practitioner_agreement=Agreement.DISAGREE),
+        {"agreement.disagree": W},
+    ),
+    ("unknown audit type", put(audit_type="Deep dive"), {"choice.audit_type": E}),
+    ("audit type in stray case", put(audit_type="  thematic "), {}),
+    ("unknown auditor role", put(auditor_role="Volunteer"), {"choice.auditor_role": E}),
+    ("unknown discussion mode", put(discussion_mode="Phone"), {"choice.discussion_mode": E}),
+    # Early Help/Front Door must rate Referral
+    (
+        "front door with referral not applicable",
+        both(
+            put(audit_type="Early Help/Front Door"),
+            section("referral", rating=Rating.NOT_APPLICABLE),
+        ),
+        {"section.required": E},
+    ),
+    (
+        "thematic with referral not applicable",
+        section("referral", rating=Rating.NOT_APPLICABLE),
+        {},
+    ),
+    ("section not rated", section("review", rating=None), {"required.review_rating": E}),
+    (
+        "every section not applicable",
+        both(
+            *(
+                section(k, rating=Rating.NOT_APPLICABLE)
+                for k in (
+                    "referral",
+                    "basic_information",
+                    "assessment",
+                    "planning",
+                    "review",
+                    "management_oversight",
+                )
+            )
+        ),
+        {"section.none_rated": E},
+    ),
+    # Emails and the audit reference
+    ("malformed email", put(manager_email="grace.mensah@camden"), {"email.invalid": E}),
+    (
+        "two emails in one",
+        put(auditor_email="a@camden.gov.uk; b@camden.gov.uk"),
+        {"email.invalid": E},
+    ),
+    ("email with spaces", put(practitioner_email="tom baxter@camden.gov.uk"), {"email.invalid": E}),
+    ("ref with a slash", put(audit_ref="CSSW/2026/0142"), {"ref.unsafe": E}),
+    ("ref with a leading dot", put(audit_ref=".hidden"), {"ref.unsafe": E}),
+    ("ref with a trailing dot", put(audit_ref="CSSW-1."), {"ref.unsafe": E}),
+    ("ref too long", put(audit_ref="A" * 41), {"ref.unsafe": E}),
+    ("ref of 40 characters", put(audit_ref="A" * 40), {}),
+    ("ref with a dot inside", put(audit_ref="CSSW-2026.1"), {}),
+    ("ref with spaces", put(audit_ref="CSSW 2026"), {"ref.unsafe": E}),
+    ("ref a device name", put(audit_ref="CON"), {"ref.unsafe": E}),
+    ("ref holding the MOSAIC ID", put(audit_ref="CSSW-M1234567"), {"ref.identifying": E}),
+    ("ref holding the child's name", put(audit_ref="Okafor-2026"), {"ref.identifying": E}),
+    # Dates
+    ("audit date in the future", put(audit_date=d(2026, 10, 21)), {"dates.audit_future": E}),
+    (
+        "discussion in the future",
+        put(discussion_date=d(2027, 1, 1)),
+        {"dates.future": E},
+    ),
+    (
+        "review period of 8 months",
+        put(review_period_start=d(2026, 2, 1)),
+        {"dates.review_period": W},
+    ),
+    (
+        "review period of 18 months",
+        put(review_period_start=d(2025, 4, 1)),
+        {"dates.review_period": W},
+    ),
+    ("review period of 11 months", put(review_period_start=d(2025, 11, 1)), {}),
+    (
+        "review period backwards",
+        put(review_period_start=d(2026, 10, 1), review_period_end=d(2025, 9, 30)),
+        {"dates.review_order": E},
+    ),
+    (
+        "review period ends after the audit",
+        put(review_period_start=d(2025, 10, 15), review_period_end=d(2026, 10, 15)),
+        {"dates.review_after_audit": E},
+    ),
+    (
+        "discussion before the period",
+        put(discussion_date=d(2025, 9, 1)),
+        {"dates.discussion_outside": E},
+    ),
+    (
+        "discussion after the audit",
+        put(discussion_date=d(2026, 10, 15)),
+        {"dates.discussion_outside": E},
+    ),
+    ("discussion on the audit day", put(discussion_date=d(2026, 10, 14)), {}),
+    ("discussion of 61 minutes", put(discussion_minutes=61), {"dates.discussion_long": W}),
+    ("discussion of 60 minutes", put(discussion_minutes=60), {}),
+    ("discussion of 0 minutes", put(discussion_minutes=0), {"dates.discussion_minutes": E}),
+    # Sections, evidence and Outstanding
+    ("section without evidence", section("assessment", evidence=" "), {"section.no_evidence": E}),
+    (
+        "not applicable needs no evidence",
+        both(section("referral", rating=Rating.NOT_APPLICABLE, evidence="")),
+        {},
+    ),
+    (
+        "outstanding section without justification",
+        section("planning", rating=Rating.OUTSTANDING),
+        {"section.outstanding_unjustified": E},
+    ),
+    (
+        "outstanding section with a long but plain text",
+        section("planning", rating=Rating.OUTSTANDING, evidence=" ".join(["good"] * 60)),
+        {"section.outstanding_unjustified": E},
+    ),
+    (
+        "outstanding section with a short exceptional text",
+        section("planning", rating=Rating.OUTSTANDING, evidence="Exceptional practice."),
+        {"section.outstanding_unjustified": E},
+    ),
+    (
+        "outstanding section justified",
+        section("planning", rating=Rating.OUTSTANDING, evidence=EXCEPTIONAL),
+        {},
+    ),
+    (
+        "requires improvement without development",
+        section("basic_information", development=""),
+        {"section.no_development": W},
+    ),
+    # Descriptors
+    (
+        "inadequate descriptor on a good section",
+        evidenced("Assessment", "Inadequate", 2),
+        {"descriptor.inadequate_on_good": E},
+    ),
+    (
+        "inadequate descriptor on a requires improvement section",
+        evidenced("Basic information", "Inadequate", 1),
+        {},
+    ),
+    (
+        "rated section with no descriptor evidenced",
+        unmark("Review"),
+        {"descriptor.none_evidenced": W},
+    ),
+    # Overall rating
+    (
+        "good overall with an inadequate section",
+        both(
+            section("assessment", rating=Rating.INADEQUATE),
+            action(1, section="Assessment"),
+        ),
+        {"overall.good_with_inadequate": E},
+    ),
+    (
+        "inadequate overall, sections mostly good",
+        put(overall_rating=Rating.INADEQUATE),
+        {"overall.far_from_sections": W},
+    ),
+    (
+        "requires improvement overall, sections mostly good",
+        put(overall_rating=Rating.REQUIRES_IMPROVEMENT),
+        {},
+    ),
+    (
+        "overall not applicable",
+        put(overall_rating=Rating.NOT_APPLICABLE),
+        {"overall.not_applicable": E},
+    ),
+    (
+        "outstanding overall without justification",
+        put(overall_rating=Rating.OUTSTANDING),
+        {"overall.outstanding_unjustified": E},
+    ),
+    (
+        "outstanding overall justified in the summary",
+        put(overall_rating=Rating.OUTSTANDING, overall_summary=EXCEPTIONAL),
+        {},
+    ),
+    # The SMART plan
+    ("action without owner", action(0, owner=""), {"plan.no_owner": E}),
+    ("action without due date", action(0, due=None), {"plan.no_due": E}),
+    ("action due before the audit", action(0, due=d(2026, 10, 13)), {"plan.due_before_audit": E}),
+    ("action due on the audit day", action(0, due=d(2026, 10, 14)), {}),
+    ("action due in six months", action(0, due=d(2027, 4, 14)), {}),
+    ("action due past six months", action(0, due=d(2027, 4, 15)), {"plan.due_far": W}),
+    ("action without measure", action(0, measure=""), {"plan.no_measure": E}),
+    ("action without section", action(1, section=""), {"plan.no_section": E}),
+    ("action for an unknown section", action(1, section="Housing"), {"plan.no_section": E}),
+    ("action section in stray case", action(1, section=" assessment "), {}),
+    ("action with no text", action(1, action=""), {"plan.no_action": E}),
+    ("vague: continue to monitor", action(1, action="Continue to monitor."), {"plan.vague": W}),
+    (
+        "vague: ongoing",
+        action(1, action="Ongoing direct work with the child and the family"),
+        {"plan.vague": W},
+    ),
+    (
+        "vague: keep under review",
+        action(1, action="Keep the family's situation under review with school"),
+        {},
+    ),
+    (
+        "vague: keep under review (phrase)",
+        action(1, action="Keep under review the child's school attendance at every visit"),
+        {"plan.vague": W},
+    ),
+    ("vague: four words", action(1, action="Speak to the father."), {"plan.vague": W}),
+    (
+        "requires improvement section without an action",
+        action(0, section="Planning"),
+        {"plan.missing_for_section": E},
+    ),
+    (
+        "no plan at all",
+        put(actions=()),
+        {"plan.missing_for_section": E, "gaps.unaddressed": W},
+    ),
+    # Compliance gaps
+    (
+        "unaddressed gap at final not in the plan",
+        action(0, action="Bring all case recording up to date with the manager in supervision."),
+        {"gaps.unaddressed": W},
+    ),
+    (
+        "unaddressed gap at draft",
+        both(
+            put(audit_stage=Stage.DRAFT),
+            action(
+                0, action="Bring all case recording up to date with the manager in supervision."
+            ),
+        ),
+        {},
+    ),
+    # Family feedback
+    ("consent but no feedback", put(feedback=()), {"feedback.none_with_consent": E}),
+    (
+        "feedback without consent",
+        put(family_consent=Consent.DECLINED),
+        {"feedback.without_consent": E},
+    ),
+    ("no consent, no feedback", put(family_consent=Consent.NOT_SOUGHT, feedback=()), {}),
+    (
+        "feedback row without a question",
+        lambda s: dataclasses.replace(
+            s, feedback=(*s.feedback, FeedbackResponse("Father", None, "Nobody asked me."))
+        ),
+        {"feedback.question": E},
+    ),
+    (
+        "feedback row with question 6",
+        lambda s: dataclasses.replace(
+            s, feedback=(*s.feedback, FeedbackResponse("Father", 6, "Nobody asked me."))
+        ),
+        {"feedback.question": E},
+    ),
+    (
+        "feedback row without a response",
+        lambda s: dataclasses.replace(s, feedback=(*s.feedback, FeedbackResponse("Father", 2, ""))),
+        {"feedback.no_response": E},
+    ),
+    (
+        "feedback row without a respondent",
+        lambda s: dataclasses.replace(
+            s, feedback=(*s.feedback, FeedbackResponse("", 2, "It was explained well."))
+        ),
+        {"feedback.no_respondent": W},
+    ),
+    # Storyboard completeness
+    ("storyboard missing its impact", put(storyboard_impact=""), {"storyboard.missing": E}),
+    ("storyboard consent unanswered", put(storyboard_consent=None), {"storyboard.missing": E}),
+    ("storyboard without consent", put(storyboard_consent=False), {"storyboard.no_consent": W}),
+    (
+        "no storyboard needed at draft",
+        put(
+            audit_stage=Stage.DRAFT,
+            storyboard_title="",
+            storyboard_context="",
+            storyboard_what_we_did="",
+            storyboard_impact="",
+            storyboard_voice="",
+            storyboard_learning="",
+            storyboard_consent=None,
+        ),
+        {},
+    ),
+    (
+        "no storyboard needed for requires improvement",
+        put(
+            overall_rating=Rating.REQUIRES_IMPROVEMENT,
+            storyboard_title="",
+            storyboard_impact="",
+            storyboard_consent=None,
+        ),
+        {},
+    ),
+    # Storyboard identifying details
+    ("storyboard first name", story("Amara smiled."), {"storyboard.child_name": E}),
+    ("storyboard last name, other case", story("The OKAFOR family."), {"storyboard.child_name": E}),
+    ("storyboard name inside a word", story("Amaranth flowers and Okaforville."), {}),
+    ("storyboard possessive name", story("It was Amara's idea."), {"storyboard.child_name": E}),
+    ("storyboard MOSAIC ID", story("Case m1234567."), {"storyboard.mosaic_id": E}),
+    ("storyboard MOSAIC digits", story("Case 1234567 closed."), {"storyboard.mosaic_id": E}),
+    ("storyboard dd/mm/yyyy", story("On 03/04/2017 she"), {"storyboard.dob": E}),
+    ("storyboard d-m-yy", story("On 3-4-17 she"), {"storyboard.dob": E}),
+    ("storyboard born on", story("She was born on 3rd April."), {"storyboard.dob": E}),
+    ("storyboard born in a year", story("born in 2017"), {"storyboard.dob": E}),
+    ("storyboard date of birth", story("Date of birth given."), {"storyboard.dob": E}),
+    ("storyboard written date", story("since 3 April 2017"), {"storyboard.dob": E}),
+    ("storyboard month and year", story("since April 2026, aged 9, Year 5"), {}),
+    ("storyboard mobile", story("Call 07700 900123."), {"storyboard.phone": E}),
+    ("storyboard landline", story("Ring 020 7974 4444."), {"storyboard.phone": E}),
+    ("storyboard +44", story("Ring +44 (0)20 7974 4444."), {"storyboard.phone": E}),
+    ("storyboard numbers not a phone", story("From 71% to 94%, 12 visits in 2026."), {}),
+    ("storyboard email", story("Write to mum@example.com"), {"storyboard.email": E}),
+    ("storyboard postcode", story("They live in NW1 2DB."), {"storyboard.postcode": E}),
+    ("storyboard postcode lower", story("they live in nw12db"), {"storyboard.postcode": E}),
+    ("storyboard key stage ordinals", story("In KS2 3rd year and Y6 2nd term."), {}),
+    (
+        "storyboard detail in the title",
+        story("for Amara", field="storyboard_title"),
+        {"storyboard.child_name": E},
+    ),
+]
+
+
+@pytest.fixture
+def check(the_rubric: Rubric) -> Callable[[Submission], dict[str, Severity]]:
+    """Return a function validating an audit and giving {code: severity} of its findings."""
+
+    def run(sub: Submission) -> dict[str, Severity]:
+        report = validate(sub, the_rubric, today=TODAY)
+        return {f.code: f.severity for f in report.findings}
+
+    return run
+
+
+def test_the_good_example_is_valid(good_audit: Submission, check) -> None:
+    """The built-in Final Thematic audit rated Good has no errors and no warnings."""
+    assert check(good_audit) == {}
+
+
+@pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_rule(good_audit: Submission, check, change: Change, expected: dict) -> None:
+    """Each change to the valid audit gives exactly the expected findings and severities."""
+    assert check(change(good_audit)) == expected
+
+
+def test_codes_are_unique_per_case() -> None:
+    """The rule table has no duplicate case names (pytest ids must be unique)."""
+    names = [c[0] for c in CASES]
+    assert len(names) == len(set(names))
+
+
+def test_email_outside_allowed_domains(good_audit: Submission, the_rubric: Rubric) -> None:
+    """An address outside the configured domains is a warning; subdomains are inside."""
+    settings = ValidationSettings(email_domains=("camden.gov.uk",))
+    sub = dataclasses.replace(
+        good_audit,
+        auditor_email="priya@qa.camden.gov.uk",
+        manager_email="grace@gmail.com",
+    )
+    report = validate(sub, the_rubric, settings, today=TODAY)
+    assert [(f.code, f.severity) for f in report.findings] == [("email.outside_domain", W)]
+    assert "Line manager's email" in report.findings[0].message
+
+
+def test_settings_change_the_limits(good_audit: Submission, the_rubric: Rubric) -> None:
+    """Plan horizon, review period and discussion length come from the settings."""
+    settings = ValidationSettings(
+        plan_horizon_months=2,
+        review_period_min_months=13,
+        review_period_max_months=14,
+        discussion_max_minutes=45,
+    )
+    report = validate(good_audit, the_rubric, settings, today=TODAY)
+    assert report.codes() == {"plan.due_far", "dates.review_period", "dates.discussion_long"}
+    assert report.ok
+
+
+def test_today_defaults_to_the_real_date(good_audit: Submission, the_rubric: Rubric) -> None:
+    """Without ``today`` an audit dated tomorrow is in the future."""
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    sub = dataclasses.replace(good_audit, audit_date=tomorrow)
+    assert "dates.audit_future" in validate(sub, the_rubric).codes()
+
+
+def test_errors_come_before_warnings_in_workbook_order(
+    good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """Parser findings first, then rules; every error before every warning."""
+    parsed = Finding("value.date", Severity.ERROR, "Unreadable date.", Location("Details", "C9"))
+    parsed_warning = Finding("value.odd", Severity.WARNING, "Odd.", Location("Details", "C4"))
+    sub = dataclasses.replace(
+        good_audit,
+        discussion_minutes=90,  # warning
+        audit_ref="",  # error, early in the workbook
+        storyboard_impact="",  # error, late in the workbook
+        parse_findings=(parsed_warning, parsed),
+    )
+    report = validate(sub, the_rubric, today=TODAY)
+    assert [f.code for f in report.findings] == [
+        "value.date",
+        "required.audit_ref",
+        "storyboard.missing",
+        "value.odd",
+        "dates.discussion_long",
+    ]
+
+
+def test_a_value_the_parser_reported_is_not_reported_again(
+    good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """An unreadable date is reported once (by the parser), not again as missing."""
+    where = Location("Details", "C9")
+    parsed = Finding("value.date", Severity.ERROR, "The date could not be read.", where)
+    sub = dataclasses.replace(
+        good_audit,
+        audit_date=None,
+        locations={"audit_date": where},
+        parse_findings=(parsed,),
+    )
+    assert [f.code for f in validate(sub, the_rubric, today=TODAY).findings] == ["value.date"]
+
+
+def test_findings_point_at_cells(good_audit: Submission, the_rubric: Rubric) -> None:
+    """Findings carry the location of the field or table cell they are about."""
+    plan = Location("Audit plan", "A5:E24")
+    sub = dataclasses.replace(
+        good_audit,
+        locations={"assessment_evidence": Location("Ratings", "C12"), "AuditPlan": plan},
+        table_columns={"AuditPlan": {"Owner": "C"}},
+        actions=(dataclasses.replace(good_audit.actions[0], owner="", row=7),),
+    )
+    sub = section("assessment", evidence="")(sub)
+    report = validate(sub, the_rubric, today=TODAY)
+    where = {f.code: f.where for f in report.findings}
+    assert where["section.no_evidence"] == "Ratings!C12"
+    assert where["plan.no_owner"] == "Audit plan!C7"
+
+
+def test_messages_are_plain_and_never_identify_the_child(
+    good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """Messages use field labels, not defined names, and never quote the child's details."""
+    sub = story("Amara (M1234567) lives at NW1 2DB, phone 07700 900123.")(good_audit)
+    sub = dataclasses.replace(sub, audit_ref="Amara-M1234567", practitioner_feedback="")
+    report = validate(sub, the_rubric, today=TODAY)
+    assert report.codes() >= {
+        "storyboard.child_name",
+        "storyboard.mosaic_id",
+        "storyboard.postcode",
+        "storyboard.phone",
+        "ref.identifying",
+        "required.practitioner_feedback",
+    }
+    for f in report.findings:
+        assert "Amara" not in f.message and "1234567" not in f.message
+        assert "_" not in f.message, f.message  # no defined names such as storyboard_what_we_did
+    messages = " ".join(f.message for f in report.findings)
+    assert "“What we did”" in messages and "“Practitioner's feedback”" in messages
+
+
+def test_section_evidence_message(good_audit: Submission, the_rubric: Rubric) -> None:
+    """A missing-evidence message names the section, its rating and where to write."""
+    report = validate(section("assessment", evidence="")(good_audit), the_rubric, today=TODAY)
+    (finding,) = report.findings
+    assert finding.message == (
+        "The Assessment section is rated Good but has no evidence. Write the evidence for your "
+        "rating in “Assessment: evidence”."
+    )
+
+
+def test_validate_does_not_change_the_submission(good_audit: Submission, the_rubric) -> None:
+    """Validation is pure: the submission is the same afterwards."""
+    before = dataclasses.replace(good_audit)
+    validate(good_audit, the_rubric, today=TODAY)
+    assert good_audit == before
