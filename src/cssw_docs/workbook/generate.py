@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
@@ -71,6 +72,7 @@ _BOX = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 _LINE_PT = 13.0  # height of one line of 10pt Arial, in points
 _PAD_PT = 5.0
+_DEFAULT_ROW_PT = 12.8
 
 
 def _font(size: float = 10, *, bold: bool = False, italic: bool = False, color: str = _INK) -> Font:
@@ -92,6 +94,8 @@ class _Book:
         default_factory=dict
     )  # name -> sheet, first, last data row
     list_refs: dict[str, str] = field(default_factory=dict)
+    # Row ranges to keep on one printed page, by sheet title.
+    blocks: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     def sheet(self, title: str) -> Worksheet:
         return self.wb[title]
@@ -390,6 +394,7 @@ def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
     row = 4
     for number, key in enumerate(SECTION_KEYS, start=1):
         section = r.section(key)
+        top = row
         row = _band(ws, book, row, f"{number}. {section.name}", "B", "F")
         heads = ("", "Your judgement", *(f"{g} looks like" for g in GRADES))
         for col, text in enumerate(heads, start=2):
@@ -416,6 +421,7 @@ def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
             c.fill = _GRADE_FILLS[grade]
             for rr in range(first, last + 1):
                 ws.cell(rr, col).border = _BOX
+        book.blocks.setdefault(ws.title, []).append((top, last))
         row += 1
     _page(ws, landscape=True)
 
@@ -448,9 +454,11 @@ def _descriptors_sheet(book: _Book) -> None:
             c.border = _BOX
         ws.cell(row, 2).fill = _GRADE_FILLS[grade]
     _table_inputs(ws, ("D",), first, last)
+    _centre(ws, "D", first, last)
     _list_validation(
         ws, book, "yes_no", f"D{first}:D{last}", "Evidenced", "Yes if the case shows this."
     )
+    _yes_colour(ws, f"D{first}:D{last}")
     _page(ws, landscape=False, title_row=header)
 
 
@@ -520,6 +528,7 @@ def _feedback_sheet(book: _Book, fields: dict[str, Field], n: int) -> None:
         "Question",
         "The number of the question above (1 to 5).",
     )
+    _centre(ws, "B", first, last)
     _page(ws, landscape=False, title_row=first - 1)
 
 
@@ -542,6 +551,7 @@ def _gaps_sheet(book: _Book, n: int) -> None:
     _list_validation(
         ws, book, "yes_no", f"D{first}:D{last}", "Addressed", "Was it addressed before finalising?"
     )
+    _centre(ws, "D", first, last)
     _page(ws, landscape=False, title_row=first - 1)
 
 
@@ -808,6 +818,18 @@ def _date_format(ws: Worksheet, col: str, first: int, last: int) -> None:
         c.alignment = Alignment(horizontal="left", vertical="top")
 
 
+def _centre(ws: Worksheet, col: str, first: int, last: int) -> None:
+    for row in range(first, last + 1):
+        ws[f"{col}{row}"].alignment = Alignment(horizontal="center", vertical="top")
+
+
+def _yes_colour(ws: Worksheet, ref: str) -> None:
+    fill = PatternFill("solid", fgColor="C6E0B4", bgColor="C6E0B4")
+    ws.conditional_formatting.add(
+        ref, CellIsRule(operator="equal", formula=['"Yes"'], fill=fill, font=Font(bold=True))
+    )
+
+
 def _rating_colours(ws: Worksheet, ref: str) -> None:
     for grade, fill in (
         ("Outstanding", "C6E0B4"),
@@ -1004,7 +1026,7 @@ def _fit_rows(book: _Book) -> None:
         vertical = []
         for row in ws.iter_rows():
             for c in row:
-                if not isinstance(c.value, str) or not c.value:
+                if not isinstance(c.value, str) or not c.value or not c.alignment.wrap_text:
                     continue
                 rng = merged.get((c.row, c.column))
                 cols = range(c.column, (rng.max_col if rng else c.column) + 1)
@@ -1033,6 +1055,28 @@ def _fit_rows(book: _Book) -> None:
                     heights[r] = heights.get(r, 15.0) + extra
         for row, points in heights.items():
             ws.row_dimensions[row].height = round(min(points, 409.0), 1)
+        _keep_together(ws, heights, book.blocks.get(ws.title, []))
+
+
+def _keep_together(ws: Worksheet, heights: dict[int, float], blocks: list[tuple[int, int]]) -> None:
+    """Add page breaks so that no block of rows is split across printed pages."""
+    if not blocks:
+        return
+    landscape = ws.page_setup.orientation == "landscape"
+    page_w, page_h = (842.0, 595.0) if landscape else (595.0, 842.0)
+    printable_w = page_w - 72 * (ws.page_margins.left + ws.page_margins.right)
+    printable_h = page_h - 72 * (ws.page_margins.top + ws.page_margins.bottom) - 10
+    sheet_w = sum((_col_width(ws, c) * 7 + 5) * 0.75 for c in range(1, ws.max_column + 1))
+    available = printable_h / min(1.0, printable_w / sheet_w)
+
+    def tall(first: int, last: int) -> float:
+        return sum(heights.get(r, _DEFAULT_ROW_PT) for r in range(first, last + 1))
+
+    page_top = 1
+    for top, bottom in blocks:
+        if tall(page_top, bottom) > available and top > page_top:
+            ws.row_breaks.append(Break(id=top - 1))
+            page_top = top
 
 
 def _col_width(ws: Worksheet, col: int) -> float:
@@ -1042,7 +1086,7 @@ def _col_width(ws: Worksheet, col: int) -> float:
 
 def _lines(text: str, width: float, size: float) -> int:
     """Estimate the wrapped lines ``text`` takes in a column ``width`` characters wide."""
-    per_line = max(1.0, width * 1.15 * 10 / size)
+    per_line = max(1.0, width * 1.3 * 10 / size)
     return sum(max(1, math.ceil(len(p) / per_line)) for p in text.split("\n"))
 
 
