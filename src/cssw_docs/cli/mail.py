@@ -1,5 +1,116 @@
-"""Commands: mail."""
+"""Commands: mail (status, send, retry)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
 
 import click
 
-commands: list[click.Command] = []
+from .. import deliver
+from .common import Context, pass_context
+
+_STATE_WORDS = {
+    "pending": "waiting",
+    "sending": "being sent",
+    "sent": "sent",
+    "failed": "failed",
+    "blocked": "blocked",
+}
+
+
+@click.group("mail")
+def mail() -> None:
+    """See and manage the email outbox (packs and rejections waiting to be sent).
+
+    Example: `cssw-docs mail status`, then `cssw-docs mail retry --all-failed`.
+    """
+
+
+def _paths(ctx: Context) -> tuple[Path, Path]:
+    settings = ctx.settings
+    return deliver.outbox_db(settings), Path(settings.service.outbox)
+
+
+def _summary_line(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[state]} {word}" for state, word in _STATE_WORDS.items())
+
+
+@mail.command("status")
+@pass_context
+def status(ctx: Context) -> None:
+    """Show how many messages are sent, waiting, failed or blocked, and list the unsent ones.
+
+    Example: `cssw-docs mail status`
+    """
+    db, _ = _paths(ctx)
+    if not db.exists():
+        click.echo(f"No mail has been queued yet (no ledger at {db}).")
+        return
+    try:
+        counts, rows = deliver.status(db)
+    except sqlite3.Error as exc:  # a locked or damaged ledger
+        raise click.ClickException(f"Could not read the mail outbox in {db}: {exc}") from exc
+    click.echo(f"Mail outbox ({db}): {_summary_line(counts)}.")
+    if not rows:
+        click.echo("Nothing is waiting.")
+        return
+    click.echo("")
+    click.echo("Not sent yet:")
+    for row in rows:
+        to = ", ".join(json.loads(row["recipients"]))
+        state = _STATE_WORDS.get(row["state"], row["state"])
+        nxt = f"  next try {row['next_attempt_at']}" if row["state"] == "pending" else ""
+        click.echo(
+            f"  {row['message_id'].strip('<>')[:16]}  {state}  {row['route']}"
+            f"  {row['audit_ref']}  attempts {row['attempts']}{nxt}"
+        )
+        click.echo(f"      to: {to}")
+        if row["last_error"]:
+            click.echo(f"      {row['last_error']}")
+    click.echo("")
+    click.echo("Retry with `cssw-docs mail retry ID` (the first 16 characters are enough).")
+
+
+def _report(summary: deliver.SendSummary) -> None:
+    click.echo(f"Mail: {summary}")
+
+
+@mail.command("send")
+@pass_context
+def send(ctx: Context) -> None:
+    """Send every queued message that is due now (the service does this by itself).
+
+    Example: `cssw-docs mail send`
+    """
+    db, outbox = _paths(ctx)
+    summary = deliver.send_pending(db, ctx.settings, outbox=outbox)
+    _report(summary)
+
+
+@mail.command("retry")
+@click.argument("message_ids", nargs=-1)
+@click.option("--all-failed", is_flag=True, help="Retry every message that failed.")
+@pass_context
+def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
+    """Send the named messages (or all failed ones) again now, after you fixed the cause.
+
+    Example: `cssw-docs mail retry 3f2a9c1e0b7d4e55` or `cssw-docs mail retry --all-failed`
+    """
+    if not message_ids and not all_failed:
+        raise click.UsageError(
+            "Name the messages to retry (IDs from `cssw-docs mail status`) or use --all-failed."
+        )
+    db, outbox = _paths(ctx)
+    try:
+        requeued, summary = deliver.retry(
+            db, ctx.settings, outbox=outbox, message_ids=list(message_ids), all_failed=all_failed
+        )
+    except deliver.UnknownMessage as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{len(requeued)} message(s) queued again.")
+    _report(summary)
+
+
+commands: list[click.Command] = [mail]

@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
 from ..models import Pack, Report, Submission
+from ..service.ledger import db_path as ledger_db_path
 from . import compose, queue, routes, transport
 from .routes import Delivery
 
@@ -327,4 +329,76 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
     return "sent", None
 
 
-__all__ = ["SendSummary", "enqueue_pack", "enqueue_rejection", "send_pending"]
+def outbox_db(settings: Settings) -> Path:
+    """Return the ledger file the outbox lives in (``<service.state_dir>/ledger.sqlite3``)."""
+    return ledger_db_path(Path(settings.service.state_dir))
+
+
+def status(db: Path) -> tuple[dict[str, int], list[sqlite3.Row]]:
+    """Return the count of messages per state and the rows of those not sent, oldest first."""
+    conn = queue.connect(db)
+    try:
+        waiting = (queue.PENDING, queue.SENDING, queue.FAILED, queue.BLOCKED)
+        return queue.counts(conn), queue.rows(conn, states=waiting)
+    finally:
+        conn.close()
+
+
+class UnknownMessage(ValueError):
+    """A Message-ID given to :func:`retry` is not in the outbox, or is ambiguous."""
+
+
+def retry(
+    db: Path,
+    settings: Settings,
+    *,
+    outbox: Path,
+    message_ids: Sequence[str] = (),
+    all_failed: bool = False,
+    now: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[list[str], SendSummary]:
+    """Make the named (or all failed) messages due now, send what is due; return both.
+
+    A Message-ID may be given without its angle brackets, or as its first 8+ characters.
+    A blocked message is sent only if the allowlist now allows every address.
+    """
+    when = now or queue.utcnow()
+    conn = queue.connect(db)
+    try:
+        everything = queue.rows(conn, states=(queue.PENDING, queue.FAILED, queue.BLOCKED))
+        chosen = [r["message_id"] for r in everything if all_failed and r["state"] == queue.FAILED]
+        for given in message_ids:
+            chosen.append(_resolve(conn, given))
+        requeued = [m for m in dict.fromkeys(chosen) if queue.requeue(conn, [m], when)]
+    finally:
+        conn.close()
+    return requeued, send_pending(db, settings, outbox=outbox, now=when, environ=environ)
+
+
+def _resolve(conn: sqlite3.Connection, given: str) -> str:
+    key = given.strip().strip("<>").lower()
+    if len(key) < 8:
+        raise UnknownMessage(f"{given!r} is too short: give at least 8 characters of the ID.")
+    found = [
+        r["message_id"]
+        for r in queue.rows(conn)
+        if r["message_id"].strip("<>").lower().startswith(key)
+    ]
+    if not found:
+        raise UnknownMessage(f"No message {given} in the outbox. See `cssw-docs mail status`.")
+    if len(found) > 1:
+        raise UnknownMessage(f"{given} matches {len(found)} messages: give more of the ID.")
+    return found[0]
+
+
+__all__ = [
+    "SendSummary",
+    "UnknownMessage",
+    "enqueue_pack",
+    "enqueue_rejection",
+    "outbox_db",
+    "retry",
+    "send_pending",
+    "status",
+]

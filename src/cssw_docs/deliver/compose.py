@@ -14,6 +14,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 from ..config import Settings
+from ..explain import explain
 from ..models import Agreement, Pack, Report, Submission
 from . import routes
 from .routes import Delivery, Person
@@ -425,21 +426,7 @@ def rejection_body(
 
 def explain_findings(report: Report, source_name: str) -> str:
     """Return the findings in plain language, first error first (the validator's wording)."""
-    try:
-        from ..explain import explain
-    except ImportError:  # the explainer is not there: list the findings simply
-        explain = None
-    if explain is not None:
-        try:
-            return explain(report, source_name=source_name)
-        except TypeError:
-            return explain(report)
-    lines = []
-    for number, finding in enumerate((*report.errors, *report.warnings), start=1):
-        label = "Problem" if finding.severity.value == "error" else "Warning"
-        where = f" ({finding.where})" if finding.where else ""
-        lines.append(f"{number}. {label}{where}: {finding.message}")
-    return "\n".join(lines) or "No details were recorded."
+    return explain(report, source_name=source_name)
 
 
 def blocked_notice_body(
