@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from cssw_docs import examples
 from cssw_docs.config import ValidationSettings
 from cssw_docs.models import (
     Agreement,
@@ -23,7 +24,8 @@ from cssw_docs.models import (
 from cssw_docs.rubric import Rubric
 from cssw_docs.validate import validate
 
-TODAY = dt.date(2026, 10, 20)
+TODAY = dt.date(2026, 10, 20)  # a few days after the good example's audit
+EXAMPLES_TODAY = dt.date(2027, 6, 30)  # after every built-in example's audit
 E, W = Severity.ERROR, Severity.WARNING
 d = dt.date
 
@@ -653,3 +655,35 @@ def test_validate_does_not_change_the_submission(good_audit: Submission, the_rub
     before = dataclasses.replace(good_audit)
     validate(good_audit, the_rubric, today=TODAY)
     assert good_audit == before
+
+
+# Every built-in example: the findings it is meant to produce (valid ones: warnings only).
+EXAMPLE_FINDINGS: dict[str, dict[str, Severity]] = {
+    "good": {},
+    "outstanding": {},
+    "requires-improvement": {},
+    "inadequate": {},
+    "draft": {},
+    "disagree": {"agreement.disagree": W},
+    "invalid-incomplete": {
+        "email.invalid": E,
+        "section.no_evidence": E,
+        "plan.no_owner": E,
+        "plan.no_due": E,
+    },
+    "invalid-storyboard": {"storyboard.child_name": E, "storyboard.postcode": E},
+}
+
+
+@pytest.mark.parametrize("name", sorted(examples.EXAMPLES))
+def test_examples(name: str, the_rubric: Rubric) -> None:
+    """Each built-in example gives exactly its intended findings; the valid ones no errors."""
+    report = validate(examples.example(name, the_rubric), the_rubric, today=EXAMPLES_TODAY)
+    found = {f.code: f.severity for f in report.findings}
+    assert found == EXAMPLE_FINDINGS[name]
+    assert (E not in found.values()) == (name in examples.VALID)
+
+
+def test_every_example_is_listed() -> None:
+    """The table above covers every built-in example."""
+    assert set(EXAMPLE_FINDINGS) == set(examples.EXAMPLES)
