@@ -85,6 +85,7 @@ _MINUTES = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?)?")
 _HOURS = re.compile(r"(\d+(?:\.\d+)?)\s*(h|hr|hrs|hours?)")
 _QUESTION = re.compile(r"(?:q|question|no\.?)?\s*(\d+)(?:\.0*)?")
 _MAX_SERIAL = 2958465  # 31/12/9999
+_FIRST_DAY = dt.date(1900, 1, 1)
 
 
 DEFAULT_LIMITS = ValidationSettings()
@@ -189,10 +190,11 @@ def _text(value: Any) -> str:
 
 def parse_date(value: Any, epoch: dt.datetime | None = None) -> dt.date | None:
     """Return ``value`` as a date (a real date, an Excel serial or UK text); raise ValueError."""
-    if isinstance(value, dt.datetime):
-        return value.date()
     if isinstance(value, dt.date):
-        return value
+        day = value.date() if isinstance(value, dt.datetime) else value
+        if day < _FIRST_DAY:  # a zero or negative number in a date-formatted cell
+            raise ValueError("before 1900")
+        return day
     if isinstance(value, bool):
         raise ValueError("not a date")
     if isinstance(value, int | float):
