@@ -1,0 +1,842 @@
+"""Build the four Word templates in ``templates/`` with python-docx, reproducibly.
+
+Run ``.venv/bin/python tools/build_templates.py [OUTDIR]`` (default: the repo's ``templates/``).
+The QA unit may then edit the committed .docx files in Word; re-running this script
+overwrites such edits, so only run it when changing the design in code.
+
+The templates use docxtpl tags (Jinja inside Word). ``cssw-docs templates fields`` lists every
+variable; ``cssw-docs templates check`` checks a template after editing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocumentObject
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Emu, Pt, RGBColor
+from docx.table import Table, _Cell
+
+TEMPLATE_VERSION = "1.0"
+FONT = "Arial"
+NAVY = "1F3864"
+INK = "1A1A1A"
+GREY = "595959"
+LINE = "BFC5CE"
+LABEL_FILL = "EEF1F6"
+BANNER_RED = "A61B1B"
+BANNER_FILL = "FCE8E6"
+NOTE_FILL = "FFF4D6"
+NOTE_LINE = "B7791F"
+FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+
+# --- low-level helpers -------------------------------------------------------------------------
+
+
+def _rgb(hex_colour: str) -> RGBColor:
+    return RGBColor.from_string(hex_colour)
+
+
+def _set_fonts(rpr_parent, size: float | None = None) -> None:
+    """Set Arial on a style's run properties, dropping the theme fonts Word would prefer."""
+    rpr = rpr_parent.get_or_add_rPr()
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+        fonts.set(qn(attr), FONT)
+
+
+def _shade(element, fill: str) -> None:
+    """Give a paragraph (pPr) or cell (tcPr) a solid background ``fill``."""
+    shd = element.find(qn("w:shd"))
+    if shd is None:
+        shd = OxmlElement("w:shd")
+        element.append(shd)
+    shd.set(qn("w:val"), "clear")
+    shd.set(qn("w:color"), "auto")
+    shd.set(qn("w:fill"), fill)
+
+
+def _borders(parent, tag: str, sides: dict[str, tuple[str, int]]) -> None:
+    """Add ``<tag>`` (pBdr, tblBorders, tcBorders) with ``side: (colour, eighths of a point)``."""
+    box = OxmlElement(tag)
+    for side, (colour, size) in sides.items():
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single" if size else "nil")
+        el.set(qn("w:sz"), str(size))
+        el.set(qn("w:space"), "4" if tag == "w:pBdr" else "0")
+        el.set(qn("w:color"), colour)
+        box.append(el)
+    parent.append(box)
+
+
+def _field(paragraph, instr: str, placeholder: str = "1") -> None:
+    """Append a Word field (PAGE, NUMPAGES) as a complex field, as Word itself writes it."""
+    for kind in ("begin", None, "separate", "text", "end"):
+        run = paragraph.add_run()
+        if kind is None:
+            text = OxmlElement("w:instrText")
+            text.set(qn("xml:space"), "preserve")
+            text.text = f" {instr} "
+            run._r.append(text)
+        elif kind == "text":
+            run.text = placeholder
+        else:
+            char = OxmlElement("w:fldChar")
+            char.set(qn("w:fldCharType"), kind)
+            run._r.append(char)
+
+
+# --- styles --------------------------------------------------------------------------------------
+
+
+def _paragraph_style(doc, name, *, base="Normal", size=None, bold=None, colour=None, italic=None):
+    styles = doc.styles
+    try:
+        style = styles[name]
+    except KeyError:
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = styles[base]
+        style.quick_style = True
+    _set_fonts(style.element)
+    if size is not None:
+        style.font.size = Pt(size)
+    if bold is not None:
+        style.font.bold = bold
+    if italic is not None:
+        style.font.italic = italic
+    if colour is not None:
+        style.font.color.rgb = _rgb(colour)
+    return style
+
+
+def _spacing(style, before: float, after: float, line: float | None = None, keep=None) -> None:
+    pf = style.paragraph_format
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    if line is not None:
+        pf.line_spacing = line
+    if keep is not None:
+        pf.keep_with_next = keep
+
+
+def _clear_borders(style) -> None:
+    ppr = style.element.get_or_add_pPr()
+    for old in ppr.findall(qn("w:pBdr")):
+        ppr.remove(old)
+
+
+def _styles(doc: DocumentObject, body_size: float, scale: float = 1.0) -> None:
+    """Define the named styles every template uses, so a reader can restyle the documents."""
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    if defaults is not None:
+        rpr_default = defaults.find(qn("w:rPrDefault"))
+        if rpr_default is not None:
+            rpr = rpr_default.find(qn("w:rPr"))
+            fonts = rpr.find(qn("w:rFonts")) if rpr is not None else None
+            if fonts is not None:
+                for attr in list(fonts.attrib):
+                    del fonts.attrib[attr]
+                for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+                    fonts.set(qn(attr), FONT)
+
+    normal = _paragraph_style(doc, "Normal", size=body_size, colour=INK)
+    _spacing(normal, 0, 6 * scale, 1.15)
+
+    title = _paragraph_style(doc, "Title", size=26 * scale, bold=True, colour=NAVY)
+    _clear_borders(title)
+    _spacing(title, 0, 4, 1.0)
+    title.font.all_caps = False
+    title.element.get_or_add_rPr()
+    for tag in ("w:spacing", "w:kern"):
+        for el in title.element.rPr.findall(qn(tag)):
+            title.element.rPr.remove(el)
+
+    subtitle = _paragraph_style(doc, "Subtitle", size=12.5 * scale, colour=GREY, italic=False)
+    _spacing(subtitle, 0, 12 * scale, 1.1)
+    for el in subtitle.element.rPr.findall(qn("w:spacing")):
+        subtitle.element.rPr.remove(el)
+
+    h1 = _paragraph_style(doc, "Heading 1", size=15 * scale, bold=True, colour=NAVY)
+    _spacing(h1, 18 * scale, 6 * scale, 1.0, keep=True)
+    _clear_borders(h1)
+    _borders(h1.element.get_or_add_pPr(), "w:pBdr", {"bottom": (LINE, 6)})
+    h2 = _paragraph_style(doc, "Heading 2", size=12.5 * scale, bold=True, colour=NAVY)
+    _spacing(h2, 14 * scale, 4 * scale, 1.0, keep=True)
+    h3 = _paragraph_style(doc, "Heading 3", size=body_size, bold=True, colour=GREY)
+    _spacing(h3, 8 * scale, 2 * scale, 1.0, keep=True)
+    for h in (h1, h2, h3):
+        h.font.italic = False
+
+    _paragraph_style(doc, "Header", size=8.5, colour=GREY)
+    _paragraph_style(doc, "Footer", size=8.5, colour=GREY)
+    for name in ("Header", "Footer"):
+        pf = doc.styles[name].paragraph_format
+        pf.tab_stops.clear_all()
+        _spacing(doc.styles[name], 0, 0, 1.0)
+
+    table_text = _paragraph_style(doc, "Table Text", size=body_size - 1, colour=INK)
+    _spacing(table_text, 1, 2, 1.1)
+    table_head = _paragraph_style(
+        doc, "Table Heading", base="Table Text", size=body_size - 1, bold=True, colour="FFFFFF"
+    )
+    _spacing(table_head, 1, 1, 1.0)
+    table_label = _paragraph_style(
+        doc, "Table Label", base="Table Text", size=body_size - 1.5, bold=True, colour=GREY
+    )
+    _spacing(table_label, 1, 2, 1.1)
+
+    for name in ("List Bullet", "List Number"):
+        bullet = doc.styles[name]
+        _set_fonts(bullet.element)
+        bullet.font.size = Pt(body_size)
+        _spacing(bullet, 0, 3 * scale, 1.1)
+
+    banner = _paragraph_style(doc, "Draft Banner", size=body_size + 0.5, bold=True)
+    banner.font.color.rgb = _rgb(BANNER_RED)
+    _spacing(banner, 4, 10, 1.1)
+    ppr = banner.element.get_or_add_pPr()
+    _borders(ppr, "w:pBdr", {s: (BANNER_RED, 12) for s in ("top", "left", "bottom", "right")})
+    _shade(ppr, BANNER_FILL)
+
+    note = _paragraph_style(doc, "Status Note", size=body_size + 0.5, bold=True, colour="5C3D0A")
+    _spacing(note, 2, 6, 1.1)
+    ppr = note.element.get_or_add_pPr()
+    _borders(
+        ppr,
+        "w:pBdr",
+        {"top": (NOTE_LINE, 4), "left": (NOTE_LINE, 24), "bottom": (NOTE_LINE, 4)},
+    )
+    _shade(ppr, NOTE_FILL)
+
+    quiet = _paragraph_style(doc, "Quiet Note", size=body_size - 1, colour=GREY, italic=True)
+    _spacing(quiet, 0, 6, 1.1)
+
+    _table_style(doc)
+
+
+def _table_style(doc: DocumentObject) -> None:
+    """Add ``CSSW Table``: light rules, a navy heading row, roomy cell margins."""
+    style = doc.styles.add_style("CSSW Table", WD_STYLE_TYPE.TABLE)
+    style.base_style = doc.styles["Normal Table"]
+    el = style.element
+    tblpr = OxmlElement("w:tblPr")
+    _borders(
+        tblpr,
+        "w:tblBorders",
+        {s: (LINE, 4) for s in ("top", "left", "bottom", "right", "insideH", "insideV")},
+    )
+    margins = OxmlElement("w:tblCellMar")
+    for side, width in (("top", 45), ("left", 100), ("bottom", 45), ("right", 100)):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), str(width))
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    tblpr.append(margins)
+    el.append(tblpr)
+    first = OxmlElement("w:tblStylePr")
+    first.set(qn("w:type"), "firstRow")
+    rpr = OxmlElement("w:rPr")
+    b = OxmlElement("w:b")
+    rpr.append(b)
+    colour = OxmlElement("w:color")
+    colour.set(qn("w:val"), "FFFFFF")
+    rpr.append(colour)
+    first.append(rpr)
+    tcpr = OxmlElement("w:tcPr")
+    _shade(tcpr, NAVY)
+    first.append(tcpr)
+    el.append(first)
+
+
+# --- document skeleton ---------------------------------------------------------------------------
+
+
+def _new_document(
+    title_property: str, *, body_size: float = 10.5, scale: float = 1.0, margin_cm: float = 2.0
+) -> DocumentObject:
+    doc = Document()
+    _styles(doc, body_size, scale)
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width = Cm(21.0)
+    section.page_height = Cm(29.7)
+    section.left_margin = section.right_margin = Cm(margin_cm)
+    section.top_margin = Cm(2.3)
+    section.bottom_margin = Cm(2.0)
+    section.header_distance = Cm(1.0)
+    section.footer_distance = Cm(1.0)
+    props = doc.core_properties
+    props.title = title_property
+    props.subject = "Case audit, Children's Safeguarding and Social Work"
+    props.author = "Quality Assurance Unit"
+    props.last_modified_by = "cssw-docs"
+    props.comments = "Made by tools/build_templates.py; docxtpl template for cssw-docs."
+    props.keywords = "cssw-docs template"
+    props.version = TEMPLATE_VERSION
+    props.revision = 1
+    props.created = FIXED_TIME
+    props.modified = FIXED_TIME
+    props.last_printed = FIXED_TIME
+    # python-docx starts with one empty paragraph: drop it so the title is first.
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    return doc
+
+
+def _header_footer(doc: DocumentObject, name: str, margin_cm: float = 2.0) -> None:
+    """Marking and reference in the header (DRAFT in red at Draft); marking, page X of Y below."""
+    width = Cm(21.0 - 2 * margin_cm)
+    section = doc.sections[0]
+    head = section.header.paragraphs[0]
+    head.style = doc.styles["Header"]
+    head.paragraph_format.tab_stops.add_tab_stop(Emu(width // 2), WD_TAB_ALIGNMENT.CENTER)
+    head.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    r = head.add_run("{{ marking }}")
+    r.bold = True
+    head.add_run("\t{% if is_draft %}")
+    r = head.add_run("DRAFT")
+    r.bold = True
+    r.font.size = Pt(11)
+    r.font.color.rgb = _rgb(BANNER_RED)
+    head.add_run("{% endif %}\t")
+    head.add_run(f"{{{{ audit_ref }}}} · {name}")
+    ppr = head._p.get_or_add_pPr()
+    _borders(ppr, "w:pBdr", {"bottom": (LINE, 4)})
+
+    foot = section.footer.paragraphs[0]
+    foot.style = doc.styles["Footer"]
+    foot.paragraph_format.tab_stops.add_tab_stop(Emu(width // 2), WD_TAB_ALIGNMENT.CENTER)
+    foot.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    r = foot.add_run("{{ marking }}")
+    r.bold = True
+    foot.add_run("\t{% if is_draft %}")
+    r = foot.add_run("DRAFT")
+    r.bold = True
+    r.font.color.rgb = _rgb(BANNER_RED)
+    foot.add_run("{% endif %}\tPage ")
+    _field(foot, "PAGE")
+    foot.add_run(" of ")
+    _field(foot, "NUMPAGES")
+
+
+def _p(container, text: str = "", style: str | None = None, **run_format) -> object:
+    """Add a paragraph holding ``text`` as one run (tags must never be split across runs)."""
+    paragraph = container.add_paragraph(style=style)
+    if text:
+        run = paragraph.add_run(text)
+        for key, value in run_format.items():
+            if key == "colour":
+                run.font.color.rgb = _rgb(value)
+            elif key == "size":
+                run.font.size = Pt(value)
+            else:
+                setattr(run, key, value)
+    return paragraph
+
+
+def _cell_text(cell: _Cell, text: str, style: str = "Table Text", **run_format) -> None:
+    paragraph = cell.paragraphs[0]
+    paragraph.style = style
+    if text:
+        run = paragraph.add_run(text)
+        for key, value in run_format.items():
+            if key == "colour":
+                run.font.color.rgb = _rgb(value)
+            elif key == "size":
+                run.font.size = Pt(value)
+            else:
+                setattr(run, key, value)
+
+
+def _widths(table: Table, widths_cm: Sequence[float]) -> None:
+    table.autofit = False
+    for i, w in enumerate(widths_cm):
+        table.columns[i].width = Cm(w)
+        for cell in table.columns[i].cells:
+            cell.width = Cm(w)
+
+
+def _repeat_header(row) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    trpr.append(el)
+
+
+def _no_split(row) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    trpr.append(OxmlElement("w:cantSplit"))
+
+
+def _cell_fill(cell: _Cell, fill: str) -> None:
+    _shade(cell._tc.get_or_add_tcPr(), fill)
+
+
+def _table(doc, cols: int, widths: Sequence[float], heading: Sequence[str] | None) -> Table:
+    table = doc.add_table(rows=0, cols=cols)
+    table.style = doc.styles["CSSW Table"]
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    look = table._tbl.tblPr.find(qn("w:tblLook"))
+    if look is not None:
+        # Only tables with a heading row get the style's heading-row formatting.
+        look.set(qn("w:val"), "0420" if heading else "0400")
+        look.set(qn("w:firstRow"), "1" if heading else "0")
+        look.set(qn("w:firstColumn"), "0")
+    if heading:
+        row = table.add_row()
+        _repeat_header(row)
+        _no_split(row)
+        for cell, text in zip(row.cells, heading, strict=True):
+            _cell_text(cell, text, "Table Heading")
+            # Direct fill as well as the style's, so every viewer shows the heading row.
+            _cell_fill(cell, NAVY)
+    _widths(table, widths)
+    return table
+
+
+def _tag_row(table: Table, tag: str) -> None:
+    """Add a row holding only a docxtpl row tag such as ``{%tr for a in actions %}``."""
+    row = table.add_row()
+    _cell_text(row.cells[0], tag)
+
+
+def _loop_table(
+    doc,
+    heading: Sequence[str],
+    cells: Sequence[str],
+    widths: Sequence[float],
+    loop: str,
+    bold_first: bool = False,
+) -> Table:
+    table = _table(doc, len(heading), widths, heading)
+    _tag_row(table, f"{{%tr for {loop} %}}")
+    row = table.add_row()
+    for i, (cell, text) in enumerate(zip(row.cells, cells, strict=True)):
+        _cell_text(cell, text, bold=bold_first and i == 0)
+    _tag_row(table, "{%tr endfor %}")
+    _widths(table, widths)
+    return table
+
+
+def _key_value_table(doc, pairs: Sequence[tuple[str, str]], widths: Sequence[float]) -> Table:
+    """A cover block: label/value pairs, two pairs to a row, labels on a soft fill."""
+    table = _table(doc, 4, widths, None)
+    for i in range(0, len(pairs), 2):
+        row = table.add_row()
+        _no_split(row)
+        for j, (label, value) in enumerate(pairs[i : i + 2]):
+            label_cell, value_cell = row.cells[2 * j], row.cells[2 * j + 1]
+            _cell_text(label_cell, label, "Table Label")
+            _cell_fill(label_cell, LABEL_FILL)
+            _cell_text(value_cell, value)
+    _widths(table, widths)
+    return table
+
+
+def _spacer(doc, points: float = 4) -> None:
+    p = doc.add_paragraph()
+    p.paragraph_format.space_after = Pt(0)
+    p.paragraph_format.space_before = Pt(0)
+    p.paragraph_format.line_spacing = Pt(points)
+
+
+def _draft_banner(doc, text: str) -> None:
+    _p(doc, "{%p if is_draft %}")
+    _p(doc, text, "Draft Banner")
+    _p(doc, "{%p endif %}")
+
+
+def _status_lines(doc) -> None:
+    _p(doc, "{%p for line in status_lines %}")
+    _p(doc, "{{ line }}", "Status Note")
+    _p(doc, "{%p endfor %}")
+
+
+def _labelled_text(doc, label: str, expr: str, empty: str) -> None:
+    _p(doc, label, "Heading 3")
+    _p(doc, f"{{{{ {expr} or {empty!r} }}}}")
+
+
+# --- the four templates ----------------------------------------------------------------------
+
+
+def audit_report() -> DocumentObject:
+    """The audit report: cover, ratings at a glance, each section, family voice, judgement."""
+    doc = _new_document("{{ audit_ref }} Audit report")
+    _header_footer(doc, "Audit report")
+    _p(doc, "Case audit report", "Title")
+    _p(
+        doc,
+        "{{ audit_ref }} · {{ audit.type }} audit{% if audit.theme %}: {{ audit.theme }}"
+        "{% endif %}",
+        "Subtitle",
+    )
+    _draft_banner(
+        doc,
+        "DRAFT for the practitioner's feedback. This is not the final audit: please do not "
+        "circulate it.",
+    )
+    _status_lines(doc)
+    _key_value_table(
+        doc,
+        [
+            ("Audit reference", "{{ audit_ref }}"),
+            ("Type of audit", "{{ audit.type }}"),
+            ("Theme", "{{ audit.theme or 'None' }}"),
+            ("Team", "{{ audit.team }}"),
+            ("Auditor", "{{ audit.auditor_name }}\n{{ audit.auditor_role }}"),
+            ("Practitioner", "{{ audit.practitioner_name }}"),
+            ("Manager", "{{ audit.manager_name }}"),
+            ("Date of audit", "{{ audit.date }}"),
+            ("Period reviewed", "{{ audit.review_period }}"),
+            ("Case discussion", "{{ audit.discussion }}"),
+        ],
+        (2.9, 5.6, 2.9, 5.6),
+    )
+
+    _p(doc, "Ratings at a glance", "Heading 1")
+    table = _table(doc, 3, (6.0, 4.6, 6.4), ("Section", "Rating", "Descriptors evidenced"))
+    _tag_row(table, "{%tr for s in sections %}")
+    row = table.add_row()
+    _no_split(row)
+    _cell_text(row.cells[0], "{{ s.name }}")
+    _cell_text(row.cells[1], "{% cellbg s.fill %}{{ s.rating }}", bold=True)
+    _cell_text(row.cells[2], "{{ s.evidenced_summary }}")
+    _tag_row(table, "{%tr endfor %}")
+    row = table.add_row()
+    _no_split(row)
+    _cell_text(row.cells[0], "Overall rating", bold=True)
+    _cell_text(row.cells[1], "{% cellbg overall.fill %}{{ overall.rating }}", bold=True)
+    _cell_text(row.cells[2], "The auditor's overall judgement of the case")
+    _cell_fill(row.cells[0], LABEL_FILL)
+    _cell_fill(row.cells[2], LABEL_FILL)
+    _widths(table, (6.0, 4.6, 6.4))
+    _p(
+        doc,
+        "Ratings follow the Ofsted grades: Outstanding, Good, Requires improvement, Inadequate.",
+        "Quiet Note",
+    ).paragraph_format.space_before = Pt(4)
+
+    _p(doc, "Overall judgement", "Heading 1")
+    _labelled_text(doc, "Summary", "overall.summary", "None recorded.")
+    _labelled_text(doc, "Good practice", "overall.good_practice", "None recorded.")
+    _labelled_text(doc, "Areas for development", "overall.areas_for_development", "None recorded.")
+
+    _p(doc, "{%p for s in sections %}")
+    _p(doc, "{{ s.number }}. {{ s.name }}", "Heading 1")
+    chip = _table(doc, 2, (3.0, 4.6), None)
+    row = chip.add_row()
+    _cell_text(row.cells[0], "Rating", "Table Label")
+    _cell_fill(row.cells[0], LABEL_FILL)
+    _cell_text(row.cells[1], "{% cellbg s.fill %}{{ s.rating }}", bold=True)
+    _widths(chip, (3.0, 4.6))
+    _p(doc, "{%p if s.applicable %}")
+    _labelled_text(doc, "Evidence", "s.evidence", "None recorded.")
+    _labelled_text(doc, "Strengths", "s.strengths", "None recorded.")
+    _labelled_text(doc, "Areas for development", "s.development", "None recorded.")
+    _p(doc, "What the auditor found evidenced", "Heading 3")
+    _p(doc, "{%p for group in s.descriptors %}")
+    _p(doc, "{{ group.grade }}", bold=True).paragraph_format.space_after = Pt(2)
+    _p(doc, "{%p for item in group.texts %}")
+    _p(doc, "{{ item }}", "List Bullet")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if not s.descriptors %}")
+    _p(doc, "The auditor did not mark any descriptors as evidenced for this section.", "Quiet Note")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p else %}")
+    _p(doc, "This section was not applicable to this audit.", "Quiet Note")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p endfor %}")
+
+    _p(doc, "Compliance gaps", "Heading 1")
+    _p(doc, "{%p if gaps %}")
+    _p(
+        doc,
+        "Gaps the auditor raised before finalising the audit, and whether each has been addressed.",
+    )
+    table = _table(doc, 4, (3.6, 7.9, 2.8, 2.7), ("Area", "Gap", "Raised on", "Addressed"))
+    _tag_row(table, "{%tr for g in gaps %}")
+    row = table.add_row()
+    _cell_text(row.cells[0], "{{ g.area }}", bold=True)
+    _cell_text(row.cells[1], "{{ g.gap }}")
+    _cell_text(row.cells[2], "{{ g.raised_on }}")
+    _cell_text(row.cells[3], "{% cellbg g.fill %}{{ g.addressed }}")
+    _tag_row(table, "{%tr endfor %}")
+    _widths(table, (3.6, 7.9, 2.8, 2.7))
+    _p(doc, "{%p else %}")
+    _p(doc, "No compliance gaps were raised.")
+    _p(doc, "{%p endif %}")
+
+    _p(doc, "What the family told us", "Heading 1")
+    _p(doc, "{%p if family.questions %}")
+    _p(doc, "{%p for q in family.questions %}")
+    _p(doc, "{{ q.number }}. {{ q.text }}", "Heading 3")
+    _p(doc, "{%p for r in q.responses %}")
+    para = doc.add_paragraph()
+    run = para.add_run("{{ r.respondent }}: ")
+    run.bold = True
+    para.add_run("{{ r.response }}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p if not q.responses %}")
+    _p(doc, "No answer was recorded for this question.", "Quiet Note")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p else %}")
+    _p(doc, "{{ family.none_reason }}")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if audit.observation_activity %}")
+    _p(doc, "Observation of practice", "Heading 2")
+    _p(doc, "{{ audit.observation_activity }}")
+    _p(doc, "Family's consent to the observation: {{ audit.observation_consent }}", "Quiet Note")
+    _p(doc, "{%p endif %}")
+
+    _p(doc, "{%p if practice_areas %}")
+    _p(doc, "Core areas of practice", "Heading 1")
+    table = _table(doc, 2, (5.5, 11.5), ("Area of practice", "Auditor's notes"))
+    _tag_row(table, "{%tr for a in practice_areas %}")
+    row = table.add_row()
+    _cell_text(row.cells[0], "{{ a.area }}", bold=True)
+    _cell_text(row.cells[1], "{{ a.notes }}")
+    _tag_row(table, "{%tr endfor %}")
+    _widths(table, (5.5, 11.5))
+    _p(doc, "{%p endif %}")
+
+    _p(doc, "The practitioner's response", "Heading 1")
+    para = doc.add_paragraph()
+    run = para.add_run("Does the practitioner agree with the audit? ")
+    run.bold = True
+    para.add_run("{{ practitioner.agreement or 'Not yet given' }}")
+    _labelled_text(
+        doc, "Feedback on the audit", "practitioner.feedback", "No feedback has been given yet."
+    )
+    _status_lines(doc)
+    return doc
+
+
+def audit_plan() -> DocumentObject:
+    """The SMART audit plan (Proposed at Draft): actions by due date, then sign-off."""
+    doc = _new_document("{{ audit_ref }} Audit plan")
+    _header_footer(doc, "Audit plan")
+    _p(doc, "{% if is_draft %}Proposed audit plan{% else %}SMART audit plan{% endif %}", "Title")
+    _p(doc, "{{ audit_ref }} · {{ audit.type }} audit · {{ audit.team }}", "Subtitle")
+    _draft_banner(
+        doc,
+        "DRAFT: the proposed plan for the practitioner's feedback. It becomes final once "
+        "the practitioner and manager have agreed it.",
+    )
+    _key_value_table(
+        doc,
+        [
+            ("Practitioner", "{{ audit.practitioner_name }}"),
+            ("Manager", "{{ audit.manager_name }}"),
+            ("Auditor", "{{ audit.auditor_name }}"),
+            ("Date of audit", "{{ audit.date }}"),
+            ("Overall rating", "{% cellbg overall.fill %}{{ overall.rating }}"),
+            ("Number of actions", "{{ actions|length }}"),
+        ],
+        (2.9, 5.6, 2.9, 5.6),
+    )
+    _p(doc, "Actions", "Heading 1")
+    _p(
+        doc,
+        "Each action is specific, has one owner and a date, and says how we will know it "
+        "is done. Actions are listed in the order they are due.",
+    )
+    _p(doc, "{%p if actions %}")
+    _loop_table(
+        doc,
+        ("No.", "What will be done", "Section", "Who", "By when", "How we will know"),
+        (
+            "{{ a.number }}",
+            "{{ a.action }}",
+            "{{ a.section }}",
+            "{{ a.owner }}",
+            "{{ a.due }}",
+            "{{ a.measure }}",
+        ),
+        (1.0, 5.4, 2.4, 2.4, 2.2, 3.6),
+        "a in actions",
+    )
+    _p(doc, "{%p else %}")
+    _p(doc, "The auditor has not set any actions.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "The practitioner's comments on the plan", "Heading 1")
+    _p(doc, "{{ practitioner.plan_feedback or 'No comments have been given yet.' }}")
+    _p(doc, "Agreement and sign-off", "Heading 1")
+    _p(
+        doc,
+        "By signing, we agree this plan. The actions will be carried into supervision and "
+        "reviewed there until each is complete.",
+    )
+    table = _table(doc, 4, (3.2, 5.0, 5.3, 3.5), ("Role", "Name", "Signature", "Date"))
+    for role, name in (
+        ("Practitioner", "{{ audit.practitioner_name }}"),
+        ("Manager", "{{ audit.manager_name }}"),
+    ):
+        row = table.add_row()
+        _no_split(row)
+        row.height = Cm(1.3)
+        _cell_text(row.cells[0], role, bold=True)
+        _cell_text(row.cells[1], name)
+    _widths(table, (3.2, 5.0, 5.3, 3.5))
+    return doc
+
+
+def supervision_insert() -> DocumentObject:
+    """One page for the next supervision: who, the actions and reflective prompts."""
+    doc = _new_document("{{ audit_ref }} Supervision insert", body_size=10)
+    _header_footer(doc, "Supervision insert")
+    _p(doc, "Supervision insert", "Title")
+    _p(doc, "Audit actions and reflection for the next supervision", "Subtitle")
+    _key_value_table(
+        doc,
+        [
+            ("Practitioner", "{{ audit.practitioner_name }}"),
+            ("Manager", "{{ audit.manager_name }}"),
+            ("Audit reference", "{{ audit_ref }}"),
+            ("Date of audit", "{{ audit.date }}"),
+            ("Overall rating", "{% cellbg overall.fill %}{{ overall.rating }}"),
+            ("Auditor", "{{ audit.auditor_name }}"),
+        ],
+        (2.9, 5.6, 2.9, 5.6),
+    )
+    _p(doc, "Actions from the audit plan", "Heading 1")
+    _p(doc, "{%p if actions %}")
+    _loop_table(
+        doc,
+        ("No.", "Action", "Owner", "Due", "Progress at supervision"),
+        ("{{ a.number }}", "{{ a.action }}", "{{ a.owner }}", "{{ a.due }}", ""),
+        (1.0, 7.6, 2.6, 2.3, 3.5),
+        "a in actions",
+    )
+    _p(doc, "{%p else %}")
+    _p(doc, "The audit plan has no actions.")
+    _p(doc, "{%p endif %}")
+    _p(doc, "Prompts for reflection", "Heading 1")
+    _p(doc, "{%p if prompts %}")
+    _p(doc, "Drawn from the audit's areas for development. Use them to open the discussion.")
+    _p(doc, "{%p for prompt in prompts %}")
+    para = doc.add_paragraph(style="List Number")
+    run = para.add_run("{{ prompt.point }}")
+    run.bold = True
+    para.add_run(" {{ prompt.question }}")
+    _p(doc, "{%p endfor %}")
+    _p(doc, "{%p else %}")
+    _p(doc, "What has gone well on this case, and how can that practice be shared with the team?")
+    _p(doc, "{%p endif %}")
+    return doc
+
+
+def storyboard() -> DocumentObject:
+    """A print-ready A4 storyboard: large type, headed panels, no child-identifying detail."""
+    margin = 1.7
+    doc = _new_document("Practice storyboard", body_size=14, scale=1.25, margin_cm=margin)
+    _storyboard_styles(doc)
+    _header_footer(doc, "Practice storyboard", margin)
+    width = 21.0 - 2 * margin
+    _p(doc, "PRACTICE STORYBOARD", bold=True, colour="2E7D6B", size=13)
+    title = _p(doc, "{{ storyboard.title }}", "Title")
+    title.runs[0].font.size = Pt(28)
+    _p(
+        doc,
+        "{{ storyboard.rating }} practice · {{ storyboard.team }} · {{ storyboard.month }}",
+        "Subtitle",
+    )
+    panels = (
+        ("The context", "storyboard.context", NAVY, "EEF3FA"),
+        ("What we did", "storyboard.what_we_did", NAVY, "EEF3FA"),
+        ("The difference it made", "storyboard.impact", "2E7D6B", "E8F4F0"),
+        ("The voice of the child and family", "storyboard.voice", "6B3FA0", "F3EEFA"),
+        ("Learning for the service", "storyboard.learning", "B7591F", "FDF1E7"),
+    )
+    for heading, expr, dark, light in panels:
+        table = _table(doc, 1, (width,), None)
+        # Panels are plain boxes: no grid rules, the fills carry the design.
+        tblpr = table._tbl.tblPr
+        _borders(
+            tblpr,
+            "w:tblBorders",
+            {s: ("FFFFFF", 0) for s in ("top", "left", "bottom", "right", "insideH", "insideV")},
+        )
+        row = table.add_row()
+        _no_split(row)
+        _cell_text(row.cells[0], heading, "Table Heading", size=17)
+        _cell_fill(row.cells[0], dark)
+        row = table.add_row()
+        _cell_text(row.cells[0], f"{{{{ {expr} }}}}", "Storyboard Text")
+        _cell_fill(row.cells[0], light)
+        _widths(table, (width,))
+        _spacer(doc, 8)
+    para = _p(doc, "With thanks to ", "Storyboard Credit")
+    para.add_run("{{ storyboard.practitioner }}").bold = True
+    para.add_run(" and {{ storyboard.team }}. Audited by {{ storyboard.auditor }}.")
+    _p(
+        doc,
+        "Shared with consent for practice learning. Names and details that could identify "
+        "the child or family have been left out.",
+        "Quiet Note",
+        size=10,
+    )
+    return doc
+
+
+def _storyboard_styles(doc: DocumentObject) -> None:
+    text = _paragraph_style(doc, "Storyboard Text", base="Normal", size=14, colour=INK)
+    _spacing(text, 3, 6, 1.2)
+    credit = _paragraph_style(doc, "Storyboard Credit", base="Normal", size=14, colour=NAVY)
+    _spacing(credit, 6, 6, 1.2)
+
+
+TEMPLATES = {
+    "audit_report.docx": audit_report,
+    "audit_plan.docx": audit_plan,
+    "supervision_insert.docx": supervision_insert,
+    "storyboard.docx": storyboard,
+}
+
+
+def _normalise_zip(path: Path) -> None:
+    """Rewrite the .docx with fixed timestamps so the same code gives the same bytes."""
+    with zipfile.ZipFile(path) as zin:
+        items = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items:
+            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zout.writestr(info, data)
+
+
+def build(outdir: Path) -> list[Path]:
+    """Write every template into ``outdir`` and return their paths."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, make in TEMPLATES.items():
+        doc = make()
+        path = outdir / name
+        doc.save(str(path))
+        _normalise_zip(path)
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "templates"
+    for p in build(target):
+        print(p)
