@@ -218,8 +218,8 @@ def themes_of(text: str, excluded: frozenset[str] = frozenset()) -> tuple[set[st
     """Return the distinct theme words and two/three-word phrases in ``text``.
 
     Words are not stop words, not in ``excluded`` (e.g. children's names) and at least three
-    letters; a phrase starts and ends with such a word, with a theme word or a joining word
-    such as "of" in the middle.
+    letters, counted without a possessive 's; a phrase starts and ends with such a word, with
+    a theme word or a joining word such as "of" in the middle.
     """
 
     def keep(word: str) -> bool:
@@ -232,7 +232,7 @@ def themes_of(text: str, excluded: frozenset[str] = frozenset()) -> tuple[set[st
         for i, word in enumerate(run):
             if not keep(word):
                 continue
-            words.add(word)
+            words.add(word.removesuffix("'s"))
             if i + 1 < len(run) and keep(run[i + 1]):
                 phrases.add(f"{word} {run[i + 1]}")
             middle = run[i + 1] if i + 1 < len(run) else ""
@@ -263,6 +263,17 @@ def _drop_covered(phrases: Counter[str]) -> Counter[str]:
                 if kept.get(part) == n:
                     del kept[part]
     return kept
+
+
+def _words_beyond_phrases(words: Counter[str], phrases: Counter[str]) -> Counter[str]:
+    """Return ``words`` without those that only ever occur inside one recurring phrase."""
+    inside: dict[str, int] = {}
+    for phrase, n in phrases.items():
+        if n >= 2:
+            for word in phrase.split():
+                stem = word.removesuffix("'s")
+                inside[stem] = max(inside.get(stem, 0), n)
+    return Counter({w: n for w, n in words.items() if inside.get(w) != n})
 
 
 def compute(
@@ -350,6 +361,7 @@ def compute(
         word_docs.update(words)
         phrase_docs.update(phrases)
 
+    phrases = _drop_covered(phrase_docs)
     if start is not None and end is not None:
         months = months_between(start, end)
     else:
@@ -387,8 +399,8 @@ def compute(
             lower,
             tuple(sorted(moderation_rows, key=lambda r: r.audit_ref)),
         ),
-        theme_words=_top(word_docs, TOP_WORDS),
-        theme_phrases=_top(_drop_covered(phrase_docs), TOP_PHRASES),
+        theme_words=_top(_words_beyond_phrases(word_docs, phrases), TOP_WORDS),
+        theme_phrases=_top(phrases, TOP_PHRASES),
     )
 
 

@@ -1,0 +1,77 @@
+"""The audit activity report for a period: figures from the ledger, laid out as xlsx and docx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..rubric import Rubric
+from . import actions, escalations, figures, report_docx, report_xlsx, store
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files of one activity report."""
+
+    xlsx: Path
+    docx: Path | None
+    figures: figures.Figures
+
+
+def output_paths(path: Path) -> tuple[Path, Path]:
+    """Return the workbook and Word paths for ``-o PATH`` (a .xlsx/.docx suffix is dropped)."""
+    path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".docx"):
+        path = path.with_suffix("")
+    return path.with_name(path.name + ".xlsx"), path.with_name(path.name + ".docx")
+
+
+def build(
+    db: Path,
+    rubric: Rubric,
+    settings: Settings,
+    *,
+    start: dt.date | None,
+    end: dt.date | None,
+    dest: Path,
+    as_of: dt.date | None = None,
+    docx: bool = True,
+) -> Written:
+    """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``."""
+    if start and end and start > end:
+        raise store.OversightError(
+            f"The period starts ({start:%d/%m/%Y}) after it ends ({end:%d/%m/%Y}). Swap the dates."
+        )
+    as_of = as_of or dt.date.today()
+    conn = store.open_existing(db)
+    try:
+        ledger = store.load(conn, start, end)
+    finally:
+        conn.close()
+    figs = figures.compute(
+        ledger.audits,
+        rubric,
+        as_of=as_of,
+        start=start,
+        end=end,
+        drafts_in_progress=len(ledger.drafts_only),
+    )
+    tracked = actions.tracked(ledger.audits, as_of)
+    referred = escalations.referrals(ledger.audits, as_of, include_resolved=True)
+    xlsx_path, docx_path = output_paths(dest)
+    report_xlsx.write_report(
+        xlsx_path,
+        figs,
+        ledger.audits,
+        tracked,
+        referred,
+        rubric,
+        mosaic_id=settings.oversight.report_mosaic_id,
+        marking=settings.render.marking,
+    )
+    written_docx = None
+    if docx:
+        written_docx = report_docx.write_summary(docx_path, figs, referred, settings=settings)
+    return Written(xlsx_path, written_docx, figs)
