@@ -15,12 +15,24 @@ from cssw_docs.service import claim
 from cssw_docs.service.claim import AlreadyRunning, Folders, InstanceLock
 
 
-def test_job_ids_and_work_names_round_trip():
-    """A working-folder name gives back its job id and the original name; others give None."""
-    job_id = claim.new_job_id()
-    assert claim.parse_work_name(claim.work_name(job_id, "a__b.xlsx")) == (job_id, "a__b.xlsx")
-    assert claim.parse_work_name("audit.xlsx") is None
-    assert claim.parse_work_name("x__audit.xlsx") is None
+def test_job_ids_are_recognised():
+    """A new job id is recognised as one; other folder names are not."""
+    assert claim.is_job_id(claim.new_job_id())
+    assert not claim.is_job_id("processed")
+    assert not claim.is_job_id("2026-11-26")
+
+
+def test_claimed_workbooks_are_found_and_empty_folders_cleared(tmp_path):
+    """After a crash the working folder is read back; an empty job folder is removed."""
+    work = tmp_path / ".work"
+    work.mkdir()
+    source = tmp_path / "audit.xlsx"
+    source.write_bytes(b"data")
+    got = claim.claim(source, work)
+    empty = work / claim.new_job_id()
+    empty.mkdir()
+    assert claim.claimed_in(work) == [got]
+    assert not empty.exists()
 
 
 def test_claim_moves_once(tmp_path):
@@ -31,8 +43,9 @@ def test_claim_moves_once(tmp_path):
     source.write_bytes(b"data")
     got = claim.claim(source, work)
     assert got is not None and got.path.read_bytes() == b"data" and not source.exists()
-    assert got.path.parent == work and got.source_name == "audit.xlsx"
+    assert got.path == work / got.job_id / "audit.xlsx" and got.source_name == "audit.xlsx"
     assert claim.claim(source, work) is None
+    assert [p.name for p in work.iterdir()] == [got.job_id]
 
 
 CLAIMER = """
@@ -93,8 +106,8 @@ def test_racing_claimers_have_one_winner_per_file(tmp_path):
         out, _ = p.communicate(timeout=60)
         wins.extend(out.split("\n")[:-1])
     assert sorted(wins) == sorted(names)
-    claimed = sorted(claim.parse_work_name(p.name)[1] for p in work.iterdir())
-    assert claimed == sorted(names)
+    assert sorted(c.source_name for c in claim.claimed_in(work)) == sorted(names)
+    assert len(list(work.iterdir())) == len(names)  # losers left no folders behind
 
 
 def test_free_name_never_overwrites(tmp_path):

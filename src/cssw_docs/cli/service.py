@@ -1,5 +1,184 @@
-"""Commands: service."""
+"""Commands: watch (the intake service), status, config show."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
 
 import click
 
-commands: list[click.Command] = []
+from .. import config
+from .common import Context, pass_context
+
+
+@click.command()
+@click.option(
+    "--intake",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder auditors drop workbooks into (default: service.intake, ./intake).",
+)
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the packs are written to (default: service.outbox, ./outbox).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Local folder for the ledger and the log (default: service.state_dir, ./state).",
+)
+@click.option(
+    "--polling",
+    is_flag=True,
+    default=None,
+    help="Check the folder by polling: use this on network shares (SMB, NFS).",
+)
+@click.option("--once", is_flag=True, help="Process everything waiting, then exit (for cron).")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel workers.")
+@pass_context
+def watch(
+    ctx: Context,
+    intake: Path | None,
+    outbox: Path | None,
+    state_dir: Path | None,
+    polling: bool | None,
+    once: bool,
+    workers: int | None,
+) -> None:
+    """Turn every workbook dropped into the intake folder into a pack, exactly once.
+
+    Ready workbooks become packs in the outbox and move to intake/processed/;
+    workbooks with problems move to intake/rejected/ beside a marked copy and a
+    findings file, and the auditor is emailed. Stop with Ctrl+C or SIGTERM: the
+    jobs in hand are finished first.
+
+    Example: cssw-docs watch --intake /mnt/audits/intake --outbox /mnt/audits/outbox --polling
+    """
+    from ..service.claim import AlreadyRunning
+    from ..service.status import format_summary
+    from ..service.watch import Watcher
+
+    changes: dict[str, Any] = {}
+    for key, value in (
+        ("intake", intake),
+        ("outbox", outbox),
+        ("state_dir", state_dir),
+        ("polling", polling),
+        ("workers", workers),
+    ):
+        if value is not None:
+            changes[f"service.{key}"] = value
+    settings = ctx.settings.with_changes(**changes) if changes else ctx.settings
+    watcher = Watcher(settings, ctx.rubric, once=once)
+
+    def stop(signum: int, _frame: object) -> None:
+        click.echo("Stopping after the workbooks in hand are finished...", err=True)
+        watcher.request_stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        summary = watcher.run()
+    except AlreadyRunning:
+        message = (
+            "Another cssw-docs watcher is already running with the state folder "
+            f"{watcher.folders.state} (or on the intake folder {watcher.folders.intake}); "
+            "only one may run at a time."
+        )
+        if once:
+            click.echo(message + " Nothing to do.", err=True)
+            return
+        raise click.ClickException(
+            message + " Stop it first, or give this one --state-dir."
+        ) from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "
+            "Check the paths in cssw-docs.toml and that the service account may write there."
+        ) from exc
+    if once:
+        click.echo(format_summary(summary), nl=False)
+
+
+@click.command()
+@pass_context
+def status(ctx: Context) -> None:
+    """Show whether the watcher runs, what is queued, recent outcomes and failures.
+
+    Example: cssw-docs status
+    """
+    from ..service.status import format_status, gather
+
+    click.echo(format_status(gather(ctx.settings)), nl=False)
+
+
+@click.group("config")
+def config_group() -> None:
+    """Inspect the effective settings."""
+
+
+SECRET_WORDS = ("password", "secret", "token")
+
+
+def settings_toml(settings: config.Settings, environ: dict[str, str] | None = None) -> str:
+    """Return the settings as TOML, with secrets masked and the SMTP password only noted."""
+    environ = dict(os.environ if environ is None else environ)
+    data = config.as_dict(settings)
+    lines: list[str] = []
+    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
+    for key, value in top.items():
+        lines.append(_toml_line(key, value))
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            continue
+        lines += ["", f"[{section}]"]
+        for key, value in values.items():
+            lines.append(_toml_line(key, value))
+        if section == "mail":
+            var = values.get("password_env") or "CSSW_DOCS_SMTP_PASSWORD"
+            state = "set" if environ.get(var) else "not set"
+            lines.append(f"# password: ******** ({state}; read only from ${var})")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_line(key: str, value: Any) -> str:
+    if value is None:
+        return f"# {key} = (not set)"
+    if key != "password_env" and any(w in key.lower() for w in SECRET_WORDS):
+        return f'{key} = "********"'
+    return f"{key} = {_toml_value(value)}"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+@config_group.command("show")
+@pass_context
+def config_show(ctx: Context) -> None:
+    """Print the effective settings (file, then CSSW_DOCS_* variables) as TOML.
+
+    Secrets are masked. The output can be saved as cssw-docs.toml and edited.
+
+    Example: cssw-docs config show > cssw-docs.toml
+    """
+    source = ctx.config_path or (
+        config.DEFAULT_CONFIG_NAME if Path(config.DEFAULT_CONFIG_NAME).exists() else None
+    )
+    click.echo(f"# Effective settings: {source or 'defaults'}, then CSSW_DOCS_* variables")
+    click.echo(settings_toml(ctx.settings), nl=False)
+
+
+commands: list[click.Command] = [watch, status, config_group]

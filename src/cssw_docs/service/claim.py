@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import IO
 
 WORK = ".work"
-SEPARATOR = "__"
 
 
 class AlreadyRunning(Exception):
@@ -33,6 +32,10 @@ class Folders:
     def work(self) -> Path:
         """Return the working folder: claimed workbooks wait here until their job ends."""
         return self.intake / WORK
+
+    def job_file(self, job_id: str, source_name: str) -> Path:
+        """Return where the claimed workbook of ``job_id`` sits."""
+        return self.work / job_id / source_name
 
     def dated(self, kind: str, day: dt.date | None = None) -> Path:
         """Return ``intake/<kind>/YYYY-MM-DD`` (kind: processed, rejected, duplicates, failed)."""
@@ -68,22 +71,15 @@ def new_job_id() -> str:
     return f"{stamp}-{secrets.token_hex(3)}"
 
 
-def work_name(job_id: str, name: str) -> str:
-    """Return the name a claimed workbook has in the working folder."""
-    return f"{job_id}{SEPARATOR}{name}"
-
-
-def parse_work_name(name: str) -> tuple[str, str] | None:
-    """Return ``(job_id, original name)`` from a working-folder name, or None if it is not one."""
-    job_id, sep, original = name.partition(SEPARATOR)
-    if not sep or not original or len(job_id) != 22 or job_id.count("-") != 2:
-        return None
-    return job_id, original
+def is_job_id(text: str) -> bool:
+    """Return True when ``text`` looks like a job id made by :func:`new_job_id`."""
+    parts = text.split("-")
+    return len(text) == 22 and len(parts) == 3 and all(p.isalnum() and p.isascii() for p in parts)
 
 
 @dataclass(frozen=True)
 class Claimed:
-    """A workbook this process now owns: it sits at ``path`` in the working folder."""
+    """A workbook this process now owns: ``work/<job_id>/<its own name>``."""
 
     job_id: str
     source_name: str
@@ -91,14 +87,45 @@ class Claimed:
 
 
 def claim(source: Path, work_dir: Path, job_id: str | None = None) -> Claimed | None:
-    """Move ``source`` into ``work_dir`` by atomic rename; None when someone else got it first."""
-    job_id = job_id or new_job_id()
-    target = Path(work_dir) / work_name(job_id, source.name)
+    """Move ``source`` into its own job folder in ``work_dir`` by atomic rename.
+
+    Returns None when someone else claimed it first (the rename found nothing to move).
+    The workbook keeps its name, so the auditor's file is never renamed.
+    """
+    while True:
+        job_dir = Path(work_dir) / (job_id or new_job_id())
+        try:
+            job_dir.mkdir(mode=0o700)
+            break
+        except FileExistsError:
+            if job_id:
+                raise
+    job_id = job_dir.name
+    target = job_dir / source.name
     try:
         os.rename(source, target)
     except FileNotFoundError:
+        job_dir.rmdir()
         return None
     return Claimed(job_id, source.name, target)
+
+
+def claimed_in(work_dir: Path) -> list[Claimed]:
+    """Return the workbooks sitting in ``work_dir``, removing job folders left empty by a crash."""
+    found = []
+    try:
+        folders = sorted(p for p in Path(work_dir).iterdir() if p.is_dir() and is_job_id(p.name))
+    except OSError:
+        return []
+    for folder in folders:
+        files = [p for p in folder.iterdir() if p.is_file()]
+        if not files:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+            continue
+        for path in files:
+            found.append(Claimed(folder.name, path.name, path))
+    return found
 
 
 def free_name(folder: Path, name: str) -> Path:

@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   moderation_selected INTEGER,
   error_count INTEGER,
   findings TEXT,                    -- JSON list of finding codes (no free text)
+  rejection TEXT,                   -- JSON: auditor email, files written, findings (for delivery)
   dest_dir TEXT,                    -- where the source goes when the job ends (decided once)
   out_stem TEXT,                    -- stem of the rejection files (audit_ref or job id)
   final_path TEXT,                  -- where the source ended up
@@ -88,6 +89,7 @@ _JOB_COLUMNS = {
     "moderation_selected",
     "error_count",
     "findings",
+    "rejection",
     "dest_dir",
     "out_stem",
     "final_path",

@@ -1,0 +1,184 @@
+"""What the service is doing, read from the ledger: the queue, recent outcomes, failures."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import Settings
+from . import claim, ledger, readiness
+from .claim import AlreadyRunning, Folders, InstanceLock
+from .watch import LOCK_NAME, Summary, folders_for
+
+
+@dataclass(frozen=True)
+class JobLine:
+    """One job as the status shows it (no file names: they may carry a child's name)."""
+
+    job_id: str
+    audit_ref: str
+    state: str
+    when: str
+    text: str
+
+
+@dataclass
+class Status:
+    """The service's state: running or not, the queue, recent outcomes, retries, failures."""
+
+    folders: Folders
+    running: bool
+    waiting_in_intake: int
+    in_progress: dict[str, int] = field(default_factory=dict)
+    retrying: list[JobLine] = field(default_factory=list)
+    recent: list[JobLine] = field(default_factory=list)
+    failed: list[JobLine] = field(default_factory=list)
+    mail: dict[str, int] = field(default_factory=dict)
+
+
+def gather(settings: Settings, *, recent: int = 10) -> Status:
+    """Return the service's status from the ledger and the folders (read only)."""
+    folders = folders_for(settings)
+    waiting = 0
+    with contextlib.suppress(OSError):
+        waiting = sum(
+            1
+            for p in folders.intake.iterdir()
+            if p.is_file() and readiness.is_workbook_name(p.name)
+        )
+    waiting += len(claim.claimed_in(folders.work)) if folders.work.exists() else 0
+    status = Status(folders, _running(folders), waiting)
+    db = ledger.db_path(folders.state)
+    if not db.exists():
+        return status
+    conn = ledger.open_ledger(folders.state)
+    try:
+        for row in ledger.unfinished_jobs(conn):
+            status.in_progress[row["state"]] = status.in_progress.get(row["state"], 0) + 1
+            if row["attempts"]:
+                status.retrying.append(_line(row, _retry_text(row, settings)))
+        rows = conn.execute(
+            "SELECT * FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, job_id"
+            " DESC LIMIT ?",
+            (recent,),
+        ).fetchall()
+        status.recent = [_line(r, _outcome_text(r)) for r in rows]
+        failed = conn.execute(
+            "SELECT * FROM jobs WHERE state = ? ORDER BY finished_at DESC LIMIT 20",
+            (ledger.FAILED,),
+        ).fetchall()
+        status.failed = [_line(r, f"{r['last_error'] or ''} -> {_folder(r)}") for r in failed]
+        status.mail = _mail_counts(conn)
+    finally:
+        conn.close()
+    return status
+
+
+def _running(folders: Folders) -> bool:
+    if not folders.state.exists():
+        return False
+    try:
+        with InstanceLock(folders.state / LOCK_NAME):
+            return False
+    except AlreadyRunning:
+        return True
+    except OSError:
+        return False
+
+
+def _line(row: sqlite3.Row, text: str) -> JobLine:
+    when = row["finished_at"] or row["updated_at"] or ""
+    return JobLine(row["job_id"], row["audit_ref"] or "no reference", row["state"], when, text)
+
+
+def _folder(row: sqlite3.Row) -> str:
+    final = row["final_path"]
+    return str(Path(final).parent) if final else "?"
+
+
+def _outcome_text(row: sqlite3.Row) -> str:
+    state = row["state"]
+    if state == ledger.PROCESSED:
+        return f"pack {row['stage']} v{row['version']} in {row['pack_dir']}"
+    if state == ledger.REJECTED:
+        n = row["error_count"] or 0
+        return f"rejected, {n} problem{'s' if n != 1 else ''}; see {_folder(row)}"
+    if state == ledger.DUPLICATE:
+        return f"duplicate of {row['last_error']}; set aside in {_folder(row)}"
+    return f"failed: {row['last_error'] or ''}"
+
+
+def _retry_text(row: sqlite3.Row, settings: Settings) -> str:
+    text = (
+        f"attempt {row['attempts']} of {settings.service.max_attempts} failed: {row['last_error']}"
+    )
+    if row["next_attempt_at"]:
+        at = dt.datetime.fromisoformat(row["next_attempt_at"]).astimezone()
+        text += f"; next try {at:%Y-%m-%d %H:%M:%S}"
+    return text
+
+
+def _mail_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    try:
+        rows = conn.execute("SELECT state, COUNT(*) FROM mail_outbox GROUP BY state").fetchall()
+    except sqlite3.Error:
+        return {}
+    return {r[0]: r[1] for r in rows}
+
+
+def _when(stamp: str) -> str:
+    try:
+        return f"{dt.datetime.fromisoformat(stamp).astimezone():%Y-%m-%d %H:%M}"
+    except ValueError:
+        return stamp
+
+
+def format_status(status: Status) -> str:
+    """Return the status as plain text for ``cssw-docs status``."""
+    f = status.folders
+    lines = [
+        f"Watcher: {'running' if status.running else 'not running'}",
+        f"Intake:  {f.intake}",
+        f"Outbox:  {f.outbox}",
+        f"Ledger:  {ledger.db_path(f.state)}",
+        "",
+        f"Workbooks waiting to be processed: {status.waiting_in_intake}",
+    ]
+    if status.in_progress:
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(status.in_progress.items()))
+        lines.append(f"Jobs in progress: {sum(status.in_progress.values())} ({parts})")
+    if status.retrying:
+        lines += ["", "Waiting for a retry:"]
+        lines += [f"  job {j.job_id} {j.audit_ref}: {j.text}" for j in status.retrying]
+    lines += ["", "Recent outcomes:" if status.recent else "No finished jobs yet."]
+    lines += [f"  {_when(j.when)}  job {j.job_id}  {j.audit_ref}: {j.text}" for j in status.recent]
+    if status.failed:
+        lines += ["", "Set aside after repeated failures (move back into the intake to retry):"]
+        lines += [f"  job {j.job_id} {j.audit_ref}: {j.text}" for j in status.failed]
+    if status.mail:
+        parts = ", ".join(f"{n} {state}" for state, n in sorted(status.mail.items()))
+        lines += ["", f"Email: {parts} (see `cssw-docs mail status`)"]
+    return "\n".join(lines) + "\n"
+
+
+def format_summary(summary: Summary) -> str:
+    """Return the plain-text summary of one ``watch --once`` run."""
+    made = summary.of_kind(ledger.PROCESSED)
+    rejected = summary.of_kind(ledger.REJECTED)
+    dups = summary.of_kind(ledger.DUPLICATE)
+    failed = summary.of_kind(ledger.FAILED)
+    lines = [
+        f"{len(made)} pack(s) made, {len(rejected)} workbook(s) rejected, "
+        f"{len(dups)} duplicate(s) set aside, {len(failed)} set aside after repeated failures."
+    ]
+    if summary.retrying:
+        lines.append(
+            f"{len(summary.retrying)} workbook(s) hit a temporary problem and will be tried "
+            "again on the next run (see `cssw-docs status`)."
+        )
+    for reason, n in summary.waiting.items():
+        lines.append(f"{n} workbook(s) left in the intake folder: {reason}.")
+    return "\n".join(lines) + "\n"
