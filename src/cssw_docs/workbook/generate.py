@@ -1103,3 +1103,64 @@ def _save(book: _Book, path: Path) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The README's workbook reference
+# ---------------------------------------------------------------------------------------------
+
+_KIND_VALUES = {
+    "text": "text",
+    "long_text": "text (several lines)",
+    "date": "a date, dd/mm/yyyy",
+    "integer": "a whole number",
+    "email": "an email address",
+}
+# Allowed values of the table columns that have a dropdown or a format.
+_COLUMN_VALUES = {
+    ("AuditPlan", "Section"): "one of the six section names",
+    ("AuditPlan", "Due date"): "a date, dd/mm/yyyy",
+    ("FamilyFeedback", "Question"): "1 to 5",
+    ("ComplianceGaps", "Raised on"): "a date, dd/mm/yyyy",
+    ("ComplianceGaps", "Addressed"): "Yes, No",
+    ("Descriptors", "Evidenced"): "Yes, No (blank means No)",
+}
+
+
+def reference_markdown(rubric: Rubric) -> str:
+    """Return the README's "Workbook reference": every defined name and table, with meanings."""
+    book = _build(rubric, None)
+    lines = [
+        "Single values (workbook-scoped defined names, each pointing at one cell):",
+        "",
+        "| Defined name | Sheet | Label | Meaning | Allowed values |",
+        "|---|---|---|---|---|",
+    ]
+    for f in layout.all_fields(rubric):
+        ((sheet, _),) = tuple(book.wb.defined_names[f.name].destinations)
+        if f.kind == "choice":
+            allowed = ", ".join(layout.choices_for(f.choices, rubric))
+        else:
+            allowed = _KIND_VALUES[f.kind]
+        lines.append(f"| `{f.name}` | {sheet} | {f.label} | {_md(f.help)} | {_md(allowed)} |")
+    lines += [
+        "",
+        "Repeating rows (Excel tables; empty rows are ignored):",
+        "",
+        "| Table | Sheet | Headers | Meaning | Allowed values |",
+        "|---|---|---|---|---|",
+    ]
+    for t in layout.TABLES:
+        sheet = book.tables[t.name][0]
+        headers = ", ".join(f"`{h}`" for h in t.headers)
+        allowed = "; ".join(
+            f"{h}: {_COLUMN_VALUES[(t.name, h)]}"
+            for h in t.headers
+            if (t.name, h) in _COLUMN_VALUES
+        )
+        lines.append(f"| `{t.name}` | {sheet} | {headers} | {_md(t.help)} | {allowed or 'text'} |")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
