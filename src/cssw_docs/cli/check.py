@@ -45,7 +45,11 @@ def validate(ctx: Context, path: Path, as_json: bool, marked: Path | None) -> No
 
     checked = pipeline.check(path, ctx.rubric, ctx.settings)
     if as_json:
-        click.echo(json.dumps(as_dict(path, checked.ok, checked.report.findings), indent=2))
+        click.echo(
+            json.dumps(
+                as_dict(path, checked.ok, checked.report.findings), indent=2, ensure_ascii=False
+            )
+        )
     else:
         click.echo(explain(checked.report, source_name=path.name), nl=False)
     if marked is not None:
