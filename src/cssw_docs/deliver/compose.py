@@ -20,6 +20,8 @@ from . import routes
 from .routes import Delivery, Person
 
 MESSAGE_ID_DOMAIN = "cssw-docs.local"
+# Headers are not folded below 998 characters: folding a subject can leave a leading space.
+MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 REJECTED_REF = "(rejected workbook)"  # the reference used for a rejection's outbox rows
 
 MIME_TYPES: dict[str, tuple[str, str]] = {
@@ -496,7 +498,7 @@ def build_message(
     when: dt.datetime,
 ) -> EmailMessage:
     """Return the complete message: headers, text and HTML bodies, attachments."""
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=MESSAGE_POLICY)
     mail = settings.mail
     msg["Message-ID"] = msg_id
     msg["Date"] = format_datetime(when)

@@ -1,0 +1,231 @@
+"""Tests for deliver.compose: subjects, bodies, working days, Message-IDs and attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from email import policy
+from email.parser import BytesParser
+
+import docx
+import pytest
+
+from cssw_docs import examples
+from cssw_docs.deliver import compose, routes
+from cssw_docs.models import Agreement, Finding, Location, Report, Severity, Stage
+from deliver_support import mail_settings, make_pack
+
+WHEN = dt.datetime(2026, 10, 16, 9, 0, tzinfo=dt.UTC)
+
+# gov.uk/bank-holidays, England and Wales.
+GOV_UK = {
+    2026: ["01-01", "04-03", "04-06", "05-04", "05-25", "08-31", "12-25", "12-28"],
+    2027: ["01-01", "03-26", "03-29", "05-03", "05-31", "08-30", "12-27", "12-28"],
+}
+
+
+@pytest.mark.parametrize("year", sorted(GOV_UK))
+def test_bank_holidays_match_gov_uk(year):
+    """The computed England and Wales bank holidays are gov.uk's for 2026 and 2027."""
+    expected = {dt.date.fromisoformat(f"{year}-{d}") for d in GOV_UK[year]}
+    assert compose.bank_holidays(year) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        ("2026-10-16", 10, "2026-10-30"),  # Friday + 10 working days = Friday fortnight
+        ("2026-10-14", 1, "2026-10-15"),
+        ("2026-10-17", 1, "2026-10-19"),  # Saturday -> Monday
+        ("2026-12-22", 3, "2026-12-29"),  # skips Christmas and the Boxing Day substitute
+        ("2026-04-02", 1, "2026-04-07"),  # skips Good Friday and Easter Monday
+        ("2027-05-28", 1, "2027-06-01"),  # skips the spring bank holiday
+        ("2026-10-16", 0, "2026-10-16"),
+    ],
+)
+def test_working_days(start, days, due):
+    """Feedback dates skip weekends and bank holidays."""
+    assert compose.add_working_days(dt.date.fromisoformat(start), days) == dt.date.fromisoformat(
+        due
+    )
+
+
+def test_message_id_is_deterministic_and_distinct():
+    """The same job, stage, version and route give the same ID; any change gives another."""
+    first = compose.message_id("job-1", "Final", 1, "final")
+    assert first == compose.message_id("job-1", "Final", 1, "final")
+    assert first.startswith("<") and first.endswith("@cssw-docs.local>")
+    others = {
+        compose.message_id("job-2", "Final", 1, "final"),
+        compose.message_id("job-1", "Draft", 1, "final"),
+        compose.message_id("job-1", "Final", 2, "final"),
+        compose.message_id("job-1", "Final", 1, "supervision"),
+    }
+    assert first not in others and len(others) == 4
+
+
+@pytest.mark.parametrize("route", sorted(compose.ROUTE_NAMES))
+def test_subject_is_marking_and_reference_only(route, good_audit):
+    """Every subject starts with the protective marking and holds no child identifier."""
+    subject = compose.subject_for(route, "OFFICIAL-SENSITIVE", "CSSW-2026-0142")
+    assert subject.startswith("OFFICIAL-SENSITIVE: ")
+    assert good_audit.child_mosaic_id not in subject
+    assert not {w.lower() for w in good_audit.child_name.split()} & set(subject.lower().split())
+
+
+def test_final_subject_reads_as_the_issue_says():
+    """The final pack's subject is exactly the issue's example."""
+    assert (
+        compose.subject_for(routes.FINAL, "OFFICIAL-SENSITIVE", "CSSW-2026-0142")
+        == "OFFICIAL-SENSITIVE: Audit pack CSSW-2026-0142 (final)"
+    )
+
+
+@pytest.mark.parametrize("bad_ref", ["CSSW-M1234567", "Okafor 2026", "amara-0142"])
+def test_reference_holding_a_child_identifier_is_withheld(good_audit, bad_ref):
+    """A reference carrying the child's name or MOSAIC ID never reaches a subject."""
+    assert compose.safe_reference(bad_ref, good_audit) == "(reference withheld)"
+    assert compose.safe_reference("CSSW-2026-0142", good_audit) == "CSSW-2026-0142"
+
+
+def _compose(tmp_path, sub, route, settings=None, **kwargs):
+    settings = settings or mail_settings()
+    pack = make_pack(tmp_path, stage=sub.audit_stage)
+    found = {
+        d.route: d for d in routes.pack_routes(sub, pack, settings.mail, moderation_selected=True)
+    }
+    delivery = found[route]
+    note = compose.too_big(delivery.attachments, settings.mail.max_attachment_mb)
+    attach = () if note else delivery.attachments
+    blocks = compose.pack_body(
+        delivery,
+        sub,
+        pack,
+        settings,
+        today=WHEN.date(),
+        attachments=attach,
+        too_big_note=note,
+        moderation_selected=True,
+    )
+    msg = compose.build_message(
+        msg_id=compose.message_id("job", route),
+        subject=compose.subject_for(route, "OFFICIAL-SENSITIVE", pack.audit_ref),
+        delivery=delivery,
+        blocks=blocks,
+        attachments=attach,
+        settings=settings,
+        when=WHEN,
+    )
+    return BytesParser(policy=policy.default).parsebytes(msg.as_bytes()), pack
+
+
+def _text(msg) -> str:
+    return msg.get_body(("plain",)).get_content()
+
+
+def test_draft_body_asks_for_feedback_by_a_working_day_date(tmp_path, good_audit):
+    """The draft message names the deadline ten working days on and the auditor to reply to."""
+    sub = examples.variant(good_audit, audit_stage=Stage.DRAFT)
+    msg, _ = _compose(tmp_path, sub, routes.DRAFT)
+    text = _text(msg)
+    assert "by Friday 30 October 2026" in text
+    assert "priya.natarajan@camden.gov.uk" in text
+    assert "What we ask you to do:" in text
+    assert "CSSW-2026-0142 Audit report.docx" in text
+    assert msg["Cc"] == "Priya Natarajan <priya.natarajan@camden.gov.uk>"
+
+
+@pytest.mark.parametrize(
+    "route", ["draft", "final", "supervision", "storyboard", "head-of-qa", "moderation"]
+)
+def test_bodies_never_name_the_child(tmp_path, good_audit, the_rubric, route):
+    """No body, text or HTML, carries the child's name or MOSAIC ID."""
+    stage = Stage.DRAFT if route == "draft" else Stage.FINAL
+    sub = examples.variant(good_audit, audit_stage=stage, practitioner_agreement=None)
+    if route == "head-of-qa":
+        sub = examples.disagree(the_rubric)
+    msg, _ = _compose(tmp_path, sub, route)
+    for body in (_text(msg), msg.get_body(("html",)).get_content()):
+        assert sub.child_mosaic_id not in body
+        assert sub.child_name.split()[-1] not in body
+        assert "What we ask you to do" in body
+
+
+def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):
+    """The storyboard message celebrates the worker and the team by name."""
+    msg, _ = _compose(tmp_path, good_audit, routes.STORYBOARD)
+    text = _text(msg)
+    assert "Tom Baxter" in text and "Family Support & Intervention Team 3" in text
+
+
+def test_head_of_qa_body_says_the_practitioner_disagrees(tmp_path, good_audit):
+    """The Head of QA is told why the audit reached them."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    msg, _ = _compose(tmp_path, sub, routes.HEAD_OF_QA)
+    assert "Tom Baxter disagrees with case audit CSSW-2026-0142" in _text(msg)
+
+
+def test_html_alternative_escapes_everything(tmp_path, good_audit):
+    """Text from the workbook is escaped in the HTML part, never interpreted."""
+    sub = examples.variant(good_audit, team='<script>alert("x")</script> & Co')
+    msg, _ = _compose(tmp_path, sub, routes.FINAL)
+    html = msg.get_body(("html",)).get_content()
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html
+    assert '<script>alert("x")</script> & Co' in _text(msg)
+
+
+def test_attachments_have_their_mime_types_and_open(tmp_path, good_audit):
+    """Word documents and the CSV are attached with proper types; the documents open."""
+    msg, _ = _compose(tmp_path, good_audit, routes.SUPERVISION)
+    parts = {p.get_filename(): p for p in msg.iter_attachments()}
+    docx_part = parts["CSSW-2026-0142 Supervision insert.docx"]
+    assert docx_part.get_content_type() == (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    opened = docx.Document(io.BytesIO(docx_part.get_content()))
+    assert opened.paragraphs[0].text == "CSSW-2026-0142 Supervision insert"
+    assert parts["supervision_actions.csv"].get_content_type() == "text/csv"
+
+
+def test_too_big_pack_is_not_attached_and_the_body_says_where(tmp_path, good_audit):
+    """Above the size limit nothing is attached and the body points at the outbox folder."""
+    settings = mail_settings(max_attachment_mb=0.001)
+    msg, pack = _compose(tmp_path, good_audit, routes.FINAL, settings)
+    assert list(msg.iter_attachments()) == []
+    text = " ".join(_text(msg).split())
+    assert "too large to email" in text
+    assert str(pack.directory) in text
+
+
+def test_rejection_body_lists_problems_first_error_first(tmp_path):
+    """The auditor reads what to do, then every problem with the first error first."""
+    report = Report(
+        (
+            Finding(
+                "date.missing", Severity.ERROR, "Give the audit date.", Location("Audit", "C5")
+            ),
+            Finding("rating.missing", Severity.ERROR, "Rate the assessment.", None),
+            Finding("plan.far", Severity.WARNING, "An action is due in a year.", None),
+        )
+    )
+    delivery = routes.rejection_route("priya@camden.gov.uk", mail_settings().mail, ())
+    blocks = compose.rejection_body(
+        delivery, "Amara Okafor.xlsx", report, mail_settings(), attachments=[], too_big_note=None
+    )
+    text = compose.render_text(blocks)
+    assert text.index("Give the audit date.") < text.index("Rate the assessment.")
+    assert text.index("Rate the assessment.") < text.index("An action is due in a year.")
+    assert text.index("What we ask you to do:") < text.index("Give the audit date.")
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Amara Okafor - marked.xlsx", "Audit workbook - marked.xlsx"),
+        ("Amara Okafor - problems.txt", "Audit workbook - problems.txt"),
+    ],
+)
+def test_rejection_attachments_are_renamed(tmp_path, name, shown):
+    """A rejected workbook's own name may hold the child's name, so attachments are renamed."""
+    assert compose.attachment_name(tmp_path / name, routes.REJECTION) == shown

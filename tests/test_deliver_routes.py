@@ -1,0 +1,167 @@
+"""Tests for deliver.routes: who receives which documents of a pack."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cssw_docs import examples
+from cssw_docs.deliver import routes
+from cssw_docs.models import Agreement, PackFile, Rating, Stage
+from deliver_support import mail_settings, make_pack
+
+AUDITOR = "priya.natarajan@camden.gov.uk"
+PRACTITIONER = "tom.baxter@camden.gov.uk"
+MANAGER = "grace.mensah@camden.gov.uk"
+BASE = {"final", "supervision"}  # every Final pack
+
+
+def _by_route(deliveries: list[routes.Delivery]) -> dict[str, routes.Delivery]:
+    return {d.route: d for d in deliveries}
+
+
+@pytest.mark.parametrize(
+    ("stage", "rating", "agreement", "selected", "expected"),
+    [
+        (Stage.DRAFT, Rating.GOOD, None, None, {"draft"}),
+        (Stage.FINAL, Rating.GOOD, Agreement.AGREE, False, BASE | {"storyboard"}),
+        (Stage.FINAL, Rating.OUTSTANDING, Agreement.AGREE, None, BASE | {"storyboard"}),
+        (Stage.FINAL, Rating.REQUIRES_IMPROVEMENT, Agreement.AGREE, False, BASE),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.PARTLY_AGREE, False, BASE),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.DISAGREE, False, BASE | {"head-of-qa"}),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.AGREE, True, BASE | {"moderation"}),
+    ],
+)  # fmt: skip
+def test_routes_follow_stage_rating_agreement_and_moderation(
+    tmp_path, good_audit, stage, rating, agreement, selected, expected
+):
+    """Each kind of pack goes by exactly the routes the issue lists."""
+    sub = examples.variant(
+        good_audit, audit_stage=stage, overall_rating=rating, practitioner_agreement=agreement
+    )
+    pack = make_pack(tmp_path, stage=stage)
+    found = routes.pack_routes(sub, pack, mail_settings().mail, moderation_selected=selected)
+    assert {d.route for d in found} == expected
+
+
+def test_draft_goes_to_practitioner_and_manager_copy_to_auditor(tmp_path, good_audit):
+    """The draft is addressed to the practitioner and manager, the auditor copied."""
+    sub = examples.variant(good_audit, audit_stage=Stage.DRAFT)
+    pack = make_pack(tmp_path, stage=Stage.DRAFT)
+    (draft,) = routes.pack_routes(sub, pack, mail_settings().mail)
+    assert [p.email for p in draft.to] == [PRACTITIONER, MANAGER]
+    assert [p.email for p in draft.cc] == [AUDITOR]
+    assert [p.name for p in draft.attachments] == [
+        "CSSW-2026-0142 Audit report.docx",
+        "CSSW-2026-0142 Audit plan.docx",
+    ]
+
+
+def test_final_documents_go_to_the_right_people(tmp_path, good_audit):
+    """Report and plan to all three, insert and CSV to the manager, storyboard to SMT and L&D."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    pack = make_pack(tmp_path)
+    found = _by_route(routes.pack_routes(sub, pack, mail_settings().mail, moderation_selected=True))
+    assert found["final"].recipients == (AUDITOR, PRACTITIONER, MANAGER)
+    assert {p.name for p in found["final"].attachments} == {
+        "CSSW-2026-0142 Audit report.docx",
+        "CSSW-2026-0142 Audit plan.docx",
+    }
+    assert found["supervision"].recipients == (MANAGER,)
+    assert {p.name for p in found["supervision"].attachments} == {
+        "CSSW-2026-0142 Supervision insert.docx",
+        "supervision_actions.csv",
+    }
+    assert found["storyboard"].recipients == ("smt@camden.gov.uk", "learning@camden.gov.uk")
+    assert [p.name for p in found["storyboard"].attachments] == ["CSSW-2026-0142 Storyboard.docx"]
+    assert found["head-of-qa"].recipients == ("head.of.qa@camden.gov.uk",)
+    assert found["moderation"].recipients == ("moderation@camden.gov.uk",)
+    assert found["moderation"].attachments == ()
+
+
+def test_storyboard_prefers_the_pdf(tmp_path, good_audit):
+    """When the pack has a storyboard PDF, SMT get the PDF rather than the DOCX."""
+    pack = make_pack(tmp_path)
+    pdf = pack.directory / "CSSW-2026-0142 Storyboard.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    pack = type(pack)(
+        pack.audit_ref,
+        pack.stage,
+        pack.version,
+        pack.directory,
+        (*pack.files, PackFile(pdf.name, "storyboard_pdf", "x", 9)),
+    )
+    found = _by_route(routes.pack_routes(good_audit, pack, mail_settings().mail))
+    assert [p.name for p in found["storyboard"].attachments] == [pdf.name]
+
+
+def test_empty_address_lists_drop_their_route(tmp_path, good_audit):
+    """With no SMT or L&D addresses configured there is no storyboard message to send."""
+    settings = mail_settings(smt=[], learning_development=[])
+    found = _by_route(routes.pack_routes(good_audit, make_pack(tmp_path), settings.mail))
+    assert "storyboard" not in found
+
+
+def test_same_person_twice_is_addressed_once(tmp_path, good_audit):
+    """An auditor who is also the manager appears once on the final message."""
+    sub = examples.variant(good_audit, manager_email=AUDITOR.upper())
+    found = _by_route(routes.pack_routes(sub, make_pack(tmp_path), mail_settings().mail))
+    assert found["final"].recipients == (AUDITOR, PRACTITIONER)
+
+
+@pytest.mark.parametrize(
+    ("auditor_email", "route", "recipients"),
+    [
+        ("priya@camden.gov.uk", "rejection", ("priya@camden.gov.uk",)),
+        (None, "rejection-admin", ("qa.admin@camden.gov.uk",)),
+        ("", "rejection-admin", ("qa.admin@camden.gov.uk",)),
+        ("not an address", "rejection-admin", ("qa.admin@camden.gov.uk",)),
+    ],
+)
+def test_rejection_goes_to_the_auditor_or_the_qa_admin(auditor_email, route, recipients):
+    """A rejection goes to the auditor only, or to the QA admin when the auditor is unknown."""
+    found = routes.rejection_route(auditor_email, mail_settings().mail, (Path("x.xlsx"),))
+    assert found is not None
+    assert (found.route, found.recipients) == (route, recipients)
+
+
+def test_rejection_with_nobody_to_tell_is_none():
+    """No auditor and no QA admin: there is no message to send."""
+    assert routes.rejection_route(None, mail_settings(qa_admin=[]).mail, ()) is None
+
+
+@pytest.mark.parametrize(
+    ("addresses", "allowed", "outside"),
+    [
+        (("a@camden.gov.uk",), ("camden.gov.uk",), []),
+        (("a@CAMDEN.GOV.UK",), ("camden.gov.uk",), []),
+        (("a@camden.gov.uk", "b@gmail.com"), ("camden.gov.uk",), ["b@gmail.com"]),
+        (("a@evil-camden.gov.uk",), ("camden.gov.uk",), ["a@evil-camden.gov.uk"]),
+        (("a@sub.camden.gov.uk",), ("camden.gov.uk",), ["a@sub.camden.gov.uk"]),
+        (("no-domain",), ("camden.gov.uk",), ["no-domain"]),
+        (("b@gmail.com",), (), []),
+    ],
+)
+def test_allowlist(addresses, allowed, outside):
+    """Only exact allowed domains pass; an empty allowlist allows everyone."""
+    assert routes.outside_allowlist(addresses, allowed) == outside
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "role"),
+    [
+        ("CSSW-1 Audit report.docx", "", "report"),
+        ("CSSW-1 Audit report.pdf", "report_pdf", "report"),
+        ("CSSW-1 Audit plan.docx", "", "plan"),
+        ("CSSW-1 Supervision insert.docx", "", "supervision"),
+        ("supervision_actions.csv", "", "actions_csv"),
+        ("CSSW-1 Storyboard.pdf", "", "storyboard"),
+        ("anything.docx", "plan", "plan"),
+        ("audit.json", "data", None),
+        ("manifest.json", "", None),
+    ],
+)
+def test_document_roles(name, kind, role):
+    """A pack file's role comes from its kind, else its name; JSON files are never sent."""
+    assert routes.role_of_name(name, kind) == role
