@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -687,3 +689,38 @@ def test_examples(name: str, the_rubric: Rubric) -> None:
 def test_every_example_is_listed() -> None:
     """The table above covers every built-in example."""
     assert set(EXAMPLE_FINDINGS) == set(examples.EXAMPLES)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+LITERAL_CODE = re.compile(
+    r'"((?:ref|email|dates|observation|agreement|section|descriptor|overall|plan|gaps|feedback'
+    r'|storyboard)\.[a-z_]+)"'
+)
+
+
+def _tested_codes() -> set[str]:
+    codes = {code for _, _, expected in CASES for code in expected}
+    codes |= {code for expected in EXAMPLE_FINDINGS.values() for code in expected}
+    return codes | {"email.outside_domain"}  # tested with settings above
+
+
+def test_every_rule_code_is_tested() -> None:
+    """Each finding code written in validate.py appears in a test above."""
+    source = (ROOT / "src" / "cssw_docs" / "validate.py").read_text("utf-8")
+    assert set(LITERAL_CODE.findall(source)) - _tested_codes() == set()
+
+
+def test_readme_documents_every_code() -> None:
+    """The README's validation section names every code the tests produce."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("<!-- section:validation -->")[1].split("<!-- /section:validation")[0]
+
+    def documented(code: str) -> bool:
+        family, rest = code.split(".", 1)
+        return (
+            f"`{code}`" in section
+            or f"`{family}.<name>`" in section
+            or (family == "storyboard" and f"`.{rest}`" in section)
+        )
+
+    assert sorted(c for c in _tested_codes() if not documented(c)) == []
