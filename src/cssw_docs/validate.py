@@ -9,6 +9,7 @@ other identifying text (findings travel by email).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import statistics
@@ -103,7 +104,6 @@ VAGUE_PHRASES: tuple[str, ...] = (
     "ongoing",
     "as needed",
     "as and when",
-    "as required",
     "as appropriate",
     "keep under review",
     "to be confirmed",
@@ -245,18 +245,10 @@ def _date(value: dt.date) -> str:
 
 
 def _add_months(day: dt.date, months: int) -> dt.date:
+    """Return ``day`` moved on by ``months`` (31 August + 6 months = 28 or 29 February)."""
     month0 = day.month - 1 + months
     year, month = day.year + month0 // 12, month0 % 12 + 1
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 # --- Audit details ---
@@ -521,6 +513,7 @@ _OUTSTANDING_HELP = (
 def section_ratings(c: _Check) -> Iterator[Finding]:
     """Each section is rated, and the sections the audit type needs are not Not applicable."""
     required = c.audit_type.required_sections if c.audit_type else ()
+    kind = c.audit_type.name if c.audit_type else ""
     for key in SECTION_KEYS:
         rating = c.sub.section(key).rating
         name = c.section_name(key)
@@ -535,7 +528,7 @@ def section_ratings(c: _Check) -> Iterator[Finding]:
             yield c.at(
                 "section.required",
                 ERROR,
-                f"{name} is Not applicable, but this {c.sub.audit_type} audit must rate it. "
+                f"{name} cannot be Not applicable here: {kind} audits must rate it. "
                 "Choose a rating.",
                 f"{key}_rating",
             )
@@ -648,7 +641,8 @@ def overall_rating(c: _Check) -> Iterator[Finding]:
         yield c.at(
             "overall.good_with_inadequate",
             ERROR,
-            f"The overall rating is {overall}, but {', '.join(inadequate)} is rated Inadequate. "
+            f"The overall rating is {overall}, but {' and '.join(inadequate)} "
+            f"{'is' if len(inadequate) == 1 else 'are'} rated Inadequate. "
             "The overall rating cannot be Good or Outstanding when a section is Inadequate.",
             "overall_rating",
         )
