@@ -776,13 +776,13 @@ def storyboard() -> DocumentObject:
         )
         row = table.add_row()
         _no_split(row)
-        _cell_text(row.cells[0], heading, "Table Heading", size=17)
+        _cell_text(row.cells[0], heading, "Table Heading", size=16)
         _cell_fill(row.cells[0], dark)
         row = table.add_row()
         _cell_text(row.cells[0], f"{{{{ {expr} }}}}", "Storyboard Text")
         _cell_fill(row.cells[0], light)
         _widths(table, (width,))
-        _spacer(doc, 8)
+        _spacer(doc, 6)
     para = _p(doc, "With thanks to ", "Storyboard Credit")
     para.add_run("{{ storyboard.practitioner }}").bold = True
     para.add_run(" and {{ storyboard.team }}. Audited by {{ storyboard.auditor }}.")
@@ -798,9 +798,9 @@ def storyboard() -> DocumentObject:
 
 def _storyboard_styles(doc: DocumentObject) -> None:
     text = _paragraph_style(doc, "Storyboard Text", base="Normal", size=14, colour=INK)
-    _spacing(text, 3, 6, 1.2)
+    _spacing(text, 2, 4, 1.15)
     credit = _paragraph_style(doc, "Storyboard Credit", base="Normal", size=14, colour=NAVY)
-    _spacing(credit, 6, 6, 1.2)
+    _spacing(credit, 4, 2, 1.15)
 
 
 TEMPLATES = {

@@ -68,7 +68,7 @@ RATING_FILLS: dict[str, str] = {
     Rating.GOOD.value: "8BC48A",  # light green
     Rating.REQUIRES_IMPROVEMENT.value: "FFE08A",  # amber
     Rating.INADEQUATE.value: "D93025",  # red
-    Rating.NOT_APPLICABLE.value: "E7E6E6",  # grey
+    Rating.NOT_APPLICABLE.value: "FFFFFF",  # no fill: nothing was graded
 }
 NOT_RATED_FILL = "FFFFFF"
 _GAP_FILLS = {"Yes": "E2F0D9", "Not yet": "FFE08A", "Not recorded": "FFFFFF"}
