@@ -22,6 +22,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableStyleInfo
@@ -190,6 +191,7 @@ def _build(
         _cell(book, "audit_type").value = audit_type
     for ws in wb.worksheets:
         _finish_sheet(ws)
+    wb[START].sheet_properties.tabColor = _NAVY
     wb.active = 0
     return book
 
@@ -274,7 +276,7 @@ def _start_sheet(book: _Book, version_field: Field) -> None:
         ws.cell(row, 2, number).font = _font(bold=True)
         ws.cell(row, 2).alignment = Alignment(vertical="top", horizontal="right")
         link = ws.cell(row, 3, sheet)
-        link.hyperlink = f"#{quote_sheetname(sheet)}!A1"
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"{quote_sheetname(sheet)}!A1")
         link.font = Font(name=FONT_NAME, size=10, bold=True, color="0563C1", underline="single")
         link.alignment = _WRAP_TOP
         ws.cell(row, 4, text).alignment = _WRAP_TOP
@@ -388,7 +390,9 @@ def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
         book,
         "Ratings",
         "Rate each section using the descriptors beside it, then write the evidence. "
-        "Outstanding: " + r.outstanding_justification,
+        "For Outstanding, "
+        + r.outstanding_justification[:1].lower()
+        + r.outstanding_justification[1:],
         span="B1:F1",
     )
     row = 4
@@ -416,7 +420,7 @@ def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
         for col, grade in enumerate(GRADES, start=4):
             ws.merge_cells(start_row=first, start_column=col, end_row=last, end_column=col)
             c = ws.cell(first, col, "\n".join(f"• {d}" for d in section.of_grade(grade)))
-            c.font = _font(8.5)
+            c.font = _font(9)
             c.alignment = _WRAP_TOP
             c.fill = _GRADE_FILLS[grade]
             for rr in range(first, last + 1):
