@@ -1,0 +1,57 @@
+"""Helpers for the oversight tests: a ledger of generated audits and independent counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from pathlib import Path
+
+from cssw_docs.models import Stage
+from cssw_docs.oversight import sample, store
+from cssw_docs.oversight.sample import LedgerRow
+from cssw_docs.rubric import Rubric
+
+START = dt.date(2026, 1, 1)
+END = dt.date(2026, 12, 31)
+AS_OF = dt.date(2026, 9, 1)
+COUNT = 70
+
+
+def build_ledger(folder: Path, rubric: Rubric, count: int = COUNT, seed: int = 6):
+    """Return (ledger path, the rows written) for ``count`` generated audits in ``folder``."""
+    db = folder / "ledger.sqlite3"
+    rows = sample.audits(rubric, count, seed=seed)
+    conn = store.connect(db)
+    sample.write(conn, rows)
+    conn.close()
+    return db, rows
+
+
+def latest_finals(rows: list[LedgerRow]) -> list[LedgerRow]:
+    """Return each reference's highest Final version, the way a person would pick them out."""
+    best: dict[str, LedgerRow] = {}
+    for row in rows:
+        if row.stage is not Stage.FINAL:
+            continue
+        held = best.get(row.submission.audit_ref)
+        if held is None or row.version > held.version:
+            best[row.submission.audit_ref] = row
+    return sorted(best.values(), key=lambda r: r.submission.audit_ref)
+
+
+def in_period(rows: list[LedgerRow], start: dt.date, end: dt.date) -> list[LedgerRow]:
+    """Return the rows whose audit date falls in ``start``..``end``."""
+    return [r for r in rows if start <= r.submission.audit_date <= end]
+
+
+def to_pdf(soffice: str, source: Path, outdir: Path) -> Path:
+    """Return the PDF LibreOffice makes of ``source`` (a private profile, so runs can overlap)."""
+    profile = outdir / "lo-profile"
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(outdir), str(source)],
+        check=True, capture_output=True, timeout=180,
+    )  # fmt: skip
+    pdf = outdir / (source.stem + ".pdf")
+    assert pdf.is_file() and pdf.stat().st_size > 1000
+    return pdf
