@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 from pathlib import Path
 
@@ -55,3 +56,8 @@ def to_pdf(soffice: str, source: Path, outdir: Path) -> Path:
     pdf = outdir / (source.stem + ".pdf")
     assert pdf.is_file() and pdf.stat().st_size > 1000
     return pdf
+
+
+def page_count(pdf: Path) -> int:
+    """Return how many pages the PDF has."""
+    return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
