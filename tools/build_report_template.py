@@ -261,7 +261,7 @@ def make() -> DocumentObject:
         "sections",
         ("{{ item.name }}", "{{ item.graded }}", "{{ item.good_or_better }}",
          "{{ item.inadequate }}", ""),
-        (4.0, 1.5, 1.8, 2.0, 7.7),
+        (4.0, 1.4, 1.8, 2.3, 7.5),
         bar_column=4,
         bar_item="item",
         together=True,
