@@ -510,3 +510,67 @@ def test_enqueue_twice_queues_once(tmp_path, good_audit):
     first = deliver.enqueue_pack(_db(tmp_path), **kwargs)
     second = deliver.enqueue_pack(_db(tmp_path), **kwargs)
     assert first == second and len(_states(_db(tmp_path))) == 3
+
+
+def _render(sub, the_rubric, outbox, **render):
+    from cssw_docs.config import RenderSettings
+    from cssw_docs.render import render_pack
+
+    return render_pack(
+        sub, the_rubric, outbox, settings=RenderSettings(**render), source_sha256="0" * 64
+    )
+
+
+def test_real_rendered_pack_over_smtp(tmp_path, server, good_audit, the_rubric):
+    """A pack from the real renderer arrives whole: every Word document opens and reads right."""
+    controller, recorder = server
+    settings = _plain(controller)
+    pack = _render(good_audit, the_rubric, tmp_path / "outbox", storyboard_pdf=False)
+    deliver.enqueue_pack(
+        _db(tmp_path), job_id="job-1", submission=good_audit, pack=pack, settings=settings
+    )
+    summary = deliver.send_pending(_db(tmp_path), settings, outbox=tmp_path / "outbox")
+    assert summary.sent == 3
+    attached = {}
+    for received in recorder.received:
+        _assert_no_child_identifiers(received.subject, good_audit)
+        for part in received.message.iter_attachments():
+            attached[part.get_filename()] = (received.rcpt_tos, part)
+    assert sorted(attached) == sorted(f.name for f in pack.files)
+    rcpts, report = attached["CSSW-2026-0142 Audit report.docx"]
+    assert rcpts == [
+        "priya.natarajan@camden.gov.uk",
+        "tom.baxter@camden.gov.uk",
+        "grace.mensah@camden.gov.uk",
+    ]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(report.get_content())).paragraphs)
+    assert "CSSW-2026-0142" in text
+    rcpts, insert = attached["CSSW-2026-0142 Supervision insert.docx"]
+    assert rcpts == ["grace.mensah@camden.gov.uk"]
+    assert docx.Document(io.BytesIO(insert.get_content())).paragraphs
+    rcpts, csv = attached["supervision_actions.csv"]
+    assert csv.get_content_type() == "text/csv"
+    assert rcpts == ["grace.mensah@camden.gov.uk"]
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_real_storyboard_goes_as_pdf(tmp_path, good_audit, the_rubric, soffice):
+    """With LibreOffice the storyboard PDF, not the DOCX, goes to SMT and L&D (.eml default)."""
+    settings = mail_settings()
+    outbox = tmp_path / "outbox"
+    pack = _render(good_audit, the_rubric, outbox, storyboard_pdf=True)
+    deliver.enqueue_pack(
+        _db(tmp_path), job_id="job-1", submission=good_audit, pack=pack, settings=settings
+    )
+    deliver.send_pending(_db(tmp_path), settings, outbox=outbox)
+    for path in (outbox / "mail").rglob("*.eml"):
+        msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        if "storyboard" in str(msg["Subject"]):
+            break
+    (part,) = msg.iter_attachments()
+    assert (part.get_filename(), part.get_content_type()) == (
+        "CSSW-2026-0142 Storyboard.pdf",
+        "application/pdf",
+    )
+    assert part.get_content().startswith(b"%PDF")

@@ -64,8 +64,15 @@ class Pre:
     text: str
 
 
-# A body is a list of blocks: a paragraph (str), a bulleted list (tuple of str) or Pre.
-Block = str | tuple[str, ...] | Pre
+@dataclass(frozen=True)
+class Heading:
+    """A short line introducing what follows ("What we ask you to do:"), bold in HTML."""
+
+    text: str
+
+
+# A body is a list of blocks: a paragraph (str), a bulleted list (tuple of str), Heading, Pre.
+Block = str | tuple[str, ...] | Heading | Pre
 
 
 # --- Working days -----------------------------------------------------------------------
@@ -181,6 +188,8 @@ def render_text(blocks: Sequence[Block]) -> str:
     for block in blocks:
         if isinstance(block, Pre):
             out.append(block.text.rstrip())
+        elif isinstance(block, Heading):
+            out.append(block.text)
         elif isinstance(block, tuple):
             out.append("\n".join(f"  - {item}" for item in block))
         else:
@@ -197,6 +206,8 @@ def render_html(blocks: Sequence[Block]) -> str:
                 '<pre style="font-family:inherit;white-space:pre-wrap">'
                 f"{html.escape(block.text.rstrip())}</pre>"
             )
+        elif isinstance(block, Heading):
+            out.append(f"<p><strong>{html.escape(block.text)}</strong></p>")
         elif isinstance(block, tuple):
             items = "".join(f"<li>{html.escape(item)}</li>" for item in block)
             out.append(f"<ul>{items}</ul>")
@@ -214,6 +225,10 @@ def _names(people: Sequence[Person]) -> str:
     if len(names) <= 1:
         return "".join(names)
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _who(name: str, email: str) -> str:
@@ -294,8 +309,9 @@ def pack_body(
         )
         first = _first_due(sub)
         act = (
-            f"{practitioner} and {manager}: please carry out the {len(sub.actions)} action(s) "
-            f"in the audit plan by their due dates; the first is due on {long_date(first)}."
+            f"{practitioner} and {manager}: please carry out the "
+            f"{_count(len(sub.actions), 'action')} in the audit plan by their due dates; "
+            f"the first is due on {long_date(first)}."
             if first
             else f"{practitioner} and {manager}: the audit plan has no actions with a due date; "
             "no further action is needed."
@@ -374,11 +390,11 @@ def pack_body(
         )
     else:
         raise ValueError(f"not a pack route: {route}")
-    blocks += ["What we ask you to do:", asks]
+    blocks += [Heading("What we ask you to do:"), asks]
     if too_big_note:
         blocks.append(too_big_note)
     elif attachments:
-        blocks += ["Attached:", _attachment_list(attachments)]
+        blocks += [Heading("Attached:"), _attachment_list(attachments)]
     return blocks + _footer(settings.render.marking)
 
 
@@ -397,9 +413,9 @@ def rejection_body(
         blocks: list[Block] = [
             "Hello,",
             f"Your audit workbook \u201c{name}\u201d could not be turned into an audit pack "
-            f"because of the {len(report.errors)} problem(s) listed below. No pack has been "
-            "sent to anyone.",
-            "What we ask you to do:",
+            f"because of the {_count(len(report.errors), 'problem')} listed below. "
+            "No pack has been sent to anyone.",
+            Heading("What we ask you to do:"),
             (
                 "Open the attached marked copy: its Errors sheet lists every problem and each "
                 "cell to fix is highlighted with a comment.",
@@ -412,17 +428,17 @@ def rejection_body(
             "Hello,",
             f"An audit workbook \u201c{name}\u201d was put into the intake folder but could not "
             "be read, so cssw-docs does not know which auditor to tell.",
-            "What we ask you to do:",
+            Heading("What we ask you to do:"),
             (
                 "Find out who saved this workbook (the intake folder's rejected/ subfolder "
                 "holds it) and pass on the problems below today.",
             ),
         ]
-    blocks += ["The problems found:", Pre(explain_findings(report, name))]
+    blocks += [Heading("The problems found:"), Pre(explain_findings(report, name))]
     if too_big_note:
         blocks.append(too_big_note)
     elif attachments:
-        blocks += ["Attached:", tuple(p.name for p in attachments)]
+        blocks += [Heading("Attached:"), tuple(p.name for p in attachments)]
     return blocks + _footer(settings.render.marking)
 
 
@@ -449,7 +465,7 @@ def blocked_notice_body(
         f"these addresses are outside the allowed email domains ({domains}):",
         tuple(outside),
         f"Nobody has been sent anything for this message. {kept}",
-        "What we ask you to do:",
+        Heading("What we ask you to do:"),
         (
             "If an address is wrong, ask the auditor to correct it in the workbook and save the "
             "workbook into the intake folder again.",

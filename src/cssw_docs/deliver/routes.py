@@ -30,6 +30,7 @@ STORYBOARD_DOC = "storyboard"
 _NAME_HINTS: tuple[tuple[str, str], ...] = (
     ("supervision_actions", ACTIONS_CSV),
     ("supervision", SUPERVISION_INSERT),
+    ("insert", SUPERVISION_INSERT),
     ("storyboard", STORYBOARD_DOC),
     ("audit plan", PLAN),
     ("plan", PLAN),
