@@ -138,13 +138,15 @@ def test_rejection_with_nobody_to_tell_is_none():
         (("a@CAMDEN.GOV.UK",), ("camden.gov.uk",), []),
         (("a@camden.gov.uk", "b@gmail.com"), ("camden.gov.uk",), ["b@gmail.com"]),
         (("a@evil-camden.gov.uk",), ("camden.gov.uk",), ["a@evil-camden.gov.uk"]),
-        (("a@sub.camden.gov.uk",), ("camden.gov.uk",), ["a@sub.camden.gov.uk"]),
+        (("a@social.camden.gov.uk",), ("camden.gov.uk",), []),
+        (("a@camden.gov.uk.evil.com",), ("camden.gov.uk",), ["a@camden.gov.uk.evil.com"]),
+        (("@camden.gov.uk",), ("camden.gov.uk",), ["@camden.gov.uk"]),
         (("no-domain",), ("camden.gov.uk",), ["no-domain"]),
         (("b@gmail.com",), (), []),
     ],
 )
 def test_allowlist(addresses, allowed, outside):
-    """Only exact allowed domains pass; an empty allowlist allows everyone."""
+    """Allowed domains and their subdomains pass, look-alikes do not; empty allows everyone."""
     assert routes.outside_allowlist(addresses, allowed) == outside
 
 

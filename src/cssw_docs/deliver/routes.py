@@ -171,13 +171,18 @@ def rejection_route(
 
 
 def outside_allowlist(addresses: tuple[str, ...], allowed_domains: tuple[str, ...]) -> list[str]:
-    """Return the addresses whose domain is not allowed (none when the allowlist is empty)."""
-    allowed = {d.strip().lower().lstrip("@") for d in allowed_domains if d.strip()}
+    """Return the addresses whose domain is not allowed (none when the allowlist is empty).
+
+    A subdomain counts as inside (``x@social.camden.gov.uk`` with ``camden.gov.uk``), as in
+    the validator's ``email_domains`` warning; a look-alike (``evil-camden.gov.uk``) does not.
+    """
+    allowed = {d.strip().lower().lstrip("@.") for d in allowed_domains if d.strip()}
     if not allowed:
         return []
     bad = []
     for address in addresses:
-        domain = address.rpartition("@")[2].strip().lower()
-        if not domain or domain not in allowed:
+        local, at, domain = address.strip().lower().rpartition("@")
+        inside = any(domain == d or domain.endswith("." + d) for d in allowed)
+        if not (local and at and domain and inside):
             bad.append(address)
     return bad
