@@ -359,6 +359,13 @@ def test_address_outside_allowlist_is_never_sent_to(tmp_path, server, good_audit
     assert "tom.baxter@gmail.com" in body
     _assert_no_child_identifiers(body, sub)
     assert sorted(_states(db).values()) == ["blocked", "sent", "sent", "sent"]
+    assert deliver.job_states(db, "job-1") == {
+        "pending": 0,
+        "sending": 0,
+        "sent": 3,
+        "failed": 0,
+        "blocked": 1,
+    }
 
 
 def test_allowlist_tightened_after_queueing_still_holds_back(tmp_path, server, good_audit):

@@ -7,6 +7,7 @@ built completely when queued, so a retry needs nothing but the ledger.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 import logging
@@ -325,7 +326,10 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
         )
         return "retrying", error
     queue.mark_sent(conn, msg_id, reply, when)
-    log.info("%s message %s sent: %s", row["route"], msg_id, reply)
+    if "; refused: " in reply:
+        log.warning("%s message %s sent, but not to everyone: %s", row["route"], msg_id, reply)
+    else:
+        log.info("%s message %s sent: %s", row["route"], msg_id, reply)
     return "sent", None
 
 
@@ -342,6 +346,16 @@ def status(db: Path) -> tuple[dict[str, int], list[sqlite3.Row]]:
         return queue.counts(conn), queue.rows(conn, states=waiting)
     finally:
         conn.close()
+
+
+def job_states(db: Path, job_id: str) -> dict[str, int]:
+    """Return how many of a job's messages are in each state (e.g. to mark a blocked job)."""
+    conn = queue.connect(db)
+    try:
+        found = collections.Counter(r["state"] for r in queue.rows(conn, job_id=job_id))
+    finally:
+        conn.close()
+    return {state: found.get(state, 0) for state in queue.STATES}
 
 
 class UnknownMessage(ValueError):
@@ -397,6 +411,7 @@ __all__ = [
     "UnknownMessage",
     "enqueue_pack",
     "enqueue_rejection",
+    "job_states",
     "outbox_db",
     "retry",
     "send_pending",
