@@ -34,11 +34,11 @@ INK = "1A1A1A"
 GREY = "595959"
 LINE = "BFC5CE"
 LABEL_FILL = "EEF1F6"
-RATING_COLOURS = {
-    "outstanding": "1E6B3A",
-    "good": "70AD47",
-    "ri": "F4B183",
-    "inadequate": "C00000",
+RATING_COLOURS = {  # the fills the audit pack uses (render.RATING_FILLS)
+    "outstanding": "14532D",
+    "good": "8BC48A",
+    "ri": "FFE08A",
+    "inadequate": "D93025",
 }
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 WIDTH_CM = 17.0  # A4 less 2 cm margins
@@ -261,7 +261,7 @@ def make() -> DocumentObject:
         "sections",
         ("{{ item.name }}", "{{ item.graded }}", "{{ item.good_or_better }}",
          "{{ item.inadequate }}", ""),
-        (4.0, 1.4, 1.8, 2.3, 7.5),
+        (3.8, 1.6, 1.8, 2.3, 7.5),
         bar_column=4,
         bar_item="item",
         together=True,

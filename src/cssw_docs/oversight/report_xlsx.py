@@ -23,11 +23,11 @@ from .store import AuditRecord
 
 NAVY = "1F3864"
 PALE = "DEE6F0"
-RATING_COLOURS = {
-    Rating.OUTSTANDING.value: "1E6B3A",
-    Rating.GOOD.value: "70AD47",
-    Rating.REQUIRES_IMPROVEMENT.value: "F4B183",
-    Rating.INADEQUATE.value: "C00000",
+RATING_COLOURS = {  # the fills the audit pack uses (render.RATING_FILLS)
+    Rating.OUTSTANDING.value: "14532D",
+    Rating.GOOD.value: "8BC48A",
+    Rating.REQUIRES_IMPROVEMENT.value: "FFE08A",
+    Rating.INADEQUATE.value: "D93025",
 }
 GRADES = tuple(RATING_COLOURS)
 DATE_FORMAT = "dd/mm/yyyy"
