@@ -433,7 +433,7 @@ def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
 def _descriptors_sheet(book: _Book) -> None:
     ws = book.sheet(DESCRIPTORS)
     _widths(ws, {"A": 22, "B": 20, "C": 90, "D": 13})
-    _intro(
+    _title(
         ws,
         book,
         "Descriptors",
@@ -469,7 +469,7 @@ def _descriptors_sheet(book: _Book) -> None:
 def _plan_sheet(book: _Book, n: int) -> None:
     ws = book.sheet(PLAN)
     _widths(ws, {"A": 50, "B": 22, "C": 22, "D": 13, "E": 46})
-    _intro(
+    _title(
         ws,
         book,
         "Audit plan",
@@ -496,7 +496,7 @@ def _plan_sheet(book: _Book, n: int) -> None:
 def _feedback_sheet(book: _Book, fields: dict[str, Field], n: int) -> None:
     ws = book.sheet(FEEDBACK)
     _widths(ws, {"A": 24, "B": 11, "C": 100})
-    _intro(
+    _title(
         ws,
         book,
         "Family feedback",
@@ -539,7 +539,7 @@ def _feedback_sheet(book: _Book, fields: dict[str, Field], n: int) -> None:
 def _gaps_sheet(book: _Book, n: int) -> None:
     ws = book.sheet(GAPS)
     _widths(ws, {"A": 24, "B": 66, "C": 13, "D": 13})
-    _intro(
+    _title(
         ws,
         book,
         "Compliance gaps",
@@ -562,7 +562,7 @@ def _gaps_sheet(book: _Book, n: int) -> None:
 def _areas_sheet(book: _Book, extra_rows: int) -> None:
     ws = book.sheet(AREAS)
     _widths(ws, {"A": 44, "B": 80})
-    _intro(
+    _title(
         ws,
         book,
         "Practice areas",
@@ -664,10 +664,6 @@ def _title(ws: Worksheet, book: _Book, title: str, subtitle: str, *, span: str) 
     s.value = subtitle
     s.font = _font(italic=True, color=_GREY)
     s.alignment = _WRAP_TOP
-
-
-def _intro(ws: Worksheet, book: _Book, title: str, text: str, *, span: str) -> None:
-    _title(ws, book, title, text, span=span)
 
 
 def _para(ws: Worksheet, book: _Book, row: int, text: str) -> int:
@@ -935,13 +931,13 @@ def _fill(book: _Book, sub: Submission, extra_areas: Sequence) -> None:
         value = getattr(sub, f.name)
         if f.name == "template_version" and value is None:
             continue
-        _put(_cell(book, f.name), value, f.kind)
+        _put(_cell(book, f.name), value)
     for section in sub.sections:
         if section.key not in SECTION_KEYS:
             continue
-        _put(_cell(book, f"{section.key}_rating"), section.rating, "choice")
+        _put(_cell(book, f"{section.key}_rating"), section.rating)
         for suffix in ("evidence", "strengths", "development"):
-            _put(_cell(book, f"{section.key}_{suffix}"), getattr(section, suffix), "long_text")
+            _put(_cell(book, f"{section.key}_{suffix}"), getattr(section, suffix))
 
     _rows(
         book, "AuditPlan", [(a.action, a.section, a.owner, a.due, a.measure) for a in sub.actions]
@@ -984,10 +980,10 @@ def _rows(book: _Book, table: str, rows: list[tuple]) -> None:
     ws = book.wb[sheet]
     for i, values in enumerate(rows):
         for col, value in enumerate(values, start=1):
-            _put(ws.cell(first + i, col), value, "date" if isinstance(value, dt.date) else "")
+            _put(ws.cell(first + i, col), value)
 
 
-def _put(c: Cell, value: object, kind: str) -> None:
+def _put(c: Cell, value: object) -> None:
     """Write ``value`` as the workbook shows it: enums as text, booleans Yes/No, real dates."""
     if value is None or value == "":
         return
