@@ -43,9 +43,15 @@ class Folders:
         return self.intake / kind / day.isoformat()
 
     def create(self) -> None:
-        """Create the folders that are missing, readable by the service account only."""
-        for folder in (self.intake, self.work, self.outbox, self.state):
+        """Create the folders that are missing, readable by the service account only.
+
+        The outbox may be a share that is not there yet: that is left for each job to
+        find out (and retry), so the service still starts.
+        """
+        for folder in (self.intake, self.work, self.state):
             make_private_dir(folder)
+        with contextlib.suppress(OSError):
+            make_private_dir(self.outbox)
 
 
 def make_private_dir(folder: Path) -> Path:

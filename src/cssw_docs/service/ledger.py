@@ -118,8 +118,12 @@ def connect(db_path: Path) -> sqlite3.Connection:
     parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with contextlib.suppress(OSError):
         os.chmod(parent, 0o700)
-    fd = os.open(db_path, os.O_CREAT | os.O_RDWR, 0o600)
-    os.close(fd)
+    if not db_path.exists():
+        # Create it 0600. Only when missing: closing a descriptor of a file this process has
+        # open in SQLite would drop SQLite's POSIX locks on it (and let another process
+        # checkpoint and delete the WAL under our feet).
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(db_path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     with contextlib.suppress(OSError):
         os.chmod(db_path, 0o600)
     conn = sqlite3.connect(str(db_path), timeout=30.0)

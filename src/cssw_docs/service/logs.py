@@ -37,14 +37,17 @@ def add_file_log(state_dir: Path, settings: ServiceSettings) -> logging.Handler:
     handler.setLevel(logging.INFO)
     root = logging.getLogger("cssw_docs")
     root.addHandler(handler)
+    handler.previous_level = root.level  # type: ignore[attr-defined]
     if root.getEffectiveLevel() > logging.INFO:
         root.setLevel(logging.INFO)
     return handler
 
 
 def remove_file_log(handler: logging.Handler) -> None:
-    """Stop writing to the file ``add_file_log`` opened."""
-    logging.getLogger("cssw_docs").removeHandler(handler)
+    """Stop writing to the file ``add_file_log`` opened (and restore the log level)."""
+    root = logging.getLogger("cssw_docs")
+    root.removeHandler(handler)
+    root.setLevel(getattr(handler, "previous_level", root.level))
     handler.close()
 
 

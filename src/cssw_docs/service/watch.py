@@ -102,17 +102,20 @@ class Watcher:
 
     def run(self) -> Summary:
         """Run until stopped; return what was done. Raises AlreadyRunning if another runs."""
-        os.umask(0o077)
-        self.folders.create()
-        with (
-            InstanceLock(self.folders.state / LOCK_NAME, wait=self.lock_wait),
-            InstanceLock(self.folders.work / ".lock", wait=self.lock_wait, required=False),
-        ):
-            handler = logs.add_file_log(self.folders.state, self.service)
-            try:
-                self._run_locked()
-            finally:
-                logs.remove_file_log(handler)
+        old_umask = os.umask(0o077)
+        try:
+            self.folders.create()
+            with (
+                InstanceLock(self.folders.state / LOCK_NAME, wait=self.lock_wait),
+                InstanceLock(self.folders.work / ".lock", wait=self.lock_wait, required=False),
+            ):
+                handler = logs.add_file_log(self.folders.state, self.service)
+                try:
+                    self._run_locked()
+                finally:
+                    logs.remove_file_log(handler)
+        finally:
+            os.umask(old_umask)
         return self.summary
 
     def _run_locked(self) -> None:
@@ -138,6 +141,8 @@ class Watcher:
 
     def _shutdown(self) -> None:
         if self.observer is not None:
+            # watchdog logs an error for events still arriving while it stops: not news.
+            logging.getLogger("watchdog").setLevel(logging.CRITICAL)
             with contextlib.suppress(Exception):
                 self.observer.stop()
                 self.observer.join(timeout=5)
