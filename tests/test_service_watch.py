@@ -66,7 +66,7 @@ def test_slow_writer_gives_one_pack_after_the_last_byte(tmp_path):
 
 
 def test_truncated_and_zero_filled_wait_then_are_rejected_and_kept(tmp_path):
-    """A cut-short or zero-filled .xlsx waits, then is rejected with a plain reason; nothing lost."""
+    """A cut-short or zero-filled .xlsx waits, then is rejected with a plain reason and kept."""
     data = example_bytes("good")
     proc = start(tmp_path, CSSW_DOCS_SERVICE__BROKEN_AFTER_SECONDS="2")
     try:

@@ -197,18 +197,18 @@ def unfinished_jobs(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Return the jobs not yet in a terminal state, oldest first."""
     marks = ", ".join("?" for _ in TERMINAL)
     return conn.execute(
-        f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY created_at, job_id", TERMINAL
+        f"SELECT * FROM jobs WHERE state NOT IN ({marks}) ORDER BY rowid", TERMINAL
     ).fetchall()
 
 
 def earlier_job_with_content(
     conn: sqlite3.Connection, sha256: str, job_id: str
 ) -> sqlite3.Row | None:
-    """Return another job with the same content that was not itself a duplicate or a failure."""
+    """Return a job claimed before ``job_id`` with the same content, not a duplicate or failure."""
     return conn.execute(
-        "SELECT * FROM jobs WHERE sha256 = ? AND job_id != ? AND state NOT IN (?, ?)"
-        " ORDER BY created_at, job_id LIMIT 1",
-        (sha256, job_id, DUPLICATE, FAILED),
+        "SELECT * FROM jobs WHERE sha256 = ? AND state NOT IN (?, ?)"
+        " AND rowid < (SELECT rowid FROM jobs WHERE job_id = ?) ORDER BY rowid LIMIT 1",
+        (sha256, DUPLICATE, FAILED, job_id),
     ).fetchone()
 
 
