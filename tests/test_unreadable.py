@@ -127,6 +127,12 @@ CASES: list[tuple[str, Maker, str, str]] = [
         "zip_bomb",
         "blank workbook",
     ),
+    (
+        "thousands of members",
+        lambda r, t: _rezip(r, {}, {f"xl/media/p{i}.bin": b"" for i in range(10_001)}),
+        "zip_bomb",
+        "blank workbook",
+    ),
     ("not a workbook (a .docx)", lambda r, t: _docx_like(), "not_a_workbook", "Save As"),
     (
         "damaged workbook.xml",

@@ -78,7 +78,8 @@ _MONTHS = {
     )
     for m in names.split()
 }
-_DMY = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4}|\d{2})")
+_TIME = r"(?:,?\s+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DMY = re.compile(r"(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4}|\d{2})" + _TIME)
 _YMD = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 _D_MONTH_Y = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?[\s\-]+([a-z]+)\.?,?[\s\-]+(\d{4}|\d{2})")
 _MINUTES = re.compile(r"(\d+(?:\.\d+)?)\s*(m|min|mins|minutes?)?")

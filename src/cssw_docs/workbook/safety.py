@@ -16,6 +16,8 @@ ZIP_SIGNATURE = b"PK\x03\x04"
 MAX_COMPRESSION_RATIO = 100
 # ... once it is this big (small XML parts compress well and are harmless).
 RATIO_CHECK_MIN_BYTES = 1 * MB
+# Our workbook has a few dozen parts; tens of thousands means something is wrong.
+MAX_MEMBERS = 10_000
 _CHUNK = 1 << 20
 _ENTITY = b"<!ENTITY"
 
@@ -150,7 +152,8 @@ def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> 
         and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1)
         for m in members
     )
-    if total > limits.max_uncompressed_mb * MB or ratio_bomb:
+    too_many = len(members) > MAX_MEMBERS
+    if total > limits.max_uncompressed_mb * MB or ratio_bomb or too_many:
         raise unreadable(
             "zip_bomb",
             "This file expands to far more data than an audit workbook holds, so it was not "
