@@ -670,7 +670,7 @@ def audit_plan() -> DocumentObject:
             "{{ a.due }}",
             "{{ a.measure }}",
         ),
-        (1.0, 5.4, 2.4, 2.4, 2.2, 3.6),
+        (1.0, 5.2, 2.4, 2.4, 2.4, 3.6),
         "a in actions",
     )
     _p(doc, "{%p else %}")
@@ -722,7 +722,7 @@ def supervision_insert() -> DocumentObject:
         doc,
         ("No.", "Action", "Owner", "Due", "Progress at supervision"),
         ("{{ a.number }}", "{{ a.action }}", "{{ a.owner }}", "{{ a.due }}", ""),
-        (1.0, 7.6, 2.6, 2.3, 3.5),
+        (1.0, 7.4, 2.6, 2.5, 3.5),
         "a in actions",
     )
     _p(doc, "{%p else %}")
@@ -740,6 +740,12 @@ def supervision_insert() -> DocumentObject:
     _p(doc, "{%p else %}")
     _p(doc, "What has gone well on this case, and how can that practice be shared with the team?")
     _p(doc, "{%p endif %}")
+    _p(doc, "Notes from the supervision", "Heading 1")
+    notes = _table(doc, 1, (17.0,), None)
+    row = notes.add_row()
+    row.height = Cm(5.0)
+    _cell_text(row.cells[0], "")
+    _widths(notes, (17.0,))
     return doc
 
 
