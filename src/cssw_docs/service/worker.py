@@ -95,8 +95,9 @@ def _ledger(state_dir: Path) -> sqlite3.Connection:
 def describe_error(exc: BaseException, hide: tuple[str, ...] = ()) -> str:
     """Return one line about ``exc`` safe for logs: its kind and, for OS errors, the reason.
 
-    Names in ``hide`` (the workbook's own file name) are replaced; messages of other
-    exceptions are left out, since they may quote the workbook.
+    Names in ``hide`` (the workbook's own file name) are replaced. Messages of cssw-docs's
+    own errors are kept; those of other exceptions are left out, as they may quote the
+    workbook.
     """
     if isinstance(exc, OSError):
         text = f"{type(exc).__name__}: {exc.strerror or exc}"
@@ -106,6 +107,13 @@ def describe_error(exc: BaseException, hide: tuple[str, ...] = ()) -> str:
                 if name:
                     where = where.replace(name, "<workbook>")
             text += f" ({where})"
+        return text
+    if type(exc).__module__.startswith("cssw_docs."):
+        # Our own errors are written for people, from references and folders, not cell text.
+        text = f"{type(exc).__name__}: {exc}"
+        for name in hide:
+            if name:
+                text = text.replace(name, "<workbook>")
         return text
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     place = f" in {Path(frame.filename).name}:{frame.lineno}" if frame else ""
