@@ -22,6 +22,7 @@ from service_support import (
     log_text,
     manifest_sha,
     packs,
+    run_once,
     start,
     stop,
     wait_for,
@@ -246,3 +247,23 @@ def test_a_dead_observer_is_restarted(tmp_path):
         thread.join(timeout=60)
     assert not thread.is_alive()
     assert "the folder watcher stopped; restarting it" in log_text(tmp_path)
+
+
+def test_sigterm_finishes_jobs_in_hand_and_the_rest_resume(tmp_path):
+    """SIGTERM mid-burst: running jobs finish, the rest wait in .work and finish next run."""
+    base = example_bytes("good")
+    proc = start(tmp_path, CSSW_DOCS_SERVICE__WORKERS="1")
+    try:
+        wait_for(lambda: started(tmp_path), "the watcher to start")
+        for i in range(8):
+            drop(tmp_path / "intake", f"a{i}.xlsx", with_ref(base, GOOD_REF, f"CSSW-2026-80{i:02}"))
+        wait_for(lambda: finished(tmp_path, 1), "the first workbook")
+    finally:
+        assert stop(proc) == 0
+    states = [j["state"] for j in jobs(tmp_path)]
+    # Everything is either finished or not yet started: nothing was left half-done.
+    assert set(states) <= {"processed", "claimed"}
+    assert "intake service stopped" in log_text(tmp_path)
+    assert run_once(tmp_path).returncode == 0
+    assert len(packs(tmp_path / "outbox")) == 8
+    assert [j["state"] for j in jobs(tmp_path)] == ["processed"] * 8
