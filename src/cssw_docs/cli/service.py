@@ -58,7 +58,10 @@ def watch(
     findings file, and the auditor is emailed. Stop with Ctrl+C or SIGTERM: the
     jobs in hand are finished first.
 
-    Example: cssw-docs watch --intake /mnt/audits/intake --outbox /mnt/audits/outbox --polling
+    \b
+    Examples:
+      cssw-docs watch --intake /mnt/audits/intake --outbox /mnt/audits/outbox --polling
+      cssw-docs watch --once        (process what is waiting, then exit: for cron)
     """
     from ..service.claim import AlreadyRunning
     from ..service.status import format_summary
