@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from click.testing import CliRunner
 
 from cssw_docs.cli import cli
@@ -80,3 +82,23 @@ def test_config_show_output_loads_back(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["config", "show"])
     (tmp_path / "saved.toml").write_text(result.output)
     assert config.load(tmp_path / "saved.toml", environ={}) == config.load(environ={})
+
+
+def test_watch_takes_its_folders_from_a_config_file(tmp_path, monkeypatch):
+    """`watch --once --config FILE` uses the folders the file names."""
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("CSSW_DOCS_"):
+            monkeypatch.delenv(key)
+    conf = tmp_path / "site.toml"
+    conf.write_text(
+        '[service]\nintake = "in"\noutbox = "out"\nstate_dir = "st"\nsettle_seconds = 0.2\n'
+        "[render]\nstoryboard_pdf = false\n"
+    )
+    (tmp_path / "in").mkdir()
+    drop(tmp_path / "in", "a.xlsx", example_bytes("invalid-incomplete"))
+    result = CliRunner().invoke(cli, ["watch", "--once", "--config", str(conf)])
+    assert result.exit_code == 0, result.output
+    assert "0 pack(s) made, 1 workbook(s) rejected" in result.output
+    assert len(list((tmp_path / "in" / "rejected").rglob("a.xlsx"))) == 1
+    assert (tmp_path / "st" / "ledger.sqlite3").exists()

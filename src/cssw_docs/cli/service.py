@@ -41,9 +41,17 @@ from .common import Context, pass_context
 )
 @click.option("--once", is_flag=True, help="Process everything waiting, then exit (for cron).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel workers.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Settings file (the same as `cssw-docs --config FILE watch`).",
+)
 @pass_context
 def watch(
     ctx: Context,
+    config_path: str | None,
     intake: Path | None,
     outbox: Path | None,
     state_dir: Path | None,
@@ -67,6 +75,8 @@ def watch(
     from ..service.status import format_summary
     from ..service.watch import Watcher
 
+    if config_path:
+        ctx.config_path = config_path
     changes: dict[str, Any] = {}
     for key, value in (
         ("intake", intake),
@@ -84,8 +94,7 @@ def watch(
         click.echo("Stopping after the workbooks in hand are finished...", err=True)
         watcher.request_stop()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         summary = watcher.run()
     except AlreadyRunning:
@@ -105,6 +114,9 @@ def watch(
             f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "
             "Check the paths in cssw-docs.toml and that the service account may write there."
         ) from exc
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if once:
         click.echo(format_summary(summary), nl=False)
 

@@ -86,6 +86,8 @@ class Watcher:
         self.dirty = True
         self.observer = None
         self.observer_restarts = 0
+        self._observer_failed = False
+        self._observer_retry_at = 0.0
         self._queue: dict[str, float] = {}  # job id -> when it is due (monotonic)
         self._inflight: dict[cf.Future, str] = {}
         self._pool: cf.ProcessPoolExecutor | None = None
@@ -175,6 +177,8 @@ class Watcher:
             try:
                 self._collect()
                 now = time.monotonic()
+                if now >= next_scan:
+                    self._adopt()
                 if self.dirty or now >= next_scan or self._settling():
                     self.dirty = False
                     self._scan()
@@ -212,12 +216,18 @@ class Watcher:
 
     # --- finding and claiming --------------------------------------------------------------
 
+    def _adopt(self) -> None:
+        """Record workbooks in the working folder that the ledger does not know yet.
+
+        They were claimed just before a crash (or a failure) and the ledger was not written.
+        """
+        for found in claim.claimed_in(self.folders.work):
+            if ledger.get_job(self.conn, found.job_id) is None:
+                self._register(found)
+
     def _resume(self) -> None:
         """Adopt workbooks left in the working folder and queue every unfinished job."""
-        for found in claim.claimed_in(self.folders.work):
-            row = ledger.get_job(self.conn, found.job_id)
-            if row is None:
-                self._register(found)  # the crash came between the rename and the ledger
+        self._adopt()
         resumed = 0
         for row in ledger.unfinished_jobs(self.conn):
             if row["state"] == ledger.CLAIMED and not self._screen(row["job_id"]):
@@ -456,23 +466,36 @@ class Watcher:
             observer.schedule(_Wake(), str(self.folders.intake), recursive=False)
             observer.start()
         except Exception as exc:
-            log.warning(
-                "could not watch the intake folder for changes (%s); rescanning every %.0f s",
-                describe_error(exc),
-                self.service.rescan_seconds,
-            )
+            if not self._observer_failed:
+                log.warning(
+                    "could not watch the intake folder for changes (%s); rescanning every "
+                    "%.0f s and trying again",
+                    describe_error(exc),
+                    self.service.rescan_seconds,
+                )
+            self._observer_failed = True
             self.observer = None
             return
+        if self._observer_failed:
+            log.info("watching the intake folder for changes again")
+        self._observer_failed = False
         self.observer = observer
 
     def _supervise_observer(self) -> None:
-        if self.once or self.observer is None or self.observer.is_alive():
+        """Restart the event watcher if it died; retry one that could not start, now and then."""
+        if self.once or (self.observer is not None and self.observer.is_alive()):
             return
-        self.observer_restarts += 1
-        log.warning(
-            "the folder watcher stopped; restarting it (restart %d)", self.observer_restarts
-        )
+        now = time.monotonic()
+        if now < self._observer_retry_at:
+            return
+        if self.observer is not None:
+            self.observer_restarts += 1
+            log.warning(
+                "the folder watcher stopped; restarting it (restart %d)", self.observer_restarts
+            )
         self._start_observer()
+        if self.observer is None:
+            self._observer_retry_at = now + self.service.rescan_seconds
 
 
 def send_pending(settings: Settings, folders: Folders) -> None:
