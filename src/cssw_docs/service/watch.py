@@ -202,8 +202,8 @@ class Watcher:
         options = [next_scan - now, 5.0]
         if self._settling():
             options.append(max(self.service.settle_seconds / 4, 0.05))
-        if self._queue:
-            options.append(min(self._queue.values()) - now)
+        if self._queue and len(self._inflight) < self.workers * 2:
+            options.append(min(self._queue.values()) - now)  # else a finished job wakes us
         return max(0.02, min(options))
 
     def _once_done(self, started: float) -> bool:
