@@ -119,11 +119,12 @@ def read_workbook(
 def _open(path: Path) -> Workbook:
     """Return the workbook loaded without macros, formulas evaluated or external links."""
     try:
-        with warnings.catch_warnings():
+        # Our own handle, closed even when openpyxl raises half-way (it would leak its own).
+        with path.open("rb") as fh, warnings.catch_warnings():
             # openpyxl warns about Excel features it drops (extensions, slicers); harmless here.
             warnings.simplefilter("ignore")
             return openpyxl.load_workbook(
-                path, read_only=False, keep_vba=False, data_only=True, keep_links=False
+                fh, read_only=False, keep_vba=False, data_only=True, keep_links=False
             )
     except Exception as exc:
         if _refused_entities(exc):
