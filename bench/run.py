@@ -1,0 +1,842 @@
+"""Performance benchmark: the pipeline against the bare cost of rendering (`make bench`).
+
+Measures, in one run on one machine, and prints a table (also written as JSON and markdown to
+``bench/results/``):
+
+1. Floor   docxtpl render + save of the pack's templates from prebuilt contexts.
+2. Pack    ``pipeline.check`` + ``pipeline.render`` per workbook, PDF off; ratio pack/floor.
+3. Batch   ``cssw-docs watch --once`` over N workbooks, 1 worker and the default pool.
+4. Latency atomic rename into a running watcher's intake -> pack folder complete.
+5. PDF     N storyboards: one LibreOffice call for all, against one call per document.
+6. Memory  peak RSS of the watcher's process tree over a batch of N and of a larger N.
+
+Usage: ``python bench/run.py [--n 100] [--large 1000] [--quick] [--only pack,batch]``.
+Timings are noisy: the figures are medians and ratios measured side by side, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import cProfile
+import dataclasses
+import datetime as dt
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from cssw_docs import examples, pdf, pipeline, render
+from cssw_docs import rubric as rubric_mod
+from cssw_docs.config import Settings
+from cssw_docs.models import Action, Consent, Submission
+from cssw_docs.rubric import Rubric
+from cssw_docs.validate import validate
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PARTS = ("floor", "pack", "batch", "latency", "pdf", "memory")
+
+# The issue's targets, checked against the measured figures.
+TARGETS = {
+    "pack_ratio": 1.25,  # pack / floor, at most
+    "batch_speedup": 1.8,  # default pool / 1 worker, at least
+    "latency_margin": 0.5,  # median drop-to-pack at most settle + this
+    "pdf_speedup": 5.0,  # 20 separate calls / one call, at least
+    "memory_growth": 0.20,  # peak RSS at the large N within this of the small N
+}
+
+# How often each example appears in the mix (a QA unit sees mostly Good and RI finals).
+MIX_WEIGHTS = {
+    "good": 30,
+    "requires-improvement": 25,
+    "outstanding": 10,
+    "inadequate": 10,
+    "draft": 20,
+    "disagree": 5,
+}
+MIN_ACTIONS, MAX_ACTIONS = 2, 25
+
+
+# --- statistics ---------------------------------------------------------------------------
+
+
+def median(values: Iterable[float]) -> float:
+    """Return the median of ``values`` (NaN when there are none)."""
+    data = list(values)
+    return statistics.median(data) if data else math.nan
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """Return the ``q``-th percentile (0-100) by the nearest-rank method (NaN when empty)."""
+    data = sorted(values)
+    if not data:
+        return math.nan
+    rank = max(1, math.ceil(q / 100 * len(data)))
+    return data[min(rank, len(data)) - 1]
+
+
+def p95(values: Iterable[float]) -> float:
+    """Return the 95th percentile of ``values`` by nearest rank."""
+    return percentile(values, 95)
+
+
+# --- the workbook mix ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MixItem:
+    """One workbook of the mix: which example it grew from, and the audit itself."""
+
+    base: str
+    submission: Submission
+
+    @property
+    def ref(self) -> str:
+        """Return the audit reference (unique in the mix)."""
+        return self.submission.audit_ref
+
+
+def _actions(base: tuple[Action, ...], size: int) -> tuple[Action, ...]:
+    """Return ``size`` actions: the example's own first, then numbered follow-up steps."""
+    out = list(base[:size])
+    step = 1
+    while len(out) < size:
+        a = base[(len(out) - len(base)) % len(base)]
+        step += 1
+        text = f"{a.action.rstrip('.')}, and review progress in supervision (step {step})."
+        out.append(dataclasses.replace(a, action=text, row=None))
+    return tuple(out)
+
+
+def _retyped(sub: Submission, kind: Any) -> Submission:
+    """Return ``sub`` as an audit of type ``kind``, with the fields that type needs."""
+    changes: dict[str, Any] = {"audit_type": kind.name}
+    if kind.requires_theme and not sub.audit_theme:
+        changes["audit_theme"] = "Neglect and the lived experience of the child"
+    if kind.requires_observation:
+        if not sub.observation_activity:
+            changes["observation_activity"] = "Home visit with the allocated social worker."
+        changes["observation_consent"] = Consent.YES
+    return dataclasses.replace(sub, **changes)
+
+
+def make_mix(n: int, rubric: Rubric, settings: Settings, *, seed: int = 7, prefix: str = "BENCH"):
+    """Return ``n`` valid audits with unique references and varied types, ratings and plans.
+
+    Each grows from one of the valid examples (weighted by ``MIX_WEIGHTS``), takes a random
+    audit type and a plan of 2-25 actions; a change the validator refuses is undone, so every
+    audit in the mix becomes a pack.
+    """
+    rng = random.Random(seed)
+    names = sorted(MIX_WEIGHTS)
+    bases = {name: examples.example(name, rubric) for name in names}
+    weights = [MIX_WEIGHTS[name] for name in names]
+    items: list[MixItem] = []
+    for i in range(n):
+        name = rng.choices(names, weights)[0]
+        base = bases[name]
+        ref = f"{prefix}-{i + 1:05d}"
+        size = max(rng.randint(MIN_ACTIONS, MAX_ACTIONS), 1)
+        kind = rng.choice(rubric.audit_types)
+        tries = [
+            _retyped(dataclasses.replace(base, actions=_actions(base.actions, size)), kind),
+            dataclasses.replace(base, actions=_actions(base.actions, size)),
+            dataclasses.replace(base, actions=_actions(base.actions, max(size, len(base.actions)))),
+            base,
+        ]
+        for candidate in tries:
+            candidate = dataclasses.replace(candidate, audit_ref=ref)
+            if validate(candidate, rubric, settings.validation).ok:
+                break
+        else:  # pragma: no cover - the examples are valid, so the last try always is
+            raise RuntimeError(f"the {name} example no longer validates")
+        items.append(MixItem(name, candidate))
+    return items
+
+
+def describe_mix(items: list[MixItem]) -> dict[str, Any]:
+    """Return counts of bases, types, stages, overall ratings and plan sizes in the mix."""
+
+    def count(values: Iterable[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for v in values:
+            out[v] = out.get(v, 0) + 1
+        return dict(sorted(out.items()))
+
+    subs = [item.submission for item in items]
+    sizes = [len(s.actions) for s in subs]
+    return {
+        "workbooks": len(items),
+        "examples": count(item.base for item in items),
+        "types": count(s.audit_type for s in subs),
+        "stages": count(str(s.audit_stage) for s in subs),
+        "overall": count(str(s.overall_rating) for s in subs),
+        "actions_min": min(sizes, default=0),
+        "actions_median": median(sizes),
+        "actions_max": max(sizes, default=0),
+    }
+
+
+def _write_one(args: tuple[Submission, Path, Rubric]) -> Path:
+    from cssw_docs.workbook.generate import write_submission
+
+    sub, path, rubric = args
+    return write_submission(sub, path, rubric)
+
+
+def write_workbooks(items: list[MixItem], folder: Path, rubric: Rubric) -> list[Path]:
+    """Write each audit of the mix as ``<ref>.xlsx`` in ``folder`` (on every core)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs = [(item.submission, folder / f"{item.ref}.xlsx", rubric) for item in items]
+    with cf.ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        return list(pool.map(_write_one, jobs, chunksize=8))
+
+
+# --- the machine --------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    """Return what the figures were measured on: CPU, cores, memory, Python, LibreOffice."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for row in Path("/proc/cpuinfo").read_text().splitlines():
+            if row.startswith("model name"):
+                cpu = row.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    office = "not installed"
+    soffice = pdf.soffice_path()
+    if soffice:
+        try:
+            done = subprocess.run(
+                [soffice, "--version"], capture_output=True, text=True, timeout=60
+            )
+            office = done.stdout.strip().splitlines()[0] if done.stdout.strip() else "unknown"
+        except (OSError, subprocess.SubprocessError):
+            office = "unknown"
+    from importlib.metadata import version
+
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": memory,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "libreoffice": office,
+        "docxtpl": version("docxtpl"),
+        "openpyxl": version("openpyxl"),
+    }
+
+
+# --- 1 and 2: floor and pack --------------------------------------------------------------
+
+
+def floor_render(sub: Submission, context: dict[str, Any], folder: Path) -> None:
+    """Render and save the pack's documents with bare docxtpl (the irreducible cost)."""
+    from docxtpl import DocxTemplate
+
+    for kind in render.document_kinds(sub):
+        tpl = DocxTemplate(str(render.template_path(kind)))
+        tpl.render(context, jinja_env=render.jinja_env(), autoescape=True)
+        tpl.save(str(folder / f"{kind}.docx"))
+
+
+def pack_render(path: Path, rubric: Rubric, settings: Settings, outbox: Path) -> None:
+    """Check and render one workbook end to end through the library."""
+    checked = pipeline.check(path, rubric, settings)
+    if not checked.ok:
+        raise RuntimeError(f"{path.name} did not validate: {sorted(checked.report.codes())}")
+    pipeline.render(checked, rubric, settings, outbox)
+
+
+def measure_floor_and_pack(
+    paths: list[Path], rubric: Rubric, settings: Settings, work: Path, profile: Path | None
+) -> dict[str, Any]:
+    """Return per-workbook floor and pack times, measured in pairs on the same workbooks."""
+    from cssw_docs.workbook.parse import read_workbook
+
+    now = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    subs = [read_workbook(p, rubric, settings.validation) for p in paths]
+    contexts = [
+        render.build_context(s, rubric, marking=settings.render.marking, now=now) for s in subs
+    ]
+    scratch, outbox = work / "floor", work / "pack-outbox"
+    scratch.mkdir(parents=True, exist_ok=True)
+    # Warm up both paths (imports, file cache) on the first workbook, untimed.
+    floor_render(subs[0], contexts[0], scratch)
+    pack_render(paths[0], rubric, settings, work / "warm-outbox")
+    floor_s: list[float] = []
+    pack_s: list[float] = []
+    profiler = cProfile.Profile() if profile else None
+    for i, (path, sub, ctx) in enumerate(zip(paths, subs, contexts, strict=True)):
+        # Alternate which runs first, so neither always finds the caches warm.
+        order = ("floor", "pack") if i % 2 == 0 else ("pack", "floor")
+        for which in order:
+            t0 = time.perf_counter()
+            if which == "floor":
+                floor_render(sub, ctx, scratch)
+                floor_s.append(time.perf_counter() - t0)
+            else:
+                if profiler:
+                    profiler.enable()
+                pack_render(path, rubric, settings, outbox)
+                if profiler:
+                    profiler.disable()
+                pack_s.append(time.perf_counter() - t0)
+    ratios = [p / f for p, f in zip(pack_s, floor_s, strict=True)]
+    result = {
+        "workbooks": len(paths),
+        "documents": sum(len(render.document_kinds(s)) for s in subs),
+        "floor_median_s": median(floor_s),
+        "floor_p95_s": p95(floor_s),
+        "pack_median_s": median(pack_s),
+        "pack_p95_s": p95(pack_s),
+        "ratio_median": median(ratios),
+        "ratio_total": sum(pack_s) / sum(floor_s),
+        "overhead_median_s": median(p - f for p, f in zip(pack_s, floor_s, strict=True)),
+        "floor_s": floor_s,
+        "pack_s": pack_s,
+    }
+    if profiler and profile:
+        profiler.dump_stats(str(profile))
+        buffer = io.StringIO()
+        pstats.Stats(profiler, stream=buffer).sort_stats("cumulative").print_stats(30)
+        result["profile_top"] = buffer.getvalue()
+    return result
+
+
+def measure_stages(paths: list[Path], rubric: Rubric, settings: Settings) -> dict[str, float]:
+    """Return the median time of each step of ``pipeline.check`` (where the overhead goes)."""
+    import openpyxl
+
+    from cssw_docs.workbook import safety
+    from cssw_docs.workbook.parse import read_workbook
+
+    steps: dict[str, list[float]] = {"sha256": [], "safety": [], "openpyxl": [], "read": []}
+    steps["validate"] = []
+    for path in paths:
+        for name, fn in (
+            ("sha256", lambda p=path: pipeline.sha256_of(p)),
+            ("safety", lambda p=path: safety.check_file(p, settings.validation)),
+            (
+                "openpyxl",
+                lambda p=path: openpyxl.load_workbook(p, data_only=True, keep_links=False),
+            ),
+            ("read", lambda p=path: read_workbook(p, rubric, settings.validation)),
+        ):
+            t0 = time.perf_counter()
+            value = fn()
+            steps[name].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        validate(value, rubric, settings.validation)
+        steps["validate"].append(time.perf_counter() - t0)
+    return {f"{k}_median_s": median(v) for k, v in steps.items()}
+
+
+# --- watcher subprocesses: batch and memory -----------------------------------------------
+
+
+def service_config(base: Path, *, settle: float = 1.0, rescan: float = 30.0) -> Path:
+    """Write a cssw-docs.toml for a watcher under ``base``: PDF off, no SMTP (.eml files)."""
+    for sub in ("intake", "outbox", "state"):
+        (base / sub).mkdir(parents=True, exist_ok=True)
+    path = base / "cssw-docs.toml"
+    path.write_text(
+        "[service]\n"
+        f'intake = "{base / "intake"}"\n'
+        f'outbox = "{base / "outbox"}"\n'
+        f'state_dir = "{base / "state"}"\n'
+        f"settle_seconds = {settle}\n"
+        f"rescan_seconds = {rescan}\n"
+        "[render]\npdf = false\nstoryboard_pdf = false\n"
+        '[mail]\nhost = ""\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def _clean_env() -> dict[str, str]:
+    """Return the environment without CSSW_DOCS_* settings (the bench sets its own)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("CSSW_DOCS_")}
+
+
+def _proc_tree(root: int) -> list[int]:
+    """Return ``root`` and all its descendants, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo += parents.get(pid, [])
+    return tree
+
+
+def _status_kb(pid: int, key: str) -> int:
+    try:
+        for row in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if row.startswith(key + ":"):
+                return int(row.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+class TreeMemory(threading.Thread):
+    """Samples the resident memory of a process and its descendants until stopped."""
+
+    def __init__(self, pid: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_tree_kb = 0
+        self.peak_process_kb: dict[int, int] = {}
+        self.samples = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            total = 0
+            for pid in _proc_tree(self.pid):
+                rss = _status_kb(pid, "VmRSS")
+                total += rss
+                hwm = _status_kb(pid, "VmHWM")
+                if hwm:
+                    self.peak_process_kb[pid] = max(self.peak_process_kb.get(pid, 0), hwm)
+            self.peak_tree_kb = max(self.peak_tree_kb, total)
+            self.samples += 1
+            self._halt.wait(self.every)
+
+    def stop(self) -> dict[str, Any]:
+        """Stop sampling and return the peaks in MiB."""
+        self._halt.set()
+        self.join()
+        peaks = sorted(self.peak_process_kb.values(), reverse=True)
+        return {
+            "peak_tree_mib": self.peak_tree_kb / 1024,
+            "peak_process_mib": (peaks[0] / 1024) if peaks else 0.0,
+            "processes": len(peaks),
+            "samples": self.samples,
+        }
+
+
+def watch_once(
+    paths: list[Path], base: Path, workers: int | None, *, memory: bool = False
+) -> dict[str, Any]:
+    """Return the wall time (and memory) of ``cssw-docs watch --once`` over copies of ``paths``."""
+    if base.exists():
+        shutil.rmtree(base)
+    config = service_config(base)
+    for p in paths:
+        shutil.copy2(p, base / "intake" / p.name)
+    command = [sys.executable, "-m", "cssw_docs", "watch", "--config", str(config), "--once"]
+    if workers:
+        command += ["--workers", str(workers)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        command, cwd=base, env=_clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    sampler = TreeMemory(proc.pid) if memory else None
+    if sampler:
+        sampler.start()
+    output, _ = proc.communicate()
+    seconds = time.perf_counter() - t0
+    mem = sampler.stop() if sampler else {}
+    made = len(list((base / "outbox").glob("*/*/manifest.json")))
+    if proc.returncode != 0 or made != len(paths):
+        raise RuntimeError(
+            f"watch --once made {made} of {len(paths)} packs (exit {proc.returncode}):\n"
+            + output.decode("utf-8", "replace")[-2000:]
+        )
+    return {
+        "workbooks": len(paths),
+        "workers": workers or os.cpu_count(),
+        "seconds": seconds,
+        "packs_per_s": len(paths) / seconds,
+        **mem,
+    }
+
+
+# --- 4: latency ---------------------------------------------------------------------------
+
+
+def _wait_for(path_glob: tuple[Path, str], deadline: float) -> bool:
+    folder, pattern = path_glob
+    while time.perf_counter() < deadline:
+        if any(folder.glob(pattern)):
+            return True
+        time.sleep(0.005)
+    return False
+
+
+def measure_latency(paths: list[Path], base: Path, settle: float, rescan: float) -> dict[str, Any]:
+    """Return drop-to-pack times: each workbook renamed into a running watcher's intake.
+
+    The first drop warms the worker processes and is not counted.
+    """
+    if base.exists():
+        shutil.rmtree(base)
+    config = service_config(base, settle=settle, rescan=rescan)
+    staging = base / "staging"
+    staging.mkdir()
+    for p in paths:
+        shutil.copy2(p, staging / p.name)
+    command = [sys.executable, "-m", "cssw_docs", "watch", "--config", str(config)]
+    log = (base / "watch.out").open("wb")
+    proc = subprocess.Popen(command, cwd=base, env=_clean_env(), stdout=log, stderr=log)
+    times: list[float] = []
+    try:
+        started = base / "state" / "service.log"
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and not (
+            started.exists() and "started" in started.read_text("utf-8", "replace")
+        ):
+            time.sleep(0.02)
+        for i, p in enumerate(paths):
+            ref = p.stem
+            t0 = time.perf_counter()
+            os.rename(staging / p.name, base / "intake" / p.name)
+            if not _wait_for((base / "outbox" / ref, "*/manifest.json"), t0 + 60):
+                raise RuntimeError(f"no pack for {ref} within 60 s; see {base / 'watch.out'}")
+            if i:
+                times.append(time.perf_counter() - t0)
+            # Let the job finish (move, email) so drops do not overlap.
+            _wait_for((base / "intake" / "processed", f"*/{p.name}"), time.perf_counter() + 30)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+    return {
+        "drops": len(times),
+        "settle_s": settle,
+        "rescan_s": rescan,
+        "median_s": median(times),
+        "p95_s": p95(times),
+        "max_s": max(times, default=math.nan),
+        "times_s": times,
+    }
+
+
+# --- 5: PDF -------------------------------------------------------------------------------
+
+
+def measure_pdf(items: list[MixItem], rubric: Rubric, n: int, folder: Path) -> dict[str, Any]:
+    """Return the time to convert ``n`` storyboards in one LibreOffice call and in ``n`` calls."""
+    if pdf.soffice_path() is None:
+        return {"skipped": "LibreOffice is not installed"}
+    finals = [it.submission for it in items if render.storyboard_due(it.submission)]
+    if not finals:
+        finals = [examples.good(rubric)]
+    source = folder / "docx"
+    source.mkdir(parents=True, exist_ok=True)
+    docs = []
+    for i in range(n):
+        sub = dataclasses.replace(finals[i % len(finals)], audit_ref=f"PDF-{i + 1:03d}")
+        ctx = render.build_context(sub, rubric)
+        out = source / f"PDF-{i + 1:03d} Storyboard.docx"
+        render.render_document(render.template_path("storyboard"), ctx, out)
+        docs.append(out)
+    pdf.convert(docs[:1], folder / "warm")  # untimed: LibreOffice's files into the OS cache
+    t0 = time.perf_counter()
+    pdf.convert(docs, folder / "one-call")
+    one = time.perf_counter() - t0
+    each: list[float] = []
+    for doc in docs:
+        t0 = time.perf_counter()
+        pdf.convert([doc], folder / "per-document")
+        each.append(time.perf_counter() - t0)
+    return {
+        "documents": n,
+        "one_call_s": one,
+        "separate_calls_s": sum(each),
+        "per_call_median_s": median(each),
+        "speedup": sum(each) / one,
+    }
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Return table rows (measure, result, target, met) for the parts that ran."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def met(ok: bool) -> str:
+        return "yes" if ok else "**no**"
+
+    if "pack" in results:
+        p = results["pack"]
+        rows.append(
+            (
+                "1 Floor: docxtpl render + save, per workbook",
+                f"median {_ms(p['floor_median_s'])}, p95 {_ms(p['floor_p95_s'])} "
+                f"({p['documents']} documents from {p['workbooks']} workbooks)",
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "2 Pack: check + render, per workbook",
+                f"median {_ms(p['pack_median_s'])}, p95 {_ms(p['pack_p95_s'])}; "
+                f"pack/floor {p['ratio_median']:.2f} (median of pairs), "
+                f"{p['ratio_total']:.2f} (totals)",
+                f"pack/floor <= {TARGETS['pack_ratio']}",
+                met(p["ratio_median"] <= TARGETS["pack_ratio"]),
+            )
+        )
+    if "batch" in results:
+        b = results["batch"]
+        one, pool = b["one_worker"], b["pool"]
+        rows.append(
+            (
+                f"3 Batch: watch --once, {one['workbooks']} workbooks",
+                f"1 worker {one['packs_per_s']:.1f} packs/s; {pool['workers']} workers "
+                f"{pool['packs_per_s']:.1f} packs/s; speed-up {b['speedup']:.2f}x",
+                f"speed-up >= {TARGETS['batch_speedup']}x",
+                met(b["speedup"] >= TARGETS["batch_speedup"]),
+            )
+        )
+    if "latency" in results:
+        lat = results["latency"]
+        limit = lat["settle_s"] + TARGETS["latency_margin"]
+        rows.append(
+            (
+                f"4 Latency: drop to pack, {lat['drops']} drops",
+                f"median {lat['median_s']:.2f} s, p95 {lat['p95_s']:.2f} s "
+                f"(settle {lat['settle_s']:g} s)",
+                f"median <= settle + {TARGETS['latency_margin']} s = {limit:g} s",
+                met(lat["median_s"] <= limit),
+            )
+        )
+    if "pdf" in results and "skipped" not in results["pdf"]:
+        d = results["pdf"]
+        rows.append(
+            (
+                f"5 PDF: {d['documents']} storyboards",
+                f"one call {d['one_call_s']:.1f} s; {d['documents']} calls "
+                f"{d['separate_calls_s']:.1f} s; speed-up {d['speedup']:.1f}x",
+                f"speed-up >= {TARGETS['pdf_speedup']:g}x",
+                met(d["speedup"] >= TARGETS["pdf_speedup"]),
+            )
+        )
+    if "memory" in results:
+        m = results["memory"]
+        small, large = m["small"], m["large"]
+        rows.append(
+            (
+                "6 Memory: watcher process tree, peak RSS",
+                f"N={small['workbooks']}: {small['peak_tree_mib']:.0f} MiB; "
+                f"N={large['workbooks']}: {large['peak_tree_mib']:.0f} MiB "
+                f"({m['growth'] * 100:+.0f}%); largest process {large['peak_process_mib']:.0f} MiB",
+                f"within {TARGETS['memory_growth'] * 100:.0f}%",
+                met(abs(m["growth"]) <= TARGETS["memory_growth"]),
+            )
+        )
+    return rows
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """Return the results as a markdown table with the machine named above it."""
+    m = results["machine"]
+    lines = [
+        f"Measured {results['started']} on {m['cpu']}, {m['cores']} cores, {m['memory']}, "
+        f"Python {m['python']}, {m['libreoffice']} (docxtpl {m['docxtpl']}, "
+        f"openpyxl {m['openpyxl']}){' - QUICK RUN' if results['quick'] else ''}.",
+        "",
+        "| Measure | Result | Target | Met |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in verdicts(results)]
+    return "\n".join(lines) + "\n"
+
+
+def text_table(results: dict[str, Any]) -> str:
+    """Return the results as a plain text table for the terminal."""
+    rows = [("Measure", "Result", "Target", "Met"), *verdicts(results)]
+    rows = [tuple(c.replace("**", "") for c in r) for r in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    out = []
+    for n, r in enumerate(rows):
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out) + "\n"
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """Return the command-line options (``--quick`` shrinks every size for a smoke run)."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=None, help="workbooks per batch (default 100)")
+    ap.add_argument("--large", type=int, default=None, help="large N for memory (default 1000)")
+    ap.add_argument("--drops", type=int, default=None, help="latency drops (default 25)")
+    ap.add_argument("--pdf-n", type=int, default=None, help="storyboards for PDF (default 20)")
+    ap.add_argument("--settle", type=float, default=1.0, help="settle_seconds for latency")
+    ap.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    ap.add_argument("--only", default=",".join(PARTS), help=f"parts to run ({','.join(PARTS)})")
+    ap.add_argument("--profile", action="store_true", help="cProfile the pack step")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
+    args = ap.parse_args(argv)
+    small = {"n": 6, "large": 12, "drops": 3, "pdf_n": 3}
+    full = {"n": 100, "large": 1000, "drops": 25, "pdf_n": 20}
+    for key, value in (small if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = set(args.parts) - set(PARTS)
+    if unknown:
+        ap.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    return args
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+def _timed(label: str, fn: Callable[[], Any]) -> Any:
+    _say(f"... {label}")
+    t0 = time.perf_counter()
+    value = fn()
+    _say(f"    done in {time.perf_counter() - t0:.1f} s")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the table and write it to the results folder."""
+    args = options(argv)
+    rubric = rubric_mod.load()
+    settings = Settings().with_changes(**{"render.pdf": False, "render.storyboard_pdf": False})
+    started = dt.datetime.now().astimezone()
+    results: dict[str, Any] = {
+        "started": started.isoformat(timespec="seconds"),
+        "quick": args.quick,
+        "options": {k: v for k, v in vars(args).items() if k not in ("out",)},
+        "targets": TARGETS,
+        "machine": machine(),
+    }
+    _say(f"cssw-docs benchmark on {results['machine']['cpu']} ({os.cpu_count()} cores)")
+    need_large = "memory" in args.parts
+    total = max(args.n, args.large if need_large else 0)
+    with tempfile.TemporaryDirectory(prefix="cssw-bench-") as tmp:
+        work = Path(tmp)
+        items = make_mix(total + args.drops + 1, rubric, settings, seed=args.seed)
+        batch_items = items[:total]
+        results["mix"] = describe_mix(batch_items[: args.n])
+        paths = _timed(
+            f"writing {len(items)} workbooks",
+            lambda: write_workbooks(items, work / "workbooks", rubric),
+        )
+        small = paths[: args.n]
+        if "floor" in args.parts or "pack" in args.parts:
+            prof = args.out / "pack.prof" if args.profile else None
+            if prof:
+                args.out.mkdir(parents=True, exist_ok=True)
+            results["pack"] = _timed(
+                f"floor and pack over {len(small)} workbooks",
+                lambda: measure_floor_and_pack(small, rubric, settings, work / "pack", prof),
+            )
+            results["pack"]["stages"] = measure_stages(small[:20], rubric, settings)
+        if "batch" in args.parts or "memory" in args.parts:
+            one = _timed(
+                f"watch --once, 1 worker, {len(small)} workbooks",
+                lambda: watch_once(small, work / "batch1", 1),
+            )
+            pool = _timed(
+                f"watch --once, default pool, {len(small)} workbooks",
+                lambda: watch_once(small, work / "batchN", None, memory=True),
+            )
+            results["batch"] = {
+                "one_worker": one,
+                "pool": pool,
+                "speedup": pool["packs_per_s"] / one["packs_per_s"],
+            }
+        if "latency" in args.parts:
+            results["latency"] = _timed(
+                f"latency, {args.drops} drops",
+                lambda: measure_latency(paths[total:], work / "latency", args.settle, rescan=2.0),
+            )
+        if "pdf" in args.parts:
+            results["pdf"] = _timed(
+                f"PDF, {args.pdf_n} storyboards",
+                lambda: measure_pdf(batch_items, rubric, args.pdf_n, work / "pdf"),
+            )
+        if "memory" in args.parts:
+            large = _timed(
+                f"watch --once, default pool, {args.large} workbooks (memory)",
+                lambda: watch_once(paths[: args.large], work / "batchL", None, memory=True),
+            )
+            small_run = results["batch"]["pool"]
+            results["memory"] = {
+                "small": small_run,
+                "large": large,
+                "growth": large["peak_tree_mib"] / small_run["peak_tree_mib"] - 1,
+            }
+    results["seconds"] = (dt.datetime.now().astimezone() - started).total_seconds()
+    if "batch" not in args.parts:
+        results.pop("batch", None)
+    table = text_table(results)
+    _say("")
+    _say(markdown(results).splitlines()[0])
+    _say(table)
+    if "pack" in results:
+        stages = results["pack"]["stages"]
+        _say(
+            "Where check() spends its time (medians): "
+            + ", ".join(f"{k.removesuffix('_median_s')} {_ms(v)}" for k, v in stages.items())
+        )
+    if results["pack"].get("profile_top") if "pack" in results else False:
+        _say(results["pack"]["profile_top"])
+    args.out.mkdir(parents=True, exist_ok=True)
+    stamp = started.strftime("%Y%m%d-%H%M%S")
+    blob = json.dumps(results, indent=2, default=str) + "\n"
+    md = markdown(results)
+    for name in (f"bench-{stamp}", "latest"):
+        (args.out / f"{name}.json").write_text(blob, encoding="utf-8")
+        (args.out / f"{name}.md").write_text(md, encoding="utf-8")
+    _say(f"Written to {args.out}/latest.json and latest.md ({results['seconds']:.0f} s in all).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
