@@ -372,13 +372,7 @@ def _details_sheet(book: _Book, fields: dict[str, Field]) -> None:
         ),
         ("Practice Week only", ("observation_activity", "observation_consent")),
     )
-    row = 4
-    for heading, names in groups:
-        row = _band(ws, book, row, heading, "B", "D")
-        for name in names:
-            row = _field_row(ws, book, row, fields[name])
-        row += 1
-    _page(ws, landscape=False)
+    _field_groups(ws, book, fields, groups)
 
 
 def _ratings_sheet(book: _Book, fields: dict[str, Field]) -> None:
@@ -604,13 +598,7 @@ def _summary_sheet(book: _Book, fields: dict[str, Field]) -> None:
             ("practitioner_agreement", "practitioner_feedback", "practitioner_plan_feedback"),
         ),
     )
-    row = 4
-    for heading, names in groups:
-        row = _band(ws, book, row, heading, "B", "D")
-        for name in names:
-            row = _field_row(ws, book, row, fields[name])
-        row += 1
-    _page(ws, landscape=False)
+    _field_groups(ws, book, fields, groups)
 
 
 def _storyboard_sheet(book: _Book, fields: dict[str, Field]) -> None:
@@ -672,6 +660,22 @@ def _para(ws: Worksheet, book: _Book, row: int, text: str) -> int:
     c.font = _font()
     c.alignment = _WRAP_TOP
     return row + 1
+
+
+def _field_groups(
+    ws: Worksheet,
+    book: _Book,
+    fields: dict[str, Field],
+    groups: tuple[tuple[str, tuple[str, ...]], ...],
+) -> None:
+    """Lay out headed bands of label/input rows from row 4 down, then set up the page."""
+    row = 4
+    for heading, names in groups:
+        row = _band(ws, book, row, heading, "B", "D")
+        for name in names:
+            row = _field_row(ws, book, row, fields[name])
+        row += 1
+    _page(ws, landscape=False)
 
 
 def _band(ws: Worksheet, book: _Book, row: int, text: str, first: str, last: str) -> int:
