@@ -229,3 +229,12 @@ def test_rejection_body_lists_problems_first_error_first(tmp_path):
 def test_rejection_attachments_are_renamed(tmp_path, name, shown):
     """A rejected workbook's own name may hold the child's name, so attachments are renamed."""
     assert compose.attachment_name(tmp_path / name, routes.REJECTION) == shown
+
+
+def test_greeting_uses_names_or_colleagues():
+    """People with names are greeted by name; bare addresses from config get "Dear colleagues"."""
+    from cssw_docs.deliver.compose import _greeting
+    from cssw_docs.deliver.routes import Person
+
+    assert _greeting([Person("tom@camden.gov.uk", "Tom Baxter")]) == "Dear Tom Baxter,"
+    assert _greeting([Person("smt@camden.gov.uk")]) == "Dear colleagues,"

@@ -14,6 +14,7 @@ import email.policy
 import logging
 import shutil
 import sys
+import tomllib
 from pathlib import Path
 
 from . import examples, rubric
@@ -24,15 +25,16 @@ from .workbook.generate import write_submission
 
 
 def demo_settings(base: Path) -> Settings:
-    """Return the built-in settings with the service folders under ``base`` and no SMTP."""
+    """Return the demo's settings (CONFIG_TEXT) with the service folders under ``base``."""
+    data = tomllib.loads(CONFIG_TEXT)
     return Settings().with_changes(
+        **{f"mail.{key}": value for key, value in data["mail"].items()},
         **{
             "service.intake": base / "intake",
             "service.outbox": base / "outbox",
             "service.state_dir": base / "state",
             "service.settle_seconds": 0.5,
-            "mail.host": "",
-        }
+        },
     )
 
 
@@ -42,6 +44,17 @@ CONFIG_TEXT = """# Written by `make demo`. The demo empties this folder each tim
 intake = "intake"
 outbox = "outbox"
 state_dir = "state"
+
+# Fictional addresses, so every route shows. No mail server: emails are written as .eml files.
+[mail]
+host = ""
+sender = "cssw-docs@camden.gov.uk"
+allowed_domains = ["camden.gov.uk"]
+qa_admin = ["qa.admin@camden.gov.uk"]
+head_of_qa = ["head.of.qa@camden.gov.uk"]
+smt = ["smt@camden.gov.uk"]
+learning_development = ["learning.development@camden.gov.uk"]
+moderation_coordinator = ["moderation.panel@camden.gov.uk"]
 """
 
 

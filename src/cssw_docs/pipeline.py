@@ -1,4 +1,4 @@
-"""The one-way flow for one workbook: read -> validate -> render, as the CLI and the watcher use it."""
+"""The one-way flow for one workbook: read -> validate -> render, for the CLI and the watcher."""
 
 from __future__ import annotations
 

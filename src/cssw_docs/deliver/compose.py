@@ -227,6 +227,13 @@ def _names(people: Sequence[Person]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _greeting(people: Sequence[Person]) -> str:
+    """Return "Dear <names>," or "Dear colleagues," when only addresses are known."""
+    if people and all(p.name for p in people):
+        return f"Dear {_names(people)},"
+    return "Dear colleagues,"
+
+
 def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -285,7 +292,7 @@ def pack_body(
     practitioner = sub.practitioner_name or "the practitioner"
     manager = sub.manager_name or "the manager"
     auditor = sub.auditor_name or "the auditor"
-    blocks: list[Block] = [f"Dear {_names(delivery.to)},"]
+    blocks: list[Block] = [_greeting(delivery.to)]
     route = delivery.route
     due = add_working_days(today, settings.mail.feedback_working_days)
     if route == routes.DRAFT:
