@@ -619,6 +619,24 @@ def test_templates_dir_overrides_file_by_file(
     assert "SMART audit plan" in all_text(pack.path("plan"))
 
 
+def test_templates_are_compiled_once_and_an_edited_template_is_used(
+    good_audit: Submission, the_rubric: Rubric, tmp_path: Path
+) -> None:
+    """A second pack reuses the compiled templates; an edited template still takes effect."""
+    make_pack(good_audit, the_rubric, tmp_path / "first")
+    compiled = dict(render.jinja_env()._compiled)
+    make_pack(good_audit, the_rubric, tmp_path / "second")
+    assert render.jinja_env()._compiled == compiled
+    custom = tmp_path / "custom"
+    custom.mkdir()
+    edited = docx.Document(str(render.packaged_templates_dir() / "audit_plan.docx"))
+    edited.add_paragraph("Plan edited today for {{ audit_ref }}")
+    edited.save(str(custom / "audit_plan.docx"))
+    settings = dataclasses.replace(NO_PDF, templates_dir=custom)
+    pack = make_pack(good_audit, the_rubric, tmp_path / "third", settings=settings)
+    assert "Plan edited today for CSSW-2026-0142" in all_text(pack.path("plan"))
+
+
 def test_missing_templates_dir_is_a_plain_error(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
