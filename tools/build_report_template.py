@@ -26,6 +26,8 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from cssw_docs.models import RATING_FILLS, Rating
+
 NAME = "activity_report.docx"
 FONT = "Arial"
 BAR_FONT = "Courier New"  # monospaced, with the full-block character: bars line up
@@ -34,11 +36,11 @@ INK = "1A1A1A"
 GREY = "595959"
 LINE = "BFC5CE"
 LABEL_FILL = "EEF1F6"
-RATING_COLOURS = {  # the fills the audit pack uses (render.RATING_FILLS)
-    "outstanding": "14532D",
-    "good": "8BC48A",
-    "ri": "FFE08A",
-    "inadequate": "D93025",
+RATING_COLOURS = {  # template variable key -> the fill the audit pack uses for that grade
+    "outstanding": RATING_FILLS[Rating.OUTSTANDING],
+    "good": RATING_FILLS[Rating.GOOD],
+    "ri": RATING_FILLS[Rating.REQUIRES_IMPROVEMENT],
+    "inadequate": RATING_FILLS[Rating.INADEQUATE],
 }
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 WIDTH_CM = 17.0  # A4 less 2 cm margins

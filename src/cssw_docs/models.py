@@ -38,6 +38,17 @@ _RANK = {
 }
 
 
+# The fill every document uses for a rating: the audit pack, the activity report and its
+# charts. Chosen to stay distinct in greyscale (dark, light, pale, mid) as well as in colour.
+RATING_FILLS: dict[str, str] = {
+    Rating.OUTSTANDING.value: "14532D",  # dark green
+    Rating.GOOD.value: "8BC48A",  # light green
+    Rating.REQUIRES_IMPROVEMENT.value: "FFE08A",  # amber
+    Rating.INADEQUATE.value: "D93025",  # red
+    Rating.NOT_APPLICABLE.value: "FFFFFF",  # no fill: nothing was graded
+}
+
+
 class Stage(StrEnum):
     """Draft: sent to the practitioner for feedback. Final: feedback received, audit finalised."""
 

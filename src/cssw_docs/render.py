@@ -31,6 +31,7 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 from . import __version__, pdf
 from .config import RenderSettings
 from .models import (
+    RATING_FILLS,
     Action,
     Agreement,
     Consent,
@@ -64,13 +65,6 @@ CSV_COLUMNS = (
 
 # Each grade its own fill, at clearly different lightness so a greyscale print tells them apart
 # (CIE L* about 32, 50, 74 and 90); dark fills get white text.
-RATING_FILLS: dict[str, str] = {
-    Rating.OUTSTANDING.value: "14532D",  # dark green
-    Rating.GOOD.value: "8BC48A",  # light green
-    Rating.REQUIRES_IMPROVEMENT.value: "FFE08A",  # amber
-    Rating.INADEQUATE.value: "D93025",  # red
-    Rating.NOT_APPLICABLE.value: "FFFFFF",  # no fill: nothing was graded
-}
 NOT_RATED_FILL = "FFFFFF"
 _GAP_FILLS = {"Yes": "E2F0D9", "Not yet": "FFE08A", "Not recorded": "FFFFFF"}
 

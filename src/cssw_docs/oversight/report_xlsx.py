@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..models import Rating, Stage, Submission
+from ..models import RATING_FILLS, Rating, Stage, Submission
 from ..rubric import Rubric
 from .actions import TrackedAction
 from .escalations import Referral
@@ -23,11 +23,9 @@ from .store import AuditRecord
 
 NAVY = "1F3864"
 PALE = "DEE6F0"
-RATING_COLOURS = {  # the fills the audit pack uses (render.RATING_FILLS)
-    Rating.OUTSTANDING.value: "14532D",
-    Rating.GOOD.value: "8BC48A",
-    Rating.REQUIRES_IMPROVEMENT.value: "FFE08A",
-    Rating.INADEQUATE.value: "D93025",
+RATING_COLOURS = {  # the fills the audit pack uses
+    grade: RATING_FILLS[grade]
+    for grade in (r.value for r in Rating if r is not Rating.NOT_APPLICABLE)
 }
 GRADES = tuple(RATING_COLOURS)
 DATE_FORMAT = "dd/mm/yyyy"
