@@ -604,6 +604,28 @@ def test_a_value_the_parser_reported_is_not_reported_again(
     assert [f.code for f in validate(sub, the_rubric, today=TODAY).findings] == ["value.date"]
 
 
+def test_a_table_cell_the_parser_reported_is_not_reported_again(
+    good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """An unknown section typed in a plan row is reported once, not again as "no section"."""
+    plan = Location("Audit plan", "A3")
+    parsed = Finding(
+        "parse.choice", Severity.ERROR, "'Housing' is not a section.", Location("Audit plan", "B4")
+    )
+    sub = dataclasses.replace(
+        good_audit,
+        locations={"AuditPlan": plan},
+        table_columns={"AuditPlan": {"Section": "B"}},
+        actions=(
+            dataclasses.replace(good_audit.actions[0], section="", row=4),
+            *good_audit.actions[1:],
+        ),
+        parse_findings=(parsed,),
+    )
+    codes = [f.code for f in validate(sub, the_rubric, today=TODAY).findings]
+    assert codes.count("parse.choice") == 1 and "plan.no_section" not in codes
+
+
 def test_findings_point_at_cells(good_audit: Submission, the_rubric: Rubric) -> None:
     """Findings carry the location of the field or table cell they are about."""
     plan = Location("Audit plan", "A5:E24")

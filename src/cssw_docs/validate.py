@@ -169,13 +169,13 @@ def validate(
 
 
 def _not_already_reported(own: list[Finding], parsed: Iterable[Finding]) -> list[Finding]:
-    """Drop "missing value" findings about cells the parser already reported as unreadable."""
+    """Drop findings about cells the parser already reported as unreadable.
+
+    The rules saw an empty value there (not what the auditor typed), so anything they say
+    about that cell ("has no section", "has no due date") would be wrong or a repeat.
+    """
     flagged = {f.location for f in parsed if f.location is not None}
-    return [
-        f
-        for f in own
-        if not (f.location in flagged and f.code.startswith(("required.", "choice.")))
-    ]
+    return [f for f in own if f.location not in flagged]
 
 
 @dataclass(frozen=True)
