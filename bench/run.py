@@ -965,7 +965,7 @@ def main(argv: list[str] | None = None) -> int:
             "Where check() spends its time (medians): "
             + ", ".join(f"{k.removesuffix('_median_s')} {_ms(v)}" for k, v in stages.items())
         )
-    if results["pack"].get("profile_top") if "pack" in results else False:
+    if "profile_top" in results.get("pack", {}):
         _say(results["pack"]["profile_top"])
     args.out.mkdir(parents=True, exist_ok=True)
     stamp = started.strftime("%Y%m%d-%H%M%S")
