@@ -114,6 +114,24 @@ def test_ready_only_after_settling(tmp_path):
     assert [r.path.name for r in t.scan(tmp_path)] == ["a.xlsx"]
 
 
+def test_next_due_is_when_the_earliest_settling_file_may_be_ready(tmp_path):
+    """The watcher can sleep exactly until a settling file has been still for the interval."""
+    clock = Clock()
+    t = tracker(clock)
+    assert t.next_due() is None  # nothing settling
+    make_xlsx(tmp_path / "a.xlsx")
+    t.scan(tmp_path)
+    first = clock.t
+    clock.t += 0.4
+    make_xlsx(tmp_path / "b.xlsx")
+    t.scan(tmp_path)
+    assert t.next_due() == pytest.approx(first + 1.0)
+    clock.t = t.next_due()
+    assert [r.path.name for r in t.scan(tmp_path)] == ["a.xlsx"]  # ready when due
+    t.forget("a.xlsx")
+    assert t.next_due() == pytest.approx(first + 0.4 + 1.0)
+
+
 def test_lock_holds_until_removed_or_orphaned(tmp_path):
     """An owner/lock file holds its workbook; removing it, or its timing out, releases it."""
     clock = Clock()

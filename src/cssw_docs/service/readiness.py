@@ -132,6 +132,15 @@ class Tracker:
         """Return how many workbooks wait for ``reason`` (SETTLING, LOCKED, INCOMPLETE)."""
         return sum(1 for r in self.waiting.values() if r == reason)
 
+    def next_due(self) -> float | None:
+        """Return when (on the tracker's clock) the earliest settling file may be ready."""
+        dues = [
+            self._seen[name].stable_since + self.settle
+            for name, reason in self.waiting.items()
+            if reason == SETTLING and name in self._seen
+        ]
+        return min(dues, default=None)
+
     def scan(self, folder: Path) -> list[Ready]:
         """Return the workbooks in ``folder`` (not its subfolders) that are ready now."""
         now = self._clock()

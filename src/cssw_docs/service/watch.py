@@ -200,7 +200,10 @@ class Watcher:
     def _wait_time(self, next_scan: float) -> float:
         now = time.monotonic()
         options = [next_scan - now, 5.0]
-        if self._settling():
+        due = self.tracker.next_due()
+        if due is not None:  # a settling file: look again exactly when it may be ready
+            options.append(due - now)
+        if self.tracker.count(readiness.INCOMPLETE):
             options.append(max(self.service.settle_seconds / 4, 0.05))
         if self._queue and len(self._inflight) < self.workers * 2:
             options.append(min(self._queue.values()) - now)  # else a finished job wakes us
@@ -311,11 +314,14 @@ class Watcher:
     # --- the pool --------------------------------------------------------------------------
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
-        return cf.ProcessPoolExecutor(
+        pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init_worker,
         )
+        for _ in range(self.workers):  # start every worker now, while files settle
+            pool.submit(worker.warm_up)
+        return pool
 
     def _schedule(self, job_id: str, next_attempt_at: str | None) -> None:
         due = time.monotonic()

@@ -67,6 +67,15 @@ def init_worker() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+def warm_up() -> None:
+    """Import the heavy modules (docxtpl, lxml, openpyxl) now, while the service waits for files.
+
+    Submitted once per worker when the pool starts, so a worker's start-up overlaps the
+    settle interval instead of delaying the first pack.
+    """
+    from .. import deliver, pipeline  # noqa: F401
+
+
 def crash_point(name: str) -> None:
     """Kill the whole service at once when ``CSSW_DOCS_TEST_CRASH_AT`` names this point (tests).
 
