@@ -208,13 +208,28 @@ def test_missing_file(the_rubric: Rubric, tmp_path: Path) -> None:
     assert caught.value.finding.code == "unreadable.not_found"
 
 
-@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/worksheets/sheet1.xml"])
-def test_openpyxl_refusing_entities_is_an_entity_bomb(
-    member: str, real_workbook: bytes, tmp_path: Path
+EXTERNAL_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE workbook SYSTEM "http://example.invalid/workbook.dtd">
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>
+"""
+
+
+@pytest.mark.parametrize(
+    ("member", "xml"),
+    [
+        ("xl/workbook.xml", BILLION_LAUGHS),
+        ("xl/worksheets/sheet1.xml", BILLION_LAUGHS),
+        ("xl/styles.xml", BILLION_LAUGHS),
+        ("xl/tables/table1.xml", BILLION_LAUGHS),
+        ("xl/workbook.xml", EXTERNAL_DTD),
+    ],
+)
+def test_reader_refusing_a_doctype_is_an_entity_bomb(
+    member: str, xml: bytes, real_workbook: bytes, tmp_path: Path
 ) -> None:
-    """Behind the pre-scan, the XML parsers' refusal inside openpyxl also becomes entity_bomb."""
+    """Behind the pre-scan, the workbook reader itself refuses any part with a DOCTYPE."""
     path = tmp_path / "bomb.xlsx"
-    path.write_bytes(_rezip(real_workbook, {member: BILLION_LAUGHS}))
+    path.write_bytes(_rezip(real_workbook, {member: xml}))
     with pytest.raises(UnreadableWorkbook) as caught:
         parse._open(path)  # skipping check_file, which would refuse it first
     assert caught.value.finding.code == "unreadable.entity_bomb"

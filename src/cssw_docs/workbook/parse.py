@@ -6,17 +6,12 @@ import dataclasses
 import datetime as dt
 import logging
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from defusedxml import DefusedXmlException
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.utils.datetime import from_excel
-from openpyxl.workbook.workbook import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
 
 from ..config import ValidationSettings
 from ..models import (
@@ -38,7 +33,8 @@ from ..models import (
 )
 from ..rubric import GRADES, Rubric
 from . import layout
-from .safety import NEW_BLANK, UnreadableWorkbook, check_file, entity_bomb, unreadable
+from .safety import NEW_BLANK, UnreadableWorkbook, check_file, unreadable
+from .xlsx import Book, Table, read_book
 
 __all__ = ["UnreadableWorkbook", "read_workbook"]
 
@@ -103,48 +99,27 @@ def read_workbook(
     """
     path = Path(path)
     check_file(path, limits)
-    workbook = _open(path)
+    book = _open(path)
     try:
-        return _Reader(workbook, rubric).submission()
+        return _Reader(book, rubric).submission()
     except UnreadableWorkbook:
         raise
     except Exception as exc:
         log.warning("could not read workbook contents: %s", type(exc).__name__)
         log.debug("workbook read failure", exc_info=True)
         raise _generic() from None
-    finally:
-        workbook.close()
 
 
-def _open(path: Path) -> Workbook:
-    """Return the workbook loaded without macros, formulas evaluated or external links."""
+def _open(path: Path) -> Book:
+    """Return the workbook's names, tables and saved values (formulas never evaluated)."""
     try:
-        # Our own handle, closed even when openpyxl raises half-way (it would leak its own).
-        with path.open("rb") as fh, warnings.catch_warnings():
-            # openpyxl warns about Excel features it drops (extensions, slicers); harmless here.
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(
-                fh, read_only=False, keep_vba=False, data_only=True, keep_links=False
-            )
+        return read_book(path)
+    except UnreadableWorkbook:
+        raise  # a part declaring a DOCTYPE: entity_bomb
     except Exception as exc:
-        if _refused_entities(exc):
-            raise entity_bomb() from None
-        log.warning("openpyxl could not open the workbook: %s", type(exc).__name__)
+        log.warning("could not open the workbook: %s", type(exc).__name__)
         log.debug("workbook open failure", exc_info=True)
         raise _generic() from None
-
-
-def _refused_entities(exc: BaseException | None) -> bool:
-    """Return True when ``exc`` or its causes is an XML parser refusing entity declarations."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, DefusedXmlException):
-            return True
-        if type(exc).__name__ == "XMLSyntaxError" and "entit" in str(exc).lower():
-            return True  # lxml (used for workbook.xml) with resolve_entities=False
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
 
 
 def _generic() -> UnreadableWorkbook:
@@ -295,10 +270,10 @@ def _camel_words(name: str) -> str:
 class _Reader:
     """Reads one loaded workbook; collects locations and findings as it goes."""
 
-    def __init__(self, workbook: Workbook, rubric: Rubric) -> None:
-        self.wb = workbook
+    def __init__(self, book: Book, rubric: Rubric) -> None:
+        self.book = book
         self.rubric = rubric
-        self.names = _defined_cells(workbook)
+        self.names = _defined_cells(book)
         self.findings: list[Finding] = []
         self.locations: dict[str, Location] = {}
         self.table_columns: dict[str, dict[str, str]] = {}
@@ -359,7 +334,7 @@ class _Reader:
 
     def _value(self, name: str) -> Any:
         sheet, cell = self.names[name]
-        return self.wb[sheet][cell].value
+        return self.book.value(sheet, *coordinate_to_tuple(cell))
 
     def _field(self, f: layout.Field) -> Any:
         default = _default_for(f)
@@ -374,7 +349,7 @@ class _Reader:
         sheet, cell = self.names[f.name]
         location = Location(sheet, cell)
         self.locations[f.name] = location
-        raw = self.wb[sheet][cell].value
+        raw = self.book.value(sheet, *coordinate_to_tuple(cell))
         if _blank(raw):
             return default
         return self._convert(f, raw, location, default)
@@ -382,7 +357,7 @@ class _Reader:
     def _convert(self, f: layout.Field, raw: Any, where: Location, default: Any) -> Any:
         if f.kind == "date":
             try:
-                return parse_date(raw, self.wb.epoch)
+                return parse_date(raw, self.book.epoch)
             except (ValueError, OverflowError):
                 self._error(
                     "parse.date", f"{f.label}: {_quoted(raw)} is not a date. {DATE_HINT}", where
@@ -434,7 +409,7 @@ class _Reader:
     def _rows(self, name: str) -> list[tuple[int, dict[str, Any]]]:
         """Return (sheet row, {header: value}) for each non-empty row of table ``name``."""
         spec = layout.table(name)
-        found = _find_table(self.wb, name)
+        found = _find_table(self.book, name)
         if found is None:
             self._error(
                 "parse.missing_table",
@@ -443,12 +418,12 @@ class _Reader:
                 None,
             )
             return []
-        ws, table = found
+        sheet, table = found
         min_col, min_row, max_col, max_row = range_boundaries(table.ref)
-        self.locations[name] = Location(ws.title, f"{get_column_letter(min_col)}{min_row}")
+        self.locations[name] = Location(sheet, f"{get_column_letter(min_col)}{min_row}")
         headers = {}
         for col in range(min_col, max_col + 1):
-            text = _norm(_text(ws.cell(min_row, col).value))
+            text = _norm(_text(self.book.value(sheet, min_row, col)))
             headers.setdefault(text, col)
         columns: dict[str, int] = {}
         for header in spec.headers:
@@ -463,22 +438,23 @@ class _Reader:
                 continue
             columns[header] = col
         self.table_columns[name] = {h: get_column_letter(c) for h, c in columns.items()}
-        last = max_row - (table.totalsRowCount or 0)
+        last = max_row - table.totals_rows
         out = []
         for r in range(min_row + 1, last + 1):
-            values = {h: ws.cell(r, c).value for h, c in columns.items()}
+            values = {h: self.book.value(sheet, r, c) for h, c in columns.items()}
             if all(_blank(v) for v in values.values()):
                 continue
             out.append((r, values))
-        self._check_below(ws, name, last, min_col, max_col)
+        self._check_below(sheet, name, last, min_col, max_col)
         return out
 
-    def _check_below(self, ws: Worksheet, name: str, last: int, min_col: int, max_col: int) -> None:
+    def _check_below(self, sheet: str, name: str, last: int, min_col: int, max_col: int) -> None:
         """Warn when something was typed just under the table, where it is not read."""
         below = last + 1
-        if not any(not _blank(ws.cell(below, c).value) for c in range(min_col, max_col + 1)):
+        cells = range(min_col, max_col + 1)
+        if not any(not _blank(self.book.value(sheet, below, c)) for c in cells):
             return
-        for other in ws.tables.values():
+        for other in self.book.tables(sheet).values():
             c1, r1, c2, r2 = range_boundaries(other.ref)
             if r1 <= below <= r2 and c1 <= max_col and min_col <= c2:
                 return
@@ -489,7 +465,7 @@ class _Reader:
                 f"Row {below} is just below the end of the {_camel_words(name)} table, so it was "
                 "not read. Right-click inside the table, choose Insert > Table Rows Above, and "
                 "move the entry into the table.",
-                Location(ws.title, f"{get_column_letter(min_col)}{below}"),
+                Location(sheet, f"{get_column_letter(min_col)}{below}"),
             )
         )
 
@@ -499,7 +475,7 @@ class _Reader:
 
     def _t_date(self, table: str, row: int, header: str, raw: Any) -> dt.date | None:
         try:
-            return parse_date(raw, self.wb.epoch)
+            return parse_date(raw, self.book.epoch)
         except (ValueError, OverflowError):
             self._error(
                 "parse.date",
@@ -645,35 +621,31 @@ def _default_for(f: layout.Field) -> Any:
     return "" if f.kind in ("text", "long_text", "email") else None
 
 
-def _defined_cells(workbook: Workbook) -> dict[str, tuple[str, str]]:
+def _defined_cells(book: Book) -> dict[str, tuple[str, str]]:
     """Return {name in lower case: (sheet, top-left cell)}; workbook scope wins over sheet's."""
     out: dict[str, tuple[str, str]] = {}
-    scoped = [ws.defined_names for ws in workbook.worksheets]
-    for names in [*scoped, workbook.defined_names]:
-        for name, defined in names.items():
-            target = _first_cell(workbook, defined)
-            if target is not None:
-                out[name.casefold()] = target
+    for defined in book.defined_names():  # each sheet's names first, then the workbook's
+        target = _first_cell(book, defined.destinations)
+        if target is not None:
+            out[defined.name.casefold()] = target
     return out
 
 
-def _first_cell(workbook: Workbook, defined: Any) -> tuple[str, str] | None:
-    try:
-        destinations = list(defined.destinations)
-    except Exception:  # a name pointing at #REF! or a formula, not a cell
-        return None
+def _first_cell(book: Book, destinations: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    """Return the first (sheet, cell) a name points at; None for #REF!, formulas, columns."""
     for sheet, ref in destinations:
-        if sheet in workbook.sheetnames:
+        if sheet in book.sheet_names:
             cell = ref.replace("$", "").split(":")[0]
             if re.fullmatch(r"[A-Z]{1,3}\d+", cell):
                 return sheet, cell
     return None
 
 
-def _find_table(workbook: Workbook, name: str) -> tuple[Worksheet, Any] | None:
+def _find_table(book: Book, name: str) -> tuple[str, Table] | None:
+    """Return (sheet, table) for the table called ``name`` (any case), or None."""
     wanted = name.casefold()
-    for ws in workbook.worksheets:
-        for table in ws.tables.values():
-            if (table.displayName or table.name or "").casefold() == wanted:
-                return ws, table
+    for sheet in book.sheet_names:
+        for table in book.tables(sheet).values():
+            if table.name.casefold() == wanted:
+                return sheet, table
     return None

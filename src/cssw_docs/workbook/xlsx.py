@@ -1,0 +1,348 @@
+"""A small, hardened .xlsx reader: sheet names, defined names, tables and saved cell values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+from openpyxl.utils.cell import column_index_from_string, range_boundaries
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
+from openpyxl.utils.escape import unescape
+
+from .safety import entity_bomb
+
+__all__ = ["Book", "DefinedName", "Table", "read_book"]
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_WORKBOOK = "xl/workbook.xml"
+_C, _V, _T, _R, _IS = (_MAIN + tag for tag in ("c", "v", "t", "r", "is"))
+_DOCTYPE = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
+_COORD = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
+_AREA = re.compile(
+    r"(?:'(?P<quoted>(?:[^']|'')+)'|(?P<plain>[^'!,\s]+))"
+    r"!(?P<ref>\$?[A-Za-z]{1,3}\$?\d+(?::\$?[A-Za-z]{1,3}\$?\d+)?)"
+)
+# Covered cells of merged ranges are cleared; a hostile file of huge overlapping merges over
+# many cells would make that quadratic, so past this many steps the file counts as damaged.
+_MERGE_BUDGET = 5_000_000
+
+
+@dataclass(frozen=True)
+class Table:
+    """An Excel table: its name, its range (``A3:E20``) and how many totals rows it ends with."""
+
+    name: str
+    ref: str
+    totals_rows: int = 0
+
+
+@dataclass(frozen=True)
+class DefinedName:
+    """A defined name; ``sheet`` is the sheet it is scoped to (None for the whole workbook)."""
+
+    name: str
+    sheet: str | None
+    destinations: tuple[tuple[str, str], ...]  # (sheet, "$C$5" or "$A$1:$B$2"), in order
+
+
+@dataclass(frozen=True)
+class Book:
+    """What the intake parser needs from one workbook, read once; holds no open file."""
+
+    sheet_names: tuple[str, ...]
+    epoch: dt.datetime
+    names: tuple[DefinedName, ...] = ()
+    _tables: dict[str, tuple[Table, ...]] = field(default_factory=dict, repr=False)
+    _cells: dict[str, dict[tuple[int, int], Any]] = field(default_factory=dict, repr=False)
+
+    def defined_names(self) -> tuple[DefinedName, ...]:
+        """Return the defined names: each sheet's own (in sheet order), then the workbook's."""
+        return self.names
+
+    def tables(self, sheet: str) -> dict[str, Table]:
+        """Return the tables on ``sheet`` by display name."""
+        return {t.name: t for t in self._tables.get(sheet, ())}
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """Return the saved value of a cell (None when empty); raise KeyError for no such sheet."""
+        return self._cells[sheet].get((row, col))
+
+
+def read_book(path: Path) -> Book:
+    """Return the workbook at ``path`` read in full; the zip file is closed on return.
+
+    Raises UnreadableWorkbook (entity_bomb) for any part declaring a DOCTYPE; anything else
+    unexpected (a missing part, malformed XML) raises the underlying error for the caller.
+    """
+    with zipfile.ZipFile(path) as archive:
+        return _Loader(archive).book()
+
+
+class _Loader:
+    """Reads the parts of one open archive into a Book."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+        # One parser per read: lxml parsers must not be shared between threads.
+        self.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
+        )
+
+    def book(self) -> Book:
+        root = self.xml(_WORKBOOK)
+        rels = self.rels(_WORKBOOK)
+        epoch = _epoch(root.find(_MAIN + "workbookPr"))
+        strings: list[str] = []
+        styles: tuple[set[int], set[int]] = (set(), set())
+        for kind, target in rels.values():
+            if kind == "sharedStrings":
+                strings = self.shared_strings(target)
+            elif kind == "styles":
+                styles = _date_styles(self.xml(target))
+        sheets: list[tuple[str, str, str]] = []  # (name, kind, part)
+        for sheet in root.iterfind(f"{_MAIN}sheets/{_MAIN}sheet"):
+            kind, target = rels[sheet.get(_R_ID, "")]
+            sheets.append((sheet.get("name", ""), kind, target))
+        names = tuple(s[0] for s in sheets)
+        tables: dict[str, tuple[Table, ...]] = {}
+        cells: dict[str, dict[tuple[int, int], Any]] = {}
+        for name, kind, target in sheets:
+            cells[name] = {}
+            if kind == "worksheet":
+                sheet_root = self.xml(target)
+                cells[name] = _cells(sheet_root, strings, styles, epoch)
+                tables[name] = self.tables(sheet_root, target)
+        return Book(names, epoch, _defined_names(root, names), tables, cells)
+
+    def xml(self, part: str) -> Any:
+        """Return the root element of ``part``, refusing any DOCTYPE (entity declarations)."""
+        data = self.archive.read(part)
+        try:
+            root = etree.fromstring(data, self.parser)
+        except etree.XMLSyntaxError:
+            if any(marker in data for marker in _DOCTYPE):
+                raise entity_bomb() from None  # e.g. lxml stopping entity amplification
+            raise
+        info = root.getroottree().docinfo
+        if info.internalDTD is not None or info.doctype:
+            raise entity_bomb()
+        return root
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Return {relationship id: (type's last word, part path)} for ``part``'s internal links."""
+        folder, name = posixpath.split(part)
+        rels_part = posixpath.join(folder, "_rels", name + ".rels")
+        if rels_part not in self.archive.NameToInfo:
+            return {}
+        out = {}
+        for rel in self.xml(rels_part).iterfind(_REL):
+            target = rel.get("Target", "")
+            if rel.get("TargetMode") == "External" or not target:
+                continue
+            if target.startswith("/"):
+                path = target.lstrip("/")
+            else:
+                path = posixpath.normpath(posixpath.join(folder, target))
+            out[rel.get("Id", "")] = (rel.get("Type", "").rsplit("/", 1)[-1], path)
+        return out
+
+    def shared_strings(self, part: str) -> list[str]:
+        # Like openpyxl: rich-text runs joined, and the '_x005F' escape prefix dropped.
+        return [_rich(si).replace("x005F_", "") for si in self.xml(part).iterfind(_MAIN + "si")]
+
+    def tables(self, sheet_root: Any, sheet_part: str) -> tuple[Table, ...]:
+        ids = [p.get(_R_ID) for p in sheet_root.iterfind(f"{_MAIN}tableParts/{_MAIN}tablePart")]
+        if not ids:
+            return ()
+        rels = self.rels(sheet_part)
+        out = []
+        for rid in ids:
+            kind, target = rels[rid or ""]
+            if kind != "table":
+                continue
+            t = self.xml(target)
+            name = t.get("displayName") or unescape(t.get("name") or "")
+            out.append(Table(name, t.get("ref", ""), int(t.get("totalsRowCount") or 0)))
+        return tuple(out)
+
+
+def _epoch(props: Any) -> dt.datetime:
+    flag = (props.get("date1904") if props is not None else None) or "false"
+    return CALENDAR_MAC_1904 if flag.strip().lower() in ("1", "true") else WINDOWS_EPOCH
+
+
+def _date_styles(root: Any) -> tuple[set[int], set[int]]:
+    """Return the cell style indexes whose number format is a date, and those a duration.
+
+    Exactly as openpyxl decides, so a number formatted as a date still reads as a datetime
+    (a date typed into a text cell reads as '31/01/2026', not as 46053).
+    """
+    custom = {
+        int(n.get("numFmtId", "-1")): n.get("formatCode")
+        for n in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt")
+    }
+    dates, durations = set(), set()
+    for index, xf in enumerate(root.iterfind(f"{_MAIN}cellXfs/{_MAIN}xf")):
+        number = int(xf.get("numFmtId") or 0)
+        fmt = custom[number] if number in custom else builtin_format_code(number)
+        if is_date_format(fmt):
+            dates.add(index)
+        if is_timedelta_format(fmt):
+            durations.add(index)
+    return dates, durations
+
+
+def _rich(node: Any) -> str:
+    """Return the text of a string item: its ``<t>`` and the ``<t>`` of each rich-text run."""
+    parts = []
+    plain = node.find(_T)
+    if plain is not None and plain.text is not None:
+        parts.append(plain.text)
+    for run in node.iterfind(_R):
+        text = run.find(_T)
+        if text is not None and text.text is not None:
+            parts.append(text.text)
+    return "".join(parts)
+
+
+def _cells(
+    root: Any, strings: list[str], styles: tuple[set[int], set[int]], epoch: dt.datetime
+) -> dict[tuple[int, int], Any]:
+    """Return {(row, col): value} for the non-empty cells of a worksheet."""
+    out: dict[tuple[int, int], Any] = {}
+    data = root.find(_MAIN + "sheetData")
+    if data is None:
+        return out
+    row_no = 0
+    for row in data.iterfind(_MAIN + "row"):
+        r = row.get("r")
+        row_no = int(r) if r else row_no + 1
+        col_no = 0
+        for c in row.iterfind(_C):
+            ref = c.get("r")
+            if ref:
+                m = _COORD.fullmatch(ref)
+                if m is None:
+                    raise ValueError("bad cell reference")
+                at = (int(m[2]), column_index_from_string(m[1].upper()))
+                col_no = at[1]
+            else:
+                col_no += 1
+                at = (row_no, col_no)
+            value = _value(c, strings, styles, epoch)
+            if value is not None:
+                out[at] = value
+            else:
+                out.pop(at, None)
+    _clear_merged(root, out)
+    return out
+
+
+def _value(
+    c: Any, strings: list[str], styles: tuple[set[int], set[int]], epoch: dt.datetime
+) -> Any:
+    """Return one cell's saved value, typed as openpyxl reads it with data_only=True."""
+    kind = c.get("t", "n")
+    if kind == "inlineStr":
+        inline = c.find(_IS)
+        return _rich(inline) if inline is not None else None
+    text = c.findtext(_V) or None
+    if text is None:
+        return None
+    if kind == "n":
+        number = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
+        style = int(c.get("s") or 0)
+        if style in styles[0]:
+            try:
+                return from_excel(number, epoch, timedelta=style in styles[1])
+            except (OverflowError, ValueError):
+                return "#VALUE!"
+        return number
+    if kind == "s":
+        return strings[int(text)]
+    if kind == "b":
+        return bool(int(text))
+    if kind == "d":
+        return from_ISO8601(text)
+    return text  # "str" (a formula's text result), "e" (an error such as #N/A)
+
+
+def _clear_merged(root: Any, cells: dict[tuple[int, int], Any]) -> None:
+    """Drop the values of cells hidden under a merged range (all but its top-left cell)."""
+    budget = _MERGE_BUDGET
+    for merge in root.iterfind(f"{_MAIN}mergeCells/{_MAIN}mergeCell"):
+        min_col, min_row, max_col, max_row = range_boundaries(merge.get("ref", ""))
+        if min_col is None or min_row is None or max_col is None or max_row is None:
+            continue
+        area = (max_row - min_row + 1) * (max_col - min_col + 1)
+        if area <= len(cells):
+            covered = [
+                (r, c)
+                for r in range(min_row, max_row + 1)
+                for c in range(min_col, max_col + 1)
+                if (r, c) in cells
+            ]
+            budget -= area
+        else:
+            covered = [
+                (r, c) for r, c in cells if min_row <= r <= max_row and min_col <= c <= max_col
+            ]
+            budget -= len(cells)
+        if budget < 0:
+            raise ValueError("too many merged cells")
+        for at in covered:
+            if at != (min_row, min_col):
+                del cells[at]
+
+
+def _defined_names(root: Any, sheets: tuple[str, ...]) -> tuple[DefinedName, ...]:
+    """Return the workbook's defined names, sheet-scoped first; built-ins (_xlnm.*) left out."""
+    scoped: list[tuple[int, DefinedName]] = []
+    workbook: list[DefinedName] = []
+    for node in root.iterfind(f"{_MAIN}definedNames/{_MAIN}definedName"):
+        name = node.get("name") or ""
+        if not name or name.lower().startswith("_xlnm."):
+            continue
+        destinations = _destinations(node.text or "")
+        local = node.get("localSheetId")
+        if local is None:
+            workbook.append(DefinedName(name, None, destinations))
+        elif local.isdigit() and int(local) < len(sheets):
+            scoped.append((int(local), DefinedName(name, sheets[int(local)], destinations)))
+    scoped.sort(key=lambda pair: pair[0])
+    return (*(d for _, d in scoped), *workbook)
+
+
+def _destinations(text: str) -> tuple[tuple[str, str], ...]:
+    """Return the (sheet, range) areas of a name's formula ('A b'!$C$5,Sheet!$D$1:$D$9)."""
+    out = []
+    for part in _split_areas(text.strip().removeprefix("=")):
+        m = _AREA.fullmatch(part.strip())
+        if m is not None:
+            sheet = m["quoted"].replace("''", "'") if m["quoted"] is not None else m["plain"]
+            out.append((sheet, m["ref"]))
+    return tuple(out)
+
+
+def _split_areas(text: str) -> list[str]:
+    """Return ``text`` split at the commas that are not inside a quoted sheet name."""
+    parts, current, quoted = [], [], False
+    for ch in text:
+        if ch == "'":
+            quoted = not quoted  # '' inside a quoted name toggles twice: still quoted
+        if ch == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
