@@ -24,7 +24,8 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
 _WORKBOOK = "xl/workbook.xml"
-_C, _V, _T, _R, _IS = (_MAIN + tag for tag in ("c", "v", "t", "r", "is"))
+_C, _V, _T, _R, _IS, _ROW = (_MAIN + tag for tag in ("c", "v", "t", "r", "is", "row"))
+_SHEET_DATA = _MAIN + "sheetData"
 _DOCTYPE = (b"<!DOCTYPE", "<!DOCTYPE".encode("utf-16-le"), "<!DOCTYPE".encode("utf-16-be"))
 _COORD = re.compile(r"\$?([A-Za-z]{1,3})\$?(\d+)")
 _AREA = re.compile(
@@ -203,6 +204,8 @@ def _date_styles(root: Any) -> tuple[set[int], set[int]]:
 
 def _rich(node: Any) -> str:
     """Return the text of a string item: its ``<t>`` and the ``<t>`` of each rich-text run."""
+    if len(node) == 1 and node[0].tag == _T:  # plain text, the common case
+        return node[0].text or ""
     parts = []
     plain = node.find(_T)
     if plain is not None and plain.text is not None:
@@ -219,30 +222,34 @@ def _cells(
 ) -> dict[tuple[int, int], Any]:
     """Return {(row, col): value} for the non-empty cells of a worksheet."""
     out: dict[tuple[int, int], Any] = {}
-    data = root.find(_MAIN + "sheetData")
+    data = root.find(_SHEET_DATA)
     if data is None:
         return out
     row_no = 0
-    for row in data.iterfind(_MAIN + "row"):
+    for row in data:
+        if row.tag != _ROW:
+            continue
         r = row.get("r")
         row_no = int(r) if r else row_no + 1
         col_no = 0
-        for c in row.iterfind(_C):
+        for c in row:
+            if c.tag != _C:
+                continue
             ref = c.get("r")
             if ref:
+                if not len(c):  # a formatted but empty cell: the common case, skipped fast
+                    continue
                 m = _COORD.fullmatch(ref)
                 if m is None:
                     raise ValueError("bad cell reference")
-                at = (int(m[2]), column_index_from_string(m[1].upper()))
-                col_no = at[1]
+                col_no = column_index_from_string(m[1].upper())
+                at = (int(m[2]), col_no)
             else:
                 col_no += 1
                 at = (row_no, col_no)
             value = _value(c, strings, styles, epoch)
             if value is not None:
                 out[at] = value
-            else:
-                out.pop(at, None)
     _clear_merged(root, out)
     return out
 
@@ -260,10 +267,10 @@ def _value(
         return None
     if kind == "n":
         number = float(text) if ("." in text or "e" in text or "E" in text) else int(text)
-        style = int(c.get("s") or 0)
-        if style in styles[0]:
+        style = c.get("s")
+        if style and int(style) in styles[0]:
             try:
-                return from_excel(number, epoch, timedelta=style in styles[1])
+                return from_excel(number, epoch, timedelta=int(style) in styles[1])
             except (OverflowError, ValueError):
                 return "#VALUE!"
         return number
