@@ -1,4 +1,4 @@
-"""Checks a file is a safe, intact .xlsx before openpyxl opens it; says why not in plain words."""
+"""Checks a file is a safe, intact .xlsx before the reader opens it; says why not in plain words."""
 
 from __future__ import annotations
 
