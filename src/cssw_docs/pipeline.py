@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .config import Settings
 from .explain import explain
-from .models import Finding, Pack, Report, Submission
+from .models import Pack, Report, Submission
 from .render import render_pack
 from .rubric import Rubric
 from .validate import validate
@@ -92,4 +92,4 @@ def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> 
     return written
 
 
-__all__ = ["Checked", "Finding", "check", "render", "sha256_of", "write_rejection"]
+__all__ = ["Checked", "check", "render", "sha256_of", "write_rejection"]

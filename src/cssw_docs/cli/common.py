@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 
 import click
@@ -18,7 +18,6 @@ class Context:
 
     config_path: str | None = None
     rubric_path: str | None = None
-    overrides: dict = field(default_factory=dict)
 
     @cached_property
     def settings(self) -> Settings:
