@@ -12,7 +12,16 @@ from pathlib import Path
 
 import pytest
 
-from service_support import GOOD_REF, env, example_bytes, example_ref, jobs, packs, with_ref
+from service_support import (
+    GOOD_REF,
+    env,
+    example_bytes,
+    example_ref,
+    jobs,
+    packs,
+    run_once,
+    with_ref,
+)
 
 pytestmark = pytest.mark.slow
 TODAY = dt.date.today().isoformat()
@@ -91,3 +100,17 @@ def test_three_hundred_at_once(tmp_path):
     print(f"peak: largest process {largest_mb:.0f} MB, all together {peak[0]:.0f} MB")
     assert largest_mb < 600, f"one process peaked at {largest_mb:.0f} MB"
     assert peak[0] < 1500, f"the watcher and its workers peaked at {peak[0]:.0f} MB together"
+
+
+@pytest.mark.slow
+def test_workers_are_replaced_after_their_jobs_and_nothing_is_lost(tmp_path):
+    """With a worker replaced after every 2 jobs, 7 workbooks still make 7 packs, once each."""
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    data = example_bytes("good")
+    for i in range(7):
+        (intake / f"w{i}.xlsx").write_bytes(with_ref(data, GOOD_REF, f"CSSW-2026-{9100 + i}"))
+    result = run_once(tmp_path, CSSW_DOCS_SERVICE__WORKER_MAX_JOBS="2")
+    assert result.returncode == 0, result.stderr
+    assert len(packs(tmp_path / "outbox")) == 7
+    assert sorted(j["state"] for j in jobs(tmp_path)) == ["processed"] * 7

@@ -51,6 +51,7 @@ class ServiceSettings:
     lock_timeout_minutes: float = 240.0
     rescan_seconds: float = 30.0
     workers: int = 0  # 0 = number of cores
+    worker_max_jobs: int = 250  # a worker process is replaced after this many jobs (memory)
     max_attempts: int = 5
     retry_base_seconds: float = 2.0
     polling: bool = False

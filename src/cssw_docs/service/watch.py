@@ -318,6 +318,9 @@ class Watcher:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init_worker,
+            # A fresh process after a bounded number of jobs keeps a months-long service's
+            # memory flat, whatever the libraries' allocations leave behind.
+            max_tasks_per_child=max(1, self.service.worker_max_jobs),
         )
         for _ in range(self.workers):  # start every worker now, while files settle
             pool.submit(worker.warm_up)
