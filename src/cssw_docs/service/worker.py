@@ -7,7 +7,10 @@ job interrupted anywhere (even by SIGKILL) is finished by the next run without a
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import dataclasses
+import gc
 import json
 import os
 import re
@@ -145,6 +148,26 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
             error=describe_error(exc, (row["source_name"],)),
             detail="".join(traceback.format_exception(exc)),
         )
+    finally:
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Hand memory freed by the job back to the system (glibc keeps it otherwise)."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim():
+    """Return glibc's ``malloc_trim``, or None where there is no glibc (macOS, Windows, musl)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
 
 
 def _advance(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outcome:
