@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from build_templates import _field, _normalise_zip, _set_fonts  # shared docx helpers (same folder)
 from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.style import WD_STYLE_TYPE
@@ -46,18 +46,6 @@ FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
 WIDTH_CM = 17.0  # A4 less 2 cm margins
 
 
-def _fonts(element) -> None:
-    rpr = element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.insert(0, fonts)
-    for attr in list(fonts.attrib):
-        del fonts.attrib[attr]
-    for attr in ("w:ascii", "w:hAnsi", "w:cs"):
-        fonts.set(qn(attr), FONT)
-
-
 def _style(doc: DocumentObject, name: str, *, base: str = "Normal", size: float = 10,
            bold: bool = False, colour: str = INK, before: float = 0, after: float = 4,
            keep: bool = False):  # fmt: skip
@@ -67,7 +55,7 @@ def _style(doc: DocumentObject, name: str, *, base: str = "Normal", size: float 
         style = doc.styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.base_style = doc.styles[base]
         style.quick_style = True
-    _fonts(style.element)
+    _set_fonts(style.element)
     style.font.size = Pt(size)
     style.font.bold = bold
     style.font.italic = False
@@ -181,22 +169,6 @@ def _legend(doc: DocumentObject) -> None:
         run.font.color.rgb = RGBColor.from_string(colour)
         p.add_run(f" {label}     ")
     p.add_run("{{ bar_note }}")
-
-
-def _field(paragraph: Paragraph, instr: str) -> None:
-    for kind in ("begin", None, "separate", "text", "end"):
-        run = paragraph.add_run()
-        if kind is None:
-            text = OxmlElement("w:instrText")
-            text.set(qn("xml:space"), "preserve")
-            text.text = f" {instr} "
-            run._r.append(text)
-        elif kind == "text":
-            run.text = "1"
-        else:
-            char = OxmlElement("w:fldChar")
-            char.set(qn("w:fldCharType"), kind)
-            run._r.append(char)
 
 
 def _document() -> DocumentObject:
@@ -336,17 +308,6 @@ def make() -> DocumentObject:
         style="Note",
     )
     return doc
-
-
-def _normalise_zip(path: Path) -> None:
-    with zipfile.ZipFile(path) as zin:
-        items = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in items:
-            info = zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zout.writestr(info, data)
 
 
 def build(outdir: Path) -> Path:
