@@ -724,12 +724,27 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
 
+def met(ok: bool) -> str:
+    """Return the table's "Met" cell."""
+    return "yes" if ok else "**no**"
+
+
+def _batch_row(
+    one: dict[str, Any], pool: dict[str, Any], speedup: float, note: str = ""
+) -> tuple[str, str, str, str]:
+    """Return the table row comparing one worker with the default pool over the same batch."""
+    return (
+        f"3 Batch: watch --once, {one['workbooks']} workbooks",
+        f"1 worker {one['packs_per_s']:.1f} packs/s; {pool['workers']} workers "
+        f"{pool['packs_per_s']:.1f} packs/s; speed-up {speedup:.2f}x{note}",
+        f"speed-up >= {TARGETS['batch_speedup']}x",
+        met(speedup >= TARGETS["batch_speedup"]),
+    )
+
+
 def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Return table rows (measure, result, target, met) for the parts that ran."""
     rows: list[tuple[str, str, str, str]] = []
-
-    def met(ok: bool) -> str:
-        return "yes" if ok else "**no**"
 
     if "pack" in results:
         p = results["pack"]
@@ -757,29 +772,12 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     if "batch" in results:
         b = results["batch"]
         one, pool = b["one_worker"], b["pool"]
-        rows.append(
-            (
-                f"3 Batch: watch --once, {one['workbooks']} workbooks",
-                f"1 worker {one['packs_per_s']:.1f} packs/s; {pool['workers']} workers "
-                f"{pool['packs_per_s']:.1f} packs/s; speed-up {b['speedup']:.2f}x "
-                f"(between first and last pack {b['steady_speedup']:.2f}x; "
-                f"best of {b['rounds']})",
-                f"speed-up >= {TARGETS['batch_speedup']}x",
-                met(b["speedup"] >= TARGETS["batch_speedup"]),
-            )
-        )
+        note = f" (between first and last pack {b['steady_speedup']:.2f}x; best of {b['rounds']})"
+        rows.append(_batch_row(one, pool, b["speedup"], note))
     if "batch_large" in results:
         bl = results["batch_large"]
         one, pool = bl["one_worker"], bl["pool"]
-        rows.append(
-            (
-                f"3 Batch: watch --once, {one['workbooks']} workbooks",
-                f"1 worker {one['packs_per_s']:.1f} packs/s; {pool['workers']} workers "
-                f"{pool['packs_per_s']:.1f} packs/s; speed-up {bl['speedup']:.2f}x",
-                f"speed-up >= {TARGETS['batch_speedup']}x",
-                met(bl["speedup"] >= TARGETS["batch_speedup"]),
-            )
-        )
+        rows.append(_batch_row(one, pool, bl["speedup"]))
     if "latency" in results:
         lat = results["latency"]
         limit = lat["settle_s"] + TARGETS["latency_margin"]
