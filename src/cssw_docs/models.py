@@ -72,6 +72,70 @@ class Consent(StrEnum):
     NOT_SOUGHT = "Not sought"
 
 
+class DocKind(StrEnum):
+    """What a file of a pack is; chosen by the renderer, never guessed from a file name."""
+
+    REPORT = "report"
+    PLAN = "plan"
+    SUPERVISION_INSERT = "supervision_insert"
+    ACTIONS_CSV = "actions_csv"
+    STORYBOARD = "storyboard"
+    AUDIT_JSON = "audit_json"
+
+
+class FileFormat(StrEnum):
+    """The format of a pack file: a Word document, its PDF copy, a CSV or JSON."""
+
+    DOCX = "docx"
+    PDF = "pdf"
+    CSV = "csv"
+    JSON = "json"
+
+
+class JobState(StrEnum):
+    """The last step a watcher job completed; the terminal states end the job."""
+
+    CLAIMED = "claimed"
+    VALIDATED = "validated"
+    RENDERED = "rendered"
+    DELIVERED = "delivered"
+    PROCESSED = "processed"
+    INVALID = "invalid"  # rejection files written
+    NOTIFIED = "notified"  # rejection handed to delivery
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    FAILED = "failed"
+
+    @property
+    def terminal(self) -> bool:
+        """Return True for the states that end a job."""
+        return self in (JobState.PROCESSED, JobState.REJECTED, JobState.DUPLICATE, JobState.FAILED)
+
+
+class MailState(StrEnum):
+    """Where one queued email stands."""
+
+    PENDING = "pending"  # waiting to be sent (first time or after a temporary failure)
+    SENDING = "sending"  # claimed by a sender; if it crashed, taken again when the lease ends
+    SENT = "sent"
+    FAILED = "failed"  # the server refused it for good: `cssw-docs mail retry` after fixing
+    BLOCKED = "blocked"  # an address is outside mail.allowed_domains: never sent
+
+
+class Route(StrEnum):
+    """One recipient group, and so one message (and Message-ID) per job, stage and version."""
+
+    DRAFT = "draft"
+    FINAL = "final"
+    SUPERVISION = "supervision"
+    STORYBOARD = "storyboard"
+    HEAD_OF_QA = "head-of-qa"
+    MODERATION = "moderation"
+    REJECTION = "rejection"
+    REJECTION_ADMIN = "rejection-admin"
+    BLOCKED_NOTICE = "blocked-notice"
+
+
 class Severity(StrEnum):
     """Error blocks the pack; warning is shown but does not block."""
 

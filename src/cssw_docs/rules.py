@@ -1,0 +1,49 @@
+"""The business facts derived from an audit, each defined once and called everywhere.
+
+Validation, rendering, routing, the watcher and oversight all ask these functions; none of
+them re-derives a fact on its own. Limits taken from the audit guide live in the rubric's
+``[rules]`` table.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .models import Agreement, Rating, Stage, Submission
+
+# The audit reference names folders, files and email subjects, so it must be safe in all three.
+REFERENCE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
+REFERENCE_HELP = (
+    "Use up to 40 letters, digits, dashes or underscores, starting with a letter or digit, "
+    "e.g. CSSW-2026-0142."
+)
+RESERVED_FILE_NAMES = frozenset(
+    {"con", "prn", "aux", "nul"}
+    | {f"com{i}" for i in range(1, 10)}
+    | {f"lpt{i}" for i in range(1, 10)}
+)
+
+
+def reference_is_safe(ref: str) -> bool:
+    """Return True when ``ref`` can name a folder, a file and a subject on any system."""
+    return bool(REFERENCE_PATTERN.fullmatch(ref)) and ref.casefold() not in RESERVED_FILE_NAMES
+
+
+def needs_action(rating: Rating | None) -> bool:
+    """Return True for a section rating the audit plan must answer (Requires improvement or worse)."""
+    return rating is not None and (rating.rank or 0) >= 3
+
+
+def referred_to_head_of_qa(sub: Submission) -> bool:
+    """Return True when the practitioner disagrees, so the Head of QA reviews the audit."""
+    return sub.practitioner_agreement is Agreement.DISAGREE
+
+
+def storyboard_due(sub: Submission) -> bool:
+    """Return True when the pack includes a storyboard (Final, Good or better, not refused)."""
+    return (
+        sub.audit_stage is Stage.FINAL
+        and sub.overall_rating is not None
+        and sub.overall_rating.good_or_better
+        and sub.storyboard_consent is not False
+    )
