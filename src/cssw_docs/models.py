@@ -355,12 +355,13 @@ class Submission:
 
 @dataclass(frozen=True)
 class PackFile:
-    """One file of a rendered pack."""
+    """One file of a rendered pack: what it is (``kind``) and in which ``format``."""
 
     name: str
-    kind: str
+    kind: DocKind
     sha256: str
     size: int
+    format: FileFormat = FileFormat.DOCX
 
 
 @dataclass(frozen=True)
