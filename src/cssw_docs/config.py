@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomli_w
+
 DEFAULT_CONFIG_NAME = "cssw-docs.toml"
 ENV_PREFIX = "CSSW_DOCS_"
 
@@ -112,9 +114,6 @@ class Settings:
         for dotted, value in changes.items():
             _set_dotted(data, dotted.replace("__", "."), value)
         return _from_dict(data)
-
-
-SECRET_KEYS = {"password", "password_env_value"}
 
 
 def load(path: Path | str | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -225,3 +224,32 @@ _SECTIONS: dict[str, type] = {
 
 def _from_dict(data: dict[str, Any]) -> Settings:
     return _build(Settings, data, "")
+
+
+SECRET_WORDS = ("password", "secret", "token")
+
+
+def to_toml(settings: Settings, environ: dict[str, str] | None = None) -> str:
+    """Return the settings as TOML, with secrets masked and the SMTP password only noted."""
+    environ = dict(os.environ if environ is None else environ)
+    data = as_dict(settings)
+    lines = [_toml_line(k, v) for k, v in data.items() if not isinstance(v, dict)]
+    for section, values in data.items():
+        if not isinstance(values, dict):
+            continue
+        lines += ["", f"[{section}]"]
+        lines += [_toml_line(key, value) for key, value in values.items()]
+        if section == "mail":
+            var = values.get("password_env") or "CSSW_DOCS_SMTP_PASSWORD"
+            state = "set" if environ.get(var) else "not set"
+            lines.append(f"# password: ******** ({state}; read only from ${var})")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_line(key: str, value: Any) -> str:
+    """Return one ``key = value`` line (written by tomli-w), masked or commented as needed."""
+    if value is None:
+        return f"# {key} = (not set)"
+    if key != "password_env" and any(w in key.lower() for w in SECRET_WORDS):
+        value = "********"
+    return tomli_w.dumps({key: value}).strip()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 from pathlib import Path
 from typing import Any
@@ -138,48 +136,6 @@ def config_group() -> None:
     """Inspect the effective settings."""
 
 
-SECRET_WORDS = ("password", "secret", "token")
-
-
-def settings_toml(settings: config.Settings, environ: dict[str, str] | None = None) -> str:
-    """Return the settings as TOML, with secrets masked and the SMTP password only noted."""
-    environ = dict(os.environ if environ is None else environ)
-    data = config.as_dict(settings)
-    lines: list[str] = []
-    top = {k: v for k, v in data.items() if not isinstance(v, dict)}
-    for key, value in top.items():
-        lines.append(_toml_line(key, value))
-    for section, values in data.items():
-        if not isinstance(values, dict):
-            continue
-        lines += ["", f"[{section}]"]
-        for key, value in values.items():
-            lines.append(_toml_line(key, value))
-        if section == "mail":
-            var = values.get("password_env") or "CSSW_DOCS_SMTP_PASSWORD"
-            state = "set" if environ.get(var) else "not set"
-            lines.append(f"# password: ******** ({state}; read only from ${var})")
-    return "\n".join(lines) + "\n"
-
-
-def _toml_line(key: str, value: Any) -> str:
-    if value is None:
-        return f"# {key} = (not set)"
-    if key != "password_env" and any(w in key.lower() for w in SECRET_WORDS):
-        return f'{key} = "********"'
-    return f"{key} = {_toml_value(value)}"
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
 @config_group.command("show")
 @pass_context
 def config_show(ctx: Context) -> None:
@@ -193,7 +149,7 @@ def config_show(ctx: Context) -> None:
         config.DEFAULT_CONFIG_NAME if Path(config.DEFAULT_CONFIG_NAME).exists() else None
     )
     click.echo(f"# Effective settings: {source or 'defaults'}, then CSSW_DOCS_* variables")
-    click.echo(settings_toml(ctx.settings), nl=False)
+    click.echo(config.to_toml(ctx.settings), nl=False)
 
 
 commands: list[click.Command] = [watch, status, config_group]
