@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from cssw_docs.folders import Folders, free_name, move
 from cssw_docs.service import claim
-from cssw_docs.service.claim import AlreadyRunning, Folders, InstanceLock
+from cssw_docs.service.claim import AlreadyRunning, InstanceLock
 
 
 def test_job_ids_are_recognised():
@@ -114,8 +115,8 @@ def test_free_name_never_overwrites(tmp_path):
     """A taken name gets a numbered variant."""
     (tmp_path / "a.xlsx").write_bytes(b"1")
     (tmp_path / "a (2).xlsx").write_bytes(b"2")
-    assert claim.free_name(tmp_path, "a.xlsx").name == "a (3).xlsx"
-    assert claim.free_name(tmp_path, "b.xlsx").name == "b.xlsx"
+    assert free_name(tmp_path, "a.xlsx").name == "a (3).xlsx"
+    assert free_name(tmp_path, "b.xlsx").name == "b.xlsx"
 
 
 def test_folders_are_private(tmp_path):
@@ -124,7 +125,7 @@ def test_folders_are_private(tmp_path):
     folders.create()
     for folder in (folders.intake, folders.work, folders.outbox, folders.state):
         assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
-    moved = claim.move(_touch(folders.work / "x.xlsx"), folders.dated("processed") / "x.xlsx")
+    moved = move(_touch(folders.work / "x.xlsx"), folders.dated("processed") / "x.xlsx")
     assert moved.exists() and stat.S_IMODE(os.stat(moved.parent.parent).st_mode) == 0o700
 
 

@@ -1,74 +1,19 @@
-"""Claiming a workbook by atomic rename, the folder layout, and the single-instance lock."""
+"""Claiming a workbook by atomic rename into its own job folder, and the single-instance lock."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import os
 import secrets
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-WORK = ".work"
-
 
 class AlreadyRunning(Exception):
     """Another watcher holds the lock on this state folder or intake folder."""
-
-
-@dataclass(frozen=True)
-class Folders:
-    """Every folder the service reads or writes."""
-
-    intake: Path
-    outbox: Path
-    state: Path
-
-    @property
-    def work(self) -> Path:
-        """Return the working folder: claimed workbooks wait here until their job ends."""
-        return self.intake / WORK
-
-    def job_file(self, job_id: str, source_name: str) -> Path:
-        """Return where the claimed workbook of ``job_id`` sits."""
-        return self.work / job_id / source_name
-
-    def dated(self, kind: str, day: dt.date | None = None) -> Path:
-        """Return ``intake/<kind>/YYYY-MM-DD`` (kind: processed, rejected, duplicates, failed)."""
-        day = day or dt.date.today()
-        return self.intake / kind / day.isoformat()
-
-    def create(self) -> None:
-        """Create the folders that are missing, readable by the service account only.
-
-        The outbox may be a share that is not there yet: that is left for each job to
-        find out (and retry), so the service still starts.
-        """
-        for folder in (self.intake, self.work, self.state):
-            make_private_dir(folder)
-        with contextlib.suppress(OSError):
-            make_private_dir(self.outbox)
-
-
-def make_private_dir(folder: Path) -> Path:
-    """Create ``folder`` and missing parents as 0700; folders that already exist are left alone."""
-    folder = Path(folder)
-    missing = []
-    probe = folder
-    while not probe.exists():
-        missing.append(probe)
-        if probe.parent == probe:
-            break
-        probe = probe.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    for made in missing:
-        with contextlib.suppress(OSError):
-            os.chmod(made, 0o700)
-    return folder
 
 
 def new_job_id() -> str:
@@ -132,30 +77,6 @@ def claimed_in(work_dir: Path) -> list[Claimed]:
         for path in files:
             found.append(Claimed(folder.name, path.name, path))
     return found
-
-
-def free_name(folder: Path, name: str) -> Path:
-    """Return ``folder/name``, or ``folder/stem (2).ext`` ... when that name is taken."""
-    candidate = folder / name
-    stem, suffix = os.path.splitext(name)
-    n = 2
-    while candidate.exists():
-        candidate = folder / f"{stem} ({n}){suffix}"
-        n += 1
-    return candidate
-
-
-def move(source: Path, target: Path) -> Path:
-    """Move ``source`` to ``target`` (same volume: rename; else copy then remove) and return it."""
-    make_private_dir(target.parent)
-    try:
-        os.rename(source, target)
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-        shutil.copy2(source, target)
-        os.remove(source)
-    return target
 
 
 class InstanceLock:

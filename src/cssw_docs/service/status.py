@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..folders import Folders
 from . import claim, ledger, readiness
-from .claim import AlreadyRunning, Folders, InstanceLock
+from .claim import AlreadyRunning, InstanceLock
 from .watch import LOCK_NAME, Summary, folders_for
 
 

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import Settings
+from ..folders import Folders, free_name, make_private_dir, move
 from ..rubric import Rubric
 from . import claim, ledger, logs, readiness, worker
-from .claim import Claimed, Folders, InstanceLock
+from .claim import Claimed, InstanceLock
 from .worker import JobContext, Outcome, describe_error
 
 log = logging.getLogger("cssw_docs.service")
@@ -285,11 +286,11 @@ class Watcher:
         source = self.folders.job_file(job_id, row["source_name"])
         final = Path(row["final_path"]) if row["final_path"] else None
         if final is None:
-            folder = claim.make_private_dir(self.folders.dated("duplicates"))
-            final = claim.free_name(folder, row["source_name"])
+            folder = make_private_dir(self.folders.dated("duplicates"))
+            final = free_name(folder, row["source_name"])
             ledger.update_job(self.conn, job_id, final_path=str(final))
         if source.exists():
-            claim.move(source, final)
+            move(source, final)
         with contextlib.suppress(OSError):
             source.parent.rmdir()
         ledger.update_job(
@@ -427,13 +428,13 @@ class Watcher:
     def _park(self, row, outcome: Outcome, attempts: int) -> None:
         """Move a workbook that keeps failing to ``intake/failed/<date>/`` with an error note."""
         job_id = row["job_id"]
-        folder = claim.make_private_dir(self.folders.dated("failed"))
+        folder = make_private_dir(self.folders.dated("failed"))
         source = self.folders.job_file(job_id, row["source_name"])
-        final = claim.free_name(folder, row["source_name"])
+        final = free_name(folder, row["source_name"])
         note = folder / f"{job_id} - error.txt"
         note.write_text(_error_note(row, outcome, attempts), encoding="utf-8")
         if source.exists():
-            claim.move(source, final)
+            move(source, final)
         with contextlib.suppress(OSError):
             source.parent.rmdir()
         ledger.update_job(

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
+from ..folders import Folders, free_name, make_private_dir, move
 from ..models import Pack, PackFile, Stage, Submission, submission_from_dict, submission_to_dict
 from ..rubric import Rubric
-from . import claim, ledger
-from .claim import Folders
+from . import ledger
 
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
 _SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
@@ -305,7 +305,7 @@ def _write_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext
     job_id = row["job_id"]
     sub = checked.submission
     dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
-    claim.make_private_dir(dest)
+    make_private_dir(dest)
     stem = row["out_stem"] or rejection_stem(sub.audit_ref if sub else None, job_id, dest)
     ledger.update_job(
         conn,
@@ -376,12 +376,12 @@ def _finish(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outc
         final = Path(row["final_path"]) if row["final_path"] else None
         if final is None:
             folder = Path(row["dest_dir"] or ctx.folders.dated(end_state))
-            claim.make_private_dir(folder)
-            final = claim.free_name(folder, row["source_name"])
+            make_private_dir(folder)
+            final = free_name(folder, row["source_name"])
             ledger.update_job(conn, job_id, final_path=str(final))
         crash_point("before_move")
         if source.exists():
-            claim.move(source, final)
+            move(source, final)
             crash_point("after_move")
         _remove_job_dir(source.parent)
         ledger.update_job(conn, job_id, state=end_state, finished_at=ledger.now())
