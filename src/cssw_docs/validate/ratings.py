@@ -159,8 +159,8 @@ def overall_rating(c: Check) -> Iterator[Finding]:
         yield c.at(
             "overall.not_applicable",
             ERROR,
-            f"{c.label('overall_rating')} cannot be Not applicable. Choose Outstanding, Good, "
-            "Requires improvement or Inadequate.",
+            f"{c.label('overall_rating')} cannot be Not applicable. Choose "
+            f"{', '.join(c.rubric.ratings[:-1])} or {c.rubric.ratings[-1]}.",
             "overall_rating",
         )
         return
