@@ -39,3 +39,13 @@ def test_unknown_setting_is_named(tmp_path):
     f.write_text("[service]\nsettle = 3\n")
     with pytest.raises(config.ConfigError, match=r"service\.settle"):
         config.load(f, environ={})
+
+
+def test_a_limit_moved_to_the_rubric_says_where_it_went(tmp_path):
+    """The guide's limits are no longer settings; the old name points at the rubric's [rules]."""
+    f = tmp_path / "c.toml"
+    f.write_text("[validation]\nplan_horizon_months = 3\n")
+    with pytest.raises(
+        config.ConfigError, match=r"action_due_within_months in the rubric's \[rules\]"
+    ):
+        config.load(f, environ={})

@@ -229,11 +229,17 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("ref with a trailing dot", put(audit_ref="CSSW-1."), {"ref.unsafe": E}),
     ("ref too long", put(audit_ref="A" * 41), {"ref.unsafe": E}),
     ("ref of 40 characters", put(audit_ref="A" * 40), {}),
-    ("ref with a dot inside", put(audit_ref="CSSW-2026.1"), {}),
+    ("ref with a dot inside", put(audit_ref="CSSW-2026.1"), {"ref.unsafe": E}),
+    ("ref with underscores", put(audit_ref="CSSW_2026_0142"), {}),
+    ("ref starting with an underscore", put(audit_ref="_CSSW-2026"), {"ref.unsafe": E}),
+    ("ref with a letter outside A-Z", put(audit_ref="CSSW-2026-Ä"), {"ref.unsafe": E}),
+    ("ref a device name in lower case", put(audit_ref="com1"), {"ref.unsafe": E}),
     ("ref with spaces", put(audit_ref="CSSW 2026"), {"ref.unsafe": E}),
     ("ref a device name", put(audit_ref="CON"), {"ref.unsafe": E}),
     ("ref holding the MOSAIC ID", put(audit_ref="CSSW-M1234567"), {"ref.identifying": E}),
     ("ref holding the child's name", put(audit_ref="Okafor-2026"), {"ref.identifying": E}),
+    ("ref with the name run into it", put(audit_ref="CSSWOKAFOR26"), {"ref.identifying": E}),
+    ("ref holding the MOSAIC digits", put(audit_ref="CSSW-1234567"), {"ref.identifying": E}),
     # Dates
     ("audit date in the future", put(audit_date=d(2026, 10, 21)), {"dates.audit_future": E}),
     (
@@ -546,17 +552,40 @@ def test_email_outside_allowed_domains(good_audit: Submission, the_rubric: Rubri
     assert "Line manager's email" in report.findings[0].message
 
 
-def test_settings_change_the_limits(good_audit: Submission, the_rubric: Rubric) -> None:
-    """Plan horizon, review period and discussion length come from the settings."""
-    settings = ValidationSettings(
-        plan_horizon_months=2,
-        review_period_min_months=13,
-        review_period_max_months=14,
+def test_the_rubric_rules_change_the_limits(good_audit: Submission, the_rubric: Rubric) -> None:
+    """Plan horizon, review period and discussion length come from the rubric's [rules]."""
+    limits = dataclasses.replace(
+        the_rubric.rules,
+        action_due_within_months=2,
+        review_period_months=15,
         discussion_max_minutes=45,
     )
-    report = validate(good_audit, the_rubric, settings, today=TODAY)
+    report = validate(good_audit, dataclasses.replace(the_rubric, rules=limits), today=TODAY)
     assert report.codes() == {"plan.due_far", "dates.review_period", "dates.discussion_long"}
     assert report.ok
+    messages = " ".join(f.message for f in report.findings)
+    assert "the last 15 months (14 to 16 months is accepted)" in messages
+    assert "no longer than 45" in messages and "more than 2 months after" in messages
+
+
+def test_the_rubric_rules_change_the_word_limits(good_audit: Submission, the_rubric) -> None:
+    """Vague wording and the words that justify Outstanding come from the rubric's [rules]."""
+    first = good_audit.actions[0].action
+    sub = both(
+        put(overall_rating=Rating.OUTSTANDING, overall_summary=EXCEPTIONAL),
+        action(0, action=f"{first} Review it monthly."),
+    )(good_audit)
+    assert validate(sub, the_rubric, today=TODAY).codes() == set()
+    limits = dataclasses.replace(
+        the_rubric.rules,
+        vague_phrases=("review it monthly",),
+        outstanding_words=("sparkl*",),
+        outstanding_min_words=10,
+    )
+    rubric = dataclasses.replace(the_rubric, rules=limits)
+    report = validate(sub, rubric, today=TODAY)
+    assert report.codes() == {"plan.vague", "overall.outstanding_unjustified"}
+    assert "at least 10 words" in " ".join(f.message for f in report.findings)
 
 
 def test_today_defaults_to_the_real_date(good_audit: Submission, the_rubric: Rubric) -> None:
@@ -727,8 +756,10 @@ def _tested_codes() -> set[str]:
 
 
 def test_every_rule_code_is_tested() -> None:
-    """Each finding code written in validate.py appears in a test above."""
-    source = (ROOT / "src" / "cssw_docs" / "validate.py").read_text("utf-8")
+    """Each finding code written in the validate package appears in a test above."""
+    package = ROOT / "src" / "cssw_docs" / "validate"
+    source = "\n".join(p.read_text("utf-8") for p in sorted(package.glob("*.py")))
+    assert "required_fields" in source  # the package was found
     assert set(LITERAL_CODE.findall(source)) - _tested_codes() == set()
 
 

@@ -19,14 +19,23 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says what to fix."""
 
 
+# Limits that were settings and now live in the rubric's [rules] table (old name: new name).
+MOVED_TO_RUBRIC: dict[str, str] = {
+    "plan_horizon_months": "action_due_within_months",
+    "review_period_min_months": "review_period_months and review_period_tolerance_months",
+    "review_period_max_months": "review_period_months and review_period_tolerance_months",
+    "discussion_max_minutes": "discussion_max_minutes",
+}
+
+
 @dataclass(frozen=True)
 class ValidationSettings:
-    """Limits the validator and the workbook reader apply."""
+    """Limits the workbook reader applies, and the council's email domains.
 
-    plan_horizon_months: int = 6
-    review_period_min_months: int = 11
-    review_period_max_months: int = 13
-    discussion_max_minutes: int = 60
+    The limits taken from the audit guide (review period, discussion length, plan horizon)
+    are in the rubric's ``[rules]`` table.
+    """
+
     max_file_mb: float = 20.0
     max_uncompressed_mb: float = 200.0
     email_domains: tuple[str, ...] = ()
@@ -200,6 +209,12 @@ def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
     kwargs: dict[str, Any] = {}
     known = {f.name: f for f in dataclasses.fields(cls)}
     for key, value in data.items():
+        if cls is ValidationSettings and key in MOVED_TO_RUBRIC:
+            raise ConfigError(
+                f"The setting {prefix}{key} has moved to the rubric: it is now "
+                f"{MOVED_TO_RUBRIC[key]} in the rubric's [rules] table. Remove it here; to "
+                "change the limit, edit a copy of the rubric and point `rubric` at the copy."
+            )
         if key not in known:
             raise ConfigError(f"Unknown setting {prefix}{key}. See `cssw-docs config show`.")
         f = known[key]

@@ -1,4 +1,4 @@
-"""The audit rubric (ratings, sections and their descriptors) loaded from TOML."""
+"""The audit rubric (ratings, sections, descriptors and the guide's limits) loaded from TOML."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .models import SECTION_KEYS
+from .models import SECTION_KEYS, Rating
 
 GRADES: tuple[str, ...] = ("Good", "Requires improvement", "Inadequate")
 _GRADE_KEYS = {
@@ -17,8 +17,29 @@ _GRADE_KEYS = {
 }
 
 
+# The rating scale the code is built on (models.Rating): an edited rubric may not change it.
+SCALE: tuple[str, ...] = tuple(r.value for r in Rating if r is not Rating.NOT_APPLICABLE)
+
+# What the QA unit may change in a copy of the rubric, for messages about what it may not.
+EDITABLE = (
+    "You may edit the wording: section names, descriptors, core areas, audit types, auditor "
+    "roles, discussion modes, family feedback questions and the limits in [rules]."
+)
+
+_NUMBER_WORDS: tuple[str, ...] = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen", "twenty"),
+)
+
+
 class RubricError(Exception):
     """The rubric file cannot be used; the message says why in plain words."""
+
+
+def in_words(number: int) -> str:
+    """Return ``number`` in words up to twenty ("six"), in digits above."""
+    return _NUMBER_WORDS[number] if 0 <= number < len(_NUMBER_WORDS) else str(number)
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,26 @@ class AuditType:
 
 
 @dataclass(frozen=True)
+class RubricRules:
+    """The limits the validator takes from the guide (the rubric's ``[rules]`` table)."""
+
+    review_period_months: int  # the case files of the last 12 months are reviewed
+    review_period_tolerance_months: int  # accepted either side of it (11 to 13)
+    discussion_max_minutes: int  # the reflective discussion lasts no longer than an hour
+    action_due_within_months: int  # a plan action is due within this many months of the audit
+    action_min_words: int  # a shorter action is too vague to check
+    vague_phrases: tuple[str, ...]  # wording in an action that cannot be checked
+    outstanding_min_words: int  # Outstanding is justified in at least this many words
+    outstanding_words: tuple[str, ...]  # ... using one of these ("exceptional*": any ending)
+
+    @property
+    def review_period_range(self) -> tuple[int, int]:
+        """Return the shortest and longest review period accepted, in months."""
+        spread = self.review_period_tolerance_months
+        return self.review_period_months - spread, self.review_period_months + spread
+
+
+@dataclass(frozen=True)
 class Rubric:
     """Everything the workbook, the validator and the templates take from the audit guide."""
 
@@ -62,6 +103,7 @@ class Rubric:
     auditor_roles: tuple[str, ...]
     discussion_modes: tuple[str, ...]
     family_feedback_questions: tuple[str, ...]
+    rules: RubricRules
 
     def section(self, key: str) -> RubricSection:
         """Return the section with ``key`` (KeyError when unknown)."""
@@ -109,9 +151,58 @@ def load(path: Path | str | None = None) -> Rubric:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise RubricError(f"The rubric file {source} is not valid TOML: {exc}") from exc
     try:
-        return _build(data)
-    except (KeyError, TypeError, ValueError) as exc:
+        built = _build(data)
+    except KeyError as exc:
+        raise RubricError(
+            f"The rubric file {source} is incomplete: “{exc.args[0]}” is missing. Compare it "
+            "with the packaged rubric and add it back."
+        ) from exc
+    except (TypeError, ValueError) as exc:
         raise RubricError(f"The rubric file {source} is incomplete or malformed: {exc}") from exc
+    _refuse_changed_scale(built, source)
+    return built
+
+
+def _refuse_changed_scale(built: Rubric, source: Path) -> None:
+    """Raise RubricError when the rating scale or the section keys differ from the code's."""
+    problem = ""
+    if built.ratings != SCALE:
+        problem = (
+            f"its ratings are {_listed(built.ratings)}, but they must be exactly "
+            f"{_listed(SCALE)}, in that order"
+        )
+    elif built.not_applicable != Rating.NOT_APPLICABLE.value:
+        problem = (
+            f"its not_applicable is “{built.not_applicable}”, but it must be "
+            f"“{Rating.NOT_APPLICABLE.value}”"
+        )
+    elif (keys := tuple(s.key for s in built.sections)) != SECTION_KEYS:
+        problem = _section_problem(keys)
+    if problem:
+        raise RubricError(
+            f"The rubric file {source} cannot be used: {problem}. The rating scale and the "
+            "section keys cannot be edited, because the workbook, the checks and the templates "
+            f"are built on them; put them back as they are in the packaged rubric. {EDITABLE}"
+        )
+
+
+def _section_problem(keys: tuple[str, ...]) -> str:
+    unknown = [k for k in keys if k not in SECTION_KEYS]
+    missing = [k for k in SECTION_KEYS if k not in keys]
+    if unknown:
+        return f"it has a section with the unknown key{_s(unknown)} {_listed(unknown)}"
+    if missing:
+        return f"it has no section with the key{_s(missing)} {_listed(missing)}"
+    return f"its section keys must be {_listed(SECTION_KEYS)}, once each and in that order"
+
+
+def _s(values: list[str]) -> str:
+    return "" if len(values) == 1 else "s"
+
+
+def _listed(values: tuple[str, ...] | list[str]) -> str:
+    quoted = [f"“{v}”" for v in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
 
 
 def _build(data: dict) -> Rubric:
@@ -123,12 +214,9 @@ def _build(data: dict) -> Rubric:
         )
         for s in data["sections"]
     )
-    keys = tuple(s.key for s in sections)
-    if keys != SECTION_KEYS:
-        raise ValueError(f"sections must be exactly {', '.join(SECTION_KEYS)} in that order")
     questions = tuple(data["family_feedback_questions"])
-    if len(questions) != 5:
-        raise ValueError("family_feedback_questions must hold exactly five questions")
+    if not questions:
+        raise ValueError("family_feedback_questions must hold at least one question")
     types = tuple(
         AuditType(
             name=t["name"],
@@ -153,4 +241,39 @@ def _build(data: dict) -> Rubric:
         auditor_roles=tuple(data["auditor_roles"]),
         discussion_modes=tuple(data.get("discussion_modes", ("Face to face", "MS Teams"))),
         family_feedback_questions=questions,
+        rules=_rules(data["rules"]),
+    )
+
+
+def _rules(data: dict) -> RubricRules:
+    """Return the [rules] table checked: whole numbers above zero, lists of words."""
+    numbers = {
+        name: data[name]
+        for name in (
+            "review_period_months",
+            "review_period_tolerance_months",
+            "discussion_max_minutes",
+            "action_due_within_months",
+            "action_min_words",
+            "outstanding_min_words",
+        )
+    }
+    for name, value in numbers.items():
+        low = 0 if name == "review_period_tolerance_months" else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"[rules] {name} must be a whole number of at least {low}")
+    if numbers["review_period_tolerance_months"] >= numbers["review_period_months"]:
+        raise ValueError(
+            "[rules] review_period_tolerance_months must be less than review_period_months"
+        )
+    lists = {name: data[name] for name in ("vague_phrases", "outstanding_words")}
+    for name, value in lists.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ValueError(f"[rules] {name} must be a list of words or phrases")
+    if not lists["outstanding_words"]:
+        raise ValueError("[rules] outstanding_words must hold at least one word")
+    return RubricRules(
+        **numbers,
+        vague_phrases=tuple(" ".join(v.split()) for v in lists["vague_phrases"]),
+        outstanding_words=tuple(" ".join(v.split()) for v in lists["outstanding_words"]),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from . import privacy
 from .models import Agreement, Rating, Stage, Submission
 
 # The audit reference names folders, files and email subjects, so it must be safe in all three.
@@ -30,7 +31,7 @@ def reference_is_safe(ref: str) -> bool:
 
 
 def needs_action(rating: Rating | None) -> bool:
-    """Return True for a section rating the audit plan must answer (Requires improvement or worse)."""
+    """Return True for a rating the audit plan must answer (Requires improvement or worse)."""
     return rating is not None and (rating.rank or 0) >= 3
 
 
@@ -39,11 +40,37 @@ def referred_to_head_of_qa(sub: Submission) -> bool:
     return sub.practitioner_agreement is Agreement.DISAGREE
 
 
-def storyboard_due(sub: Submission) -> bool:
-    """Return True when the pack includes a storyboard (Final, Good or better, not refused)."""
+def storyboard_expected(sub: Submission) -> bool:
+    """Return True when the auditor must write a storyboard (a Final audit, Good or better)."""
     return (
         sub.audit_stage is Stage.FINAL
         and sub.overall_rating is not None
         and sub.overall_rating.good_or_better
-        and sub.storyboard_consent is not False
     )
+
+
+def storyboard_due(sub: Submission) -> bool:
+    """Return True when the pack includes a storyboard (expected, and sharing not refused)."""
+    return storyboard_expected(sub) and sub.storyboard_consent is not False
+
+
+def identifying_tokens(sub: Submission) -> set[str]:
+    """Return the child's name parts and MOSAIC ID forms (case-folded) that identify them."""
+    return privacy.identifying_tokens(sub)
+
+
+def reference_identifies_child(ref: str, sub: Submission) -> bool:
+    """Return True when the audit reference holds the child's name or MOSAIC ID.
+
+    The reference names files and email subjects, so such a reference is refused by the
+    validator and withheld from any subject line.
+    """
+    return privacy.reference_identifies(ref, sub)
+
+
+def identifies_child(text: str, sub: Submission) -> bool:
+    """Return True when ``text`` holds the child's name or MOSAIC ID, or a personal detail.
+
+    Personal details are a date of birth, a phone number, an email address or a postcode.
+    """
+    return bool(privacy.identifying_details(text, sub))

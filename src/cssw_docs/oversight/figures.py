@@ -11,6 +11,7 @@ from typing import Any
 
 from ..models import SECTION_KEYS, Agreement, Rating
 from ..rubric import Rubric
+from ..rules import identifying_tokens, referred_to_head_of_qa
 from .actions import status_of
 from .store import AuditRecord
 
@@ -328,7 +329,7 @@ def compute(
         team[0] += 1
         team[1] += bool(sub.overall_rating and sub.overall_rating.good_or_better)
         team[2] += sub.overall_rating is Rating.INADEQUATE
-        team[3] += sub.practitioner_agreement is Agreement.DISAGREE
+        team[3] += referred_to_head_of_qa(sub)
         team[4] += sum(1 for a in sub.actions if a.action.strip())
         team[5] += overdue
         if record.moderation_selected is not None:
@@ -352,7 +353,8 @@ def compute(
                     _rating_key(sub.overall_rating),
                 )
             )
-        child_words.update(_WORD.findall(sub.child_name.casefold()))
+        # What identifies the child is the rulebook's; split the way theme words are.
+        child_words.update(_WORD.findall(" ".join(sorted(identifying_tokens(sub)))))
         texts.append(development_text(record))
 
     excluded = frozenset(child_words)
