@@ -49,10 +49,10 @@ def render(
 
     Example: cssw-docs render audit.xlsx -o outbox --pdf
     """
-    from .. import pdf as pdf_module
     from .. import pipeline  # imported here: keeps `cssw-docs --help` quick
     from ..explain import explain
     from ..render import RenderError
+    from ..render import pdf as pdf_module
 
     settings = _render_settings(ctx, pdf, templates)
     checked = pipeline.check(path, ctx.rubric, settings)
@@ -159,9 +159,9 @@ def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool) -> None:
 
     Example: cssw-docs templates preview my-templates -o previews --pdf
     """
-    from .. import pdf as pdf_module
     from .. import templating
     from ..render import RenderError
+    from ..render import pdf as pdf_module
 
     folder = folder if folder is not None else ctx.settings.render.templates_dir
     if pdf and pdf_module.soffice_path() is None:
