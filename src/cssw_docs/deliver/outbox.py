@@ -1,4 +1,4 @@
-"""Delivery: building messages (pure) and sending them (SMTP or .eml files).
+"""The outbox: queue the messages of a pack or a rejection, send what is due, retry.
 
 The service calls :func:`enqueue_pack` after rendering a pack, :func:`enqueue_rejection` after
 writing a rejected workbook's files, and :func:`send_pending` in its main loop. Messages are
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Pack, Report, Submission
+from ..models import Attachment, Pack, Report, Route, Submission
 from ..service.ledger import db_path as ledger_db_path
 from . import compose, queue, routes, transport
 from .routes import Delivery
@@ -80,18 +80,18 @@ def _block(
         ref,
         len(outside),
     )
-    if outgoing.route == routes.BLOCKED_NOTICE:
+    if outgoing.route == Route.BLOCKED_NOTICE:
         return []
-    admins = routes.Delivery(routes.BLOCKED_NOTICE, routes._listed(settings.mail.qa_admin))
+    admins = routes.blocked_notice_route(settings.mail)
     if not admins.to:
         log.warning("no mail.qa_admin address is configured, so nobody was told")
         return []
-    notice_id = compose.message_id(outgoing.message_id, routes.BLOCKED_NOTICE)
+    notice_id = compose.message_id(outgoing.message_id, Route.BLOCKED_NOTICE)
     if queue.exists(conn, notice_id):
         return [notice_id]
     blocks = compose.blocked_notice_body(
         ref=ref,
-        route=outgoing.route,
+        route=Route(outgoing.route),
         blocked_id=outgoing.message_id,
         outside=outside,
         settings=settings,
@@ -101,7 +101,7 @@ def _block(
         job_id=outgoing.job_id,
         ref=ref,
         delivery=admins,
-        subject=compose.subject_for(routes.BLOCKED_NOTICE, settings.render.marking, ref),
+        subject=compose.subject_for(Route.BLOCKED_NOTICE, settings.render.marking, ref),
         blocks=blocks,
         attachments=(),
         settings=settings,
@@ -118,7 +118,7 @@ def _outgoing(
     delivery: Delivery,
     subject: str,
     blocks: list[compose.Block],
-    attachments: tuple[Path, ...],
+    attachments: tuple[Attachment, ...],
     settings: Settings,
     when: dt.datetime,
 ) -> queue.Outgoing:
@@ -171,9 +171,9 @@ def enqueue_pack(
             if queue.exists(conn, msg_id):
                 ids.append(msg_id)
                 continue
-            files = tuple(p for p in delivery.attachments if p.exists())
-            note = compose.too_big(files, settings.mail.max_attachment_mb)
-            attach = () if note else files
+            files = tuple(a for a in delivery.attachments if a.path.exists())
+            oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+            attach = () if oversize else files
             blocks = compose.pack_body(
                 delivery,
                 submission,
@@ -181,7 +181,7 @@ def enqueue_pack(
                 settings,
                 today=today,
                 attachments=attach,
-                too_big_note=note,
+                oversize=oversize,
                 moderation_selected=moderation_selected,
             )
             subject = compose.subject_for(delivery.route, settings.render.marking, ref)
@@ -209,13 +209,16 @@ def enqueue_rejection(
     source_name: str,
     auditor_email: str | None,
     report: Report,
-    attachments: list[Path],
+    attachments: Sequence[Attachment],
     settings: Settings,
     now: dt.datetime | None = None,
 ) -> list[str]:
-    """Queue the rejection for the auditor (or ``mail.qa_admin`` when unknown); return the IDs."""
+    """Queue the rejection for the auditor (or ``mail.qa_admin`` when unknown); return the IDs.
+
+    ``attachments`` are the marked workbook and the problems text, each with its kind.
+    """
     when = now or queue.utcnow()
-    files = tuple(Path(p) for p in attachments if Path(p).exists())
+    files = tuple(a for a in attachments if a.path.exists())
     delivery = routes.rejection_route(auditor_email, settings.mail, files)
     if delivery is None:
         log.warning("rejection for job %s: no auditor address and no mail.qa_admin", job_id)
@@ -226,15 +229,10 @@ def enqueue_rejection(
     try:
         if queue.exists(conn, msg_id):
             return [msg_id]
-        note = compose.too_big(files, settings.mail.max_attachment_mb)
-        attach = () if note else files
+        oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+        attach = () if oversize else files
         blocks = compose.rejection_body(
-            delivery,
-            source_name,
-            report,
-            settings,
-            attachments=[Path(compose.attachment_name(p, delivery.route)) for p in attach],
-            too_big_note=note,
+            delivery, source_name, report, settings, attachments=attach, oversize=oversize
         )
         outgoing = _outgoing(
             msg_id=msg_id,
@@ -404,16 +402,3 @@ def _resolve(conn: sqlite3.Connection, given: str) -> str:
     if len(found) > 1:
         raise UnknownMessage(f"{given} matches {len(found)} messages: give more of the ID.")
     return found[0]
-
-
-__all__ = [
-    "SendSummary",
-    "UnknownMessage",
-    "enqueue_pack",
-    "enqueue_rejection",
-    "job_states",
-    "outbox_db",
-    "retry",
-    "send_pending",
-    "status",
-]
