@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,6 @@ from jinja2 import (
     ChoiceLoader,
     Environment,
     FileSystemLoader,
-    PackageLoader,
     StrictUndefined,
     TemplateError,
 )
@@ -185,6 +185,11 @@ def _counted(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def packaged_email_templates() -> Path:
+    """Return the folder of the standard email templates (``templates copy`` copies it)."""
+    return Path(str(resources.files(__package__).joinpath("email_templates")))
+
+
 @functools.lru_cache(maxsize=8)
 def email_environment(templates_dir: Path | None) -> Environment:
     """Return the Jinja environment for the email wording: the QA unit's copies, then ours.
@@ -192,10 +197,8 @@ def email_environment(templates_dir: Path | None) -> Environment:
     Autoescape is off (the output is text; the HTML body escapes every piece it is made of);
     an undefined variable is an error rather than a silent gap.
     """
-    loaders = []
-    if templates_dir is not None:
-        loaders.append(FileSystemLoader(Path(templates_dir) / EMAIL_FOLDER))
-    loaders.append(PackageLoader("cssw_docs.deliver", "email_templates"))
+    folders = [Path(templates_dir) / EMAIL_FOLDER] if templates_dir is not None else []
+    loaders = [FileSystemLoader(folder) for folder in (*folders, packaged_email_templates())]
     env = Environment(
         loader=ChoiceLoader(loaders),
         autoescape=False,
