@@ -327,3 +327,24 @@ def test_broken_override_template_is_a_plain_error(tmp_path, good_audit):
     (folder / "email" / "final.txt").write_text("{{ child_name }}\n", "utf-8")
     with pytest.raises(compose.EmailTemplateError, match=r"final\.txt.*child_name"):
         _compose(tmp_path, good_audit, Route.FINAL, _with_templates(folder))
+
+
+@pytest.mark.parametrize(
+    ("markup", "blocks"),
+    [
+        ("One line\nwrapped.\n\nTwo.\n", ["One line wrapped.", "Two."]),
+        (
+            "# Attached:\n\n- a\n- b\n  continued\n",
+            [compose.Heading("Attached:"), ("a", "b continued")],
+        ),
+        ("- item\nParagraph after.\n", [("item",), "Paragraph after."]),
+        (
+            "Text\n```\n1. First\n\n   Where: A1\n```\nAfter\n",
+            ["Text", compose.Pre("1. First\n\n   Where: A1"), "After"],
+        ),
+        ("\n\n\n", []),
+    ],
+)
+def test_template_markup_becomes_blocks(markup, blocks):
+    """Blank lines part paragraphs; "# " is a heading, "- " a list item, ``` keeps text as is."""
+    assert compose.parse_blocks(markup) == blocks
