@@ -41,11 +41,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from cssw_docs import examples, pdf, pipeline, render
+from cssw_docs import examples, pipeline, render
 from cssw_docs import rubric as rubric_mod
 from cssw_docs.config import Settings
-from cssw_docs.models import Action, Consent, Submission
+from cssw_docs.models import Action, Consent, DocKind, Submission
+from cssw_docs.render import pdf
 from cssw_docs.rubric import Rubric
+from cssw_docs.rules import storyboard_due
 from cssw_docs.validate import validate
 
 HERE = Path(__file__).resolve().parent
@@ -379,8 +381,8 @@ def _xml_only(path: Path) -> None:
 def measure_stages(paths: list[Path], rubric: Rubric, settings: Settings) -> dict[str, float]:
     """Return the median time of each step of ``pipeline.check``, and of lighter readers.
 
-    ``openpyxl`` is the full load ``read_workbook`` does; ``openpyxl_read_only`` and
-    ``xml_only`` show what a lighter reader could cost (they read values only).
+    ``read_workbook`` uses cssw-docs's own reader (``workbook/xlsx.py``); ``openpyxl`` (a full
+    load), ``openpyxl_read_only`` and ``xml_only`` (a lower bound) are there to compare it with.
     """
     import openpyxl
 
@@ -687,7 +689,7 @@ def measure_pdf(items: list[MixItem], rubric: Rubric, n: int, folder: Path) -> d
     """Return the time to convert ``n`` storyboards in one LibreOffice call and in ``n`` calls."""
     if pdf.soffice_path() is None:
         return {"skipped": "LibreOffice is not installed"}
-    finals = [it.submission for it in items if render.storyboard_due(it.submission)]
+    finals = [it.submission for it in items if storyboard_due(it.submission)]
     if not finals:
         finals = [examples.good(rubric)]
     source = folder / "docx"
@@ -697,7 +699,7 @@ def measure_pdf(items: list[MixItem], rubric: Rubric, n: int, folder: Path) -> d
         sub = dataclasses.replace(finals[i % len(finals)], audit_ref=f"PDF-{i + 1:03d}")
         ctx = render.build_context(sub, rubric)
         out = source / f"PDF-{i + 1:03d} Storyboard.docx"
-        render.render_document(render.template_path("storyboard"), ctx, out)
+        render.render_document(render.template_path(DocKind.STORYBOARD), ctx, out)
         docs.append(out)
     pdf.convert(docs[:1], folder / "warm")  # untimed: LibreOffice's files into the OS cache
     t0 = time.perf_counter()

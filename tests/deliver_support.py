@@ -17,13 +17,13 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from cssw_docs.config import Settings
-from cssw_docs.models import Pack, PackFile, Stage
+from cssw_docs.models import DocKind, FileFormat, Pack, PackFile, Stage
 
 DOCUMENTS = (
-    ("Audit report", "report"),
-    ("Audit plan", "plan"),
-    ("Supervision insert", "supervision"),
-    ("Storyboard", "storyboard"),
+    ("Audit report", DocKind.REPORT),
+    ("Audit plan", DocKind.PLAN),
+    ("Supervision insert", DocKind.SUPERVISION_INSERT),
+    ("Storyboard", DocKind.STORYBOARD),
 )
 
 
@@ -48,15 +48,15 @@ def make_pack(
         csv.write_bytes(
             "\ufeffAction,Owner,Due\r\nUpdate the chronology,Tom Baxter,2026-11-13\r\n".encode()
         )
-        files.append(_pack_file(csv, "supervision_actions"))
+        files.append(_pack_file(csv, DocKind.ACTIONS_CSV, FileFormat.CSV))
     (folder / "audit.json").write_text("{}", "utf-8")
-    files.append(_pack_file(folder / "audit.json", "data"))
+    files.append(_pack_file(folder / "audit.json", DocKind.AUDIT_JSON, FileFormat.JSON))
     return Pack(ref, stage, 1, folder, tuple(files))
 
 
-def _pack_file(path: Path, kind: str) -> PackFile:
+def _pack_file(path: Path, kind: DocKind, fmt: FileFormat = FileFormat.DOCX) -> PackFile:
     data = path.read_bytes()
-    return PackFile(path.name, kind, hashlib.sha256(data).hexdigest(), len(data))
+    return PackFile(path.name, kind, hashlib.sha256(data).hexdigest(), len(data), fmt)
 
 
 def mail_settings(**mail: object) -> Settings:

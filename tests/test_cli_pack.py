@@ -123,11 +123,13 @@ def test_templates_preview_writes_every_example(tmp_path: Path, the_rubric: Rubr
 
 
 def test_templates_copy_then_refuses_to_overwrite(tmp_path: Path) -> None:
-    """`templates copy DIR` copies the four templates, and will not overwrite without --force."""
+    """`templates copy DIR` copies the templates and the email wording, never overwriting."""
     assert run("templates", "copy", str(tmp_path)).exit_code == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        name for name, _ in render.DOCUMENTS.values()
+        [name for name, _ in render.DOCUMENTS.values()] + ["email"]
     )
+    emails = {p.name for p in (tmp_path / "email").iterdir()}
+    assert {"draft.txt", "final.txt", "rejection.txt", "_footer.txt"} <= emails
     again = run("templates", "copy", str(tmp_path))
     assert again.exit_code == 1 and "--force" in again.stderr
     assert run("templates", "copy", str(tmp_path), "--force").exit_code == 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from cssw_docs import deliver, examples
+from cssw_docs import examples
 from cssw_docs.cli import cli
+from cssw_docs.deliver import outbox
 from deliver_support import mail_settings, make_pack
 
 
@@ -31,8 +32,8 @@ def queued(tmp_path, good_audit):
     settings = mail_settings(allowed_domains=["camden.gov.uk"]).with_changes(
         **{"service.state_dir": tmp_path / "state", "service.outbox": tmp_path / "outbox"}
     )
-    ids = deliver.enqueue_pack(
-        deliver.outbox_db(settings),
+    ids = outbox.enqueue_pack(
+        outbox.outbox_db(settings),
         job_id="job-1",
         submission=sub,
         pack=make_pack(tmp_path / "outbox"),

@@ -12,7 +12,20 @@ import pytest
 
 from cssw_docs import examples
 from cssw_docs.deliver import compose, routes
-from cssw_docs.models import Agreement, Finding, Location, Report, Severity, Stage
+from cssw_docs.deliver.compose import _greeting
+from cssw_docs.deliver.routes import Person
+from cssw_docs.models import (
+    Agreement,
+    Attachment,
+    DocKind,
+    FileFormat,
+    Finding,
+    Location,
+    Report,
+    Route,
+    Severity,
+    Stage,
+)
 from deliver_support import mail_settings, make_pack
 
 WHEN = dt.datetime(2026, 10, 16, 9, 0, tzinfo=dt.UTC)
@@ -50,6 +63,19 @@ def test_working_days(start, days, due):
     )
 
 
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        ("2022-09-16", "2022-09-20"),  # skips the state funeral of Queen Elizabeth II
+        ("2023-05-05", "2023-05-09"),  # skips the coronation of King Charles III
+        ("2022-06-01", "2022-06-06"),  # skips the spring bank holiday and the platinum jubilee
+    ],
+)
+def test_working_days_skip_one_off_bank_holidays(start, due):
+    """One-off bank holidays (a state funeral, a coronation, a jubilee) are not working days."""
+    assert compose.add_working_days(dt.date.fromisoformat(start), 1) == dt.date.fromisoformat(due)
+
+
 def test_message_id_is_deterministic_and_distinct():
     """The same job, stage, version and route give the same ID; any change gives another."""
     first = compose.message_id("job-1", "Final", 1, "final")
@@ -64,7 +90,7 @@ def test_message_id_is_deterministic_and_distinct():
     assert first not in others and len(others) == 4
 
 
-@pytest.mark.parametrize("route", sorted(compose.ROUTE_NAMES))
+@pytest.mark.parametrize("route", list(Route))
 def test_subject_is_marking_and_reference_only(route, good_audit):
     """Every subject starts with the protective marking and holds no child identifier."""
     subject = compose.subject_for(route, "OFFICIAL-SENSITIVE", "CSSW-2026-0142")
@@ -76,7 +102,7 @@ def test_subject_is_marking_and_reference_only(route, good_audit):
 def test_final_subject_reads_as_the_issue_says():
     """The final pack's subject is exactly the issue's example."""
     assert (
-        compose.subject_for(routes.FINAL, "OFFICIAL-SENSITIVE", "CSSW-2026-0142")
+        compose.subject_for(Route.FINAL, "OFFICIAL-SENSITIVE", "CSSW-2026-0142")
         == "OFFICIAL-SENSITIVE: Audit pack CSSW-2026-0142 (final)"
     )
 
@@ -88,9 +114,9 @@ def test_reference_holding_a_child_identifier_is_withheld(good_audit, bad_ref):
     assert compose.safe_reference("CSSW-2026-0142", good_audit) == "CSSW-2026-0142"
 
 
-def _compose(tmp_path, sub, route, settings=None, **kwargs):
+def _compose(tmp_path, sub, route, settings=None):
     settings = settings or mail_settings()
-    pack = make_pack(tmp_path, stage=sub.audit_stage)
+    pack = make_pack(tmp_path, sub.audit_ref, stage=sub.audit_stage)
     found = {
         d.route: d for d in routes.pack_routes(sub, pack, settings.mail, moderation_selected=True)
     }
@@ -104,7 +130,7 @@ def _compose(tmp_path, sub, route, settings=None, **kwargs):
         settings,
         today=WHEN.date(),
         attachments=attach,
-        too_big_note=note,
+        oversize=note,
         moderation_selected=True,
     )
     msg = compose.build_message(
@@ -126,7 +152,7 @@ def _text(msg) -> str:
 def test_draft_body_asks_for_feedback_by_a_working_day_date(tmp_path, good_audit):
     """The draft message names the deadline ten working days on and the auditor to reply to."""
     sub = examples.variant(good_audit, audit_stage=Stage.DRAFT)
-    msg, _ = _compose(tmp_path, sub, routes.DRAFT)
+    msg, _ = _compose(tmp_path, sub, Route.DRAFT)
     text = _text(msg)
     assert "by Friday 30 October 2026" in text
     assert "priya.natarajan@camden.gov.uk" in text
@@ -153,7 +179,7 @@ def test_bodies_never_name_the_child(tmp_path, good_audit, the_rubric, route):
 
 def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):
     """The storyboard message celebrates the worker and the team by name."""
-    msg, _ = _compose(tmp_path, good_audit, routes.STORYBOARD)
+    msg, _ = _compose(tmp_path, good_audit, Route.STORYBOARD)
     text = _text(msg)
     assert "Tom Baxter" in text and "Family Support & Intervention Team 3" in text
 
@@ -161,14 +187,14 @@ def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):
 def test_head_of_qa_body_says_the_practitioner_disagrees(tmp_path, good_audit):
     """The Head of QA is told why the audit reached them."""
     sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
-    msg, _ = _compose(tmp_path, sub, routes.HEAD_OF_QA)
+    msg, _ = _compose(tmp_path, sub, Route.HEAD_OF_QA)
     assert "Tom Baxter disagrees with case audit CSSW-2026-0142" in _text(msg)
 
 
 def test_html_alternative_escapes_everything(tmp_path, good_audit):
     """Text from the workbook is escaped in the HTML part, never interpreted."""
     sub = examples.variant(good_audit, team='<script>alert("x")</script> & Co')
-    msg, _ = _compose(tmp_path, sub, routes.FINAL)
+    msg, _ = _compose(tmp_path, sub, Route.FINAL)
     html = msg.get_body(("html",)).get_content()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in html
@@ -177,7 +203,7 @@ def test_html_alternative_escapes_everything(tmp_path, good_audit):
 
 def test_attachments_have_their_mime_types_and_open(tmp_path, good_audit):
     """Word documents and the CSV are attached with proper types; the documents open."""
-    msg, _ = _compose(tmp_path, good_audit, routes.SUPERVISION)
+    msg, _ = _compose(tmp_path, good_audit, Route.SUPERVISION)
     parts = {p.get_filename(): p for p in msg.iter_attachments()}
     docx_part = parts["CSSW-2026-0142 Supervision insert.docx"]
     assert docx_part.get_content_type() == (
@@ -191,7 +217,7 @@ def test_attachments_have_their_mime_types_and_open(tmp_path, good_audit):
 def test_too_big_pack_is_not_attached_and_the_body_says_where(tmp_path, good_audit):
     """Above the size limit nothing is attached and the body points at the outbox folder."""
     settings = mail_settings(max_attachment_mb=0.001)
-    msg, pack = _compose(tmp_path, good_audit, routes.FINAL, settings)
+    msg, pack = _compose(tmp_path, good_audit, Route.FINAL, settings)
     assert list(msg.iter_attachments()) == []
     text = " ".join(_text(msg).split())
     assert "too large to email" in text
@@ -211,7 +237,7 @@ def test_rejection_body_lists_problems_first_error_first(tmp_path):
     )
     delivery = routes.rejection_route("priya@camden.gov.uk", mail_settings().mail, ())
     blocks = compose.rejection_body(
-        delivery, "Amara Okafor.xlsx", report, mail_settings(), attachments=[], too_big_note=None
+        delivery, "Amara Okafor.xlsx", report, mail_settings(), attachments=[], oversize=None
     )
     text = compose.render_text(blocks)
     assert text.index("Give the audit date.") < text.index("Rate the assessment.")
@@ -220,21 +246,105 @@ def test_rejection_body_lists_problems_first_error_first(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "shown"),
+    ("name", "kind", "fmt", "shown"),
     [
-        ("Amara Okafor - marked.xlsx", "Audit workbook - marked.xlsx"),
-        ("Amara Okafor - problems.txt", "Audit workbook - problems.txt"),
+        (
+            "Amara Okafor - marked.xlsx",
+            DocKind.MARKED_WORKBOOK,
+            FileFormat.XLSX,
+            "Audit workbook - marked.xlsx",
+        ),
+        (
+            "Amara Okafor - problems.txt",
+            DocKind.PROBLEMS_TEXT,
+            FileFormat.TEXT,
+            "Audit workbook - problems.txt",
+        ),
     ],
 )
-def test_rejection_attachments_are_renamed(tmp_path, name, shown):
+def test_rejection_attachments_are_renamed(tmp_path, name, kind, fmt, shown):
     """A rejected workbook's own name may hold the child's name, so attachments are renamed."""
-    assert compose.attachment_name(tmp_path / name, routes.REJECTION) == shown
+    assert compose.attachment_name(Attachment(tmp_path / name, kind, fmt)) == shown
 
 
 def test_greeting_uses_names_or_colleagues():
     """People with names are greeted by name; bare addresses from config get "Dear colleagues"."""
-    from cssw_docs.deliver.compose import _greeting
-    from cssw_docs.deliver.routes import Person
-
     assert _greeting([Person("tom@camden.gov.uk", "Tom Baxter")]) == "Dear Tom Baxter,"
     assert _greeting([Person("smt@camden.gov.uk")]) == "Dear colleagues,"
+
+
+def test_documents_are_described_by_kind_not_by_name(tmp_path, good_audit):
+    """With reference PLAN-2026-01 the audit report is described as the audit report."""
+    sub = examples.variant(good_audit, audit_ref="PLAN-2026-01")
+    msg, _ = _compose(tmp_path, sub, Route.FINAL)
+    text = _text(msg)
+    assert "PLAN-2026-01 Audit report.docx: the audit report" in text
+    assert "PLAN-2026-01 Audit plan.docx: the audit plan" in text
+
+
+def test_workbook_text_cannot_add_a_list_item(tmp_path, good_audit):
+    """A line break typed in a workbook field stays inside its sentence in both bodies."""
+    sub = examples.variant(good_audit, team="Team 3\n- Click here\n# Urgent")
+    msg, _ = _compose(tmp_path, sub, Route.FINAL)
+    assert "for Team 3 - Click here # Urgent is now final" in _text(msg)
+    assert "<li>Click here" not in msg.get_body(("html",)).get_content()
+
+
+# --- the QA unit's own wording -----------------------------------------------------------
+
+
+def _with_templates(folder):
+    return mail_settings().with_changes(**{"render.templates_dir": str(folder)})
+
+
+def test_override_template_changes_the_wording(tmp_path, good_audit):
+    """A final.txt in <templates_dir>/email/ rewords that message; the others stay standard."""
+    folder = tmp_path / "qa-templates"
+    (folder / "email").mkdir(parents=True)
+    (folder / "email" / "final.txt").write_text(
+        "{{ greeting }}\n\nAudit {{ ref }} is final: thank you all.\n\n"
+        '{% include "_attached.txt" %}\n\n{% include "_footer.txt" %}\n',
+        "utf-8",
+    )
+    settings = _with_templates(folder)
+    final, _ = _compose(tmp_path / "a", good_audit, Route.FINAL, settings)
+    text = _text(final)
+    assert "Audit CSSW-2026-0142 is final: thank you all." in text
+    assert "is now final" not in text
+    assert "CSSW-2026-0142 Audit report.docx: the audit report" in text  # standard partials
+    assert (
+        "<p>Audit CSSW-2026-0142 is final: thank you all.</p>"
+        in final.get_body(("html",)).get_content()
+    )
+    supervision, _ = _compose(tmp_path / "b", good_audit, Route.SUPERVISION, settings)
+    assert "Attached is the supervision insert" in _text(supervision)
+
+
+def test_broken_override_template_is_a_plain_error(tmp_path, good_audit):
+    """An override template using an unknown variable is refused with its file named."""
+    folder = tmp_path / "qa-templates"
+    (folder / "email").mkdir(parents=True)
+    (folder / "email" / "final.txt").write_text("{{ child_name }}\n", "utf-8")
+    with pytest.raises(compose.EmailTemplateError, match=r"final\.txt.*child_name"):
+        _compose(tmp_path, good_audit, Route.FINAL, _with_templates(folder))
+
+
+@pytest.mark.parametrize(
+    ("markup", "blocks"),
+    [
+        ("One line\nwrapped.\n\nTwo.\n", ["One line wrapped.", "Two."]),
+        (
+            "# Attached:\n\n- a\n- b\n  continued\n",
+            [compose.Heading("Attached:"), ("a", "b continued")],
+        ),
+        ("- item\nParagraph after.\n", [("item",), "Paragraph after."]),
+        (
+            "Text\n```\n1. First\n\n   Where: A1\n```\nAfter\n",
+            ["Text", compose.Pre("1. First\n\n   Where: A1"), "After"],
+        ),
+        ("\n\n\n", []),
+    ],
+)
+def test_template_markup_becomes_blocks(markup, blocks):
+    """Blank lines part paragraphs; "# " is a heading, "- " a list item, ``` keeps text as is."""
+    assert compose.parse_blocks(markup) == blocks

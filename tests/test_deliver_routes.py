@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from cssw_docs import examples
 from cssw_docs.deliver import routes
-from cssw_docs.models import Agreement, PackFile, Rating, Stage
+from cssw_docs.models import (
+    Agreement,
+    Attachment,
+    DocKind,
+    FileFormat,
+    PackFile,
+    Rating,
+    Route,
+    Stage,
+)
 from deliver_support import mail_settings, make_pack
 
 AUDITOR = "priya.natarajan@camden.gov.uk"
@@ -90,7 +97,7 @@ def test_storyboard_prefers_the_pdf(tmp_path, good_audit):
         pack.stage,
         pack.version,
         pack.directory,
-        (*pack.files, PackFile(pdf.name, "storyboard_pdf", "x", 9)),
+        (*pack.files, PackFile(pdf.name, DocKind.STORYBOARD, "x", 9, FileFormat.PDF)),
     )
     found = _by_route(routes.pack_routes(good_audit, pack, mail_settings().mail))
     assert [p.name for p in found["storyboard"].attachments] == [pdf.name]
@@ -119,9 +126,10 @@ def test_same_person_twice_is_addressed_once(tmp_path, good_audit):
         ("not an address", "rejection-admin", ("qa.admin@camden.gov.uk",)),
     ],
 )
-def test_rejection_goes_to_the_auditor_or_the_qa_admin(auditor_email, route, recipients):
+def test_rejection_goes_to_the_auditor_or_the_qa_admin(tmp_path, auditor_email, route, recipients):
     """A rejection goes to the auditor only, or to the QA admin when the auditor is unknown."""
-    found = routes.rejection_route(auditor_email, mail_settings().mail, (Path("x.xlsx"),))
+    marked = Attachment(tmp_path / "x.xlsx", DocKind.MARKED_WORKBOOK, FileFormat.XLSX)
+    found = routes.rejection_route(auditor_email, mail_settings().mail, (marked,))
     assert found is not None
     assert (found.route, found.recipients) == (route, recipients)
 
@@ -150,20 +158,16 @@ def test_allowlist(addresses, allowed, outside):
     assert routes.outside_allowlist(addresses, allowed) == outside
 
 
-@pytest.mark.parametrize(
-    ("name", "kind", "role"),
-    [
-        ("CSSW-1 Audit report.docx", "", "report"),
-        ("CSSW-1 Audit report.pdf", "report_pdf", "report"),
-        ("CSSW-1 Audit plan.docx", "", "plan"),
-        ("CSSW-1 Supervision insert.docx", "", "supervision"),
-        ("supervision_actions.csv", "", "actions_csv"),
-        ("CSSW-1 Storyboard.pdf", "", "storyboard"),
-        ("anything.docx", "plan", "plan"),
-        ("audit.json", "data", None),
-        ("manifest.json", "", None),
-    ],
-)
-def test_document_roles(name, kind, role):
-    """A pack file's role comes from its kind, else its name; JSON files are never sent."""
-    assert routes.role_of_name(name, kind) == role
+def test_documents_are_chosen_by_kind_never_by_name(tmp_path, good_audit):
+    """With reference PLAN-2026-01 each route still carries the right documents, by kind."""
+    sub = examples.variant(good_audit, audit_ref="PLAN-2026-01")
+    pack = make_pack(tmp_path, ref="PLAN-2026-01")
+    found = _by_route(routes.pack_routes(sub, pack, mail_settings().mail))
+    assert [a.kind for a in found[Route.FINAL].attachments] == [DocKind.REPORT, DocKind.PLAN]
+    assert [a.kind for a in found[Route.SUPERVISION].attachments] == [
+        DocKind.SUPERVISION_INSERT,
+        DocKind.ACTIONS_CSV,
+    ]
+    assert [a.kind for a in found[Route.STORYBOARD].attachments] == [DocKind.STORYBOARD]
+    sent = {a.kind for d in found.values() for a in d.attachments}
+    assert DocKind.AUDIT_JSON not in sent

@@ -17,9 +17,22 @@ import docx
 import openpyxl
 import pytest
 
-from cssw_docs import deliver, examples
+from cssw_docs import examples
+from cssw_docs.config import RenderSettings
+from cssw_docs.deliver import outbox as deliver
 from cssw_docs.deliver import queue
-from cssw_docs.models import Agreement, Finding, Location, Report, Severity, Stage
+from cssw_docs.models import (
+    Agreement,
+    Attachment,
+    DocKind,
+    FileFormat,
+    Finding,
+    Location,
+    Report,
+    Severity,
+    Stage,
+)
+from cssw_docs.render import render_pack
 from deliver_support import (
     Credentials,
     mail_settings,
@@ -301,9 +314,8 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         """
         import os, signal, sys
         from pathlib import Path
-        from cssw_docs import deliver
         from cssw_docs.config import Settings
-        from cssw_docs.deliver import queue
+        from cssw_docs.deliver import outbox, queue
 
         def crash(*args, **kwargs):  # the server has the message; the ledger never hears of it
             os.kill(os.getpid(), signal.SIGKILL)
@@ -312,7 +324,7 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         settings = Settings().with_changes(**{
             "mail.host": "127.0.0.1", "mail.port": int(sys.argv[3]), "mail.security": "none",
         })
-        deliver.send_pending(Path(sys.argv[1]), settings, outbox=Path(sys.argv[2]))
+        outbox.send_pending(Path(sys.argv[1]), settings, outbox=Path(sys.argv[2]))
         """
     )
     try:
@@ -416,7 +428,7 @@ def test_rejection_goes_to_the_auditor_with_marked_workbook(tmp_path, server):
         source_name="Amara Okafor audit.xlsx",
         auditor_email="priya.natarajan@camden.gov.uk",
         report=REPORT,
-        attachments=[marked],
+        attachments=[Attachment(marked, DocKind.MARKED_WORKBOOK, FileFormat.XLSX)],
         settings=settings,
     )
     deliver.send_pending(_db(tmp_path), settings, outbox=tmp_path / "outbox")
@@ -520,9 +532,6 @@ def test_enqueue_twice_queues_once(tmp_path, good_audit):
 
 
 def _render(sub, the_rubric, outbox, **render):
-    from cssw_docs.config import RenderSettings
-    from cssw_docs.render import render_pack
-
     return render_pack(
         sub, the_rubric, outbox, settings=RenderSettings(**render), source_sha256="0" * 64
     )

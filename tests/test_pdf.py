@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cssw_docs import pdf, render
+from cssw_docs import render
 from cssw_docs.config import RenderSettings
-from cssw_docs.models import Submission
+from cssw_docs.models import DocKind, FileFormat, Submission
+from cssw_docs.render import pdf
 from cssw_docs.rubric import Rubric
 
 
@@ -47,8 +48,8 @@ def test_whole_pack_converts_in_one_soffice_run(
         good_audit, the_rubric, tmp_path, settings=settings, source_sha256="f" * 64
     )
     docs = [f for f in pack.files if f.name.endswith(".docx")]
-    pdfs = [f for f in pack.files if f.kind.startswith("pdf-")]
-    assert [f.kind for f in pdfs] == [f"pdf-{f.kind}" for f in docs]
+    pdfs = [f for f in pack.files if f.format is FileFormat.PDF]
+    assert [f.kind for f in pdfs] == [f.kind for f in docs]
     for f in pdfs:
         assert (pack.directory / f.name).read_bytes().startswith(b"%PDF")
     assert len(runs) == 1
@@ -65,7 +66,8 @@ def test_storyboard_pdf_is_made_by_default(
     pack = render.render_pack(
         good_audit, the_rubric, tmp_path, settings=RenderSettings(), source_sha256="e" * 64
     )
-    assert [f.kind for f in pack.files if f.kind.startswith("pdf-")] == ["pdf-storyboard"]
+    pdfs = [f.kind for f in pack.files if f.format is FileFormat.PDF]
+    assert pdfs == [DocKind.STORYBOARD]
 
 
 def test_no_documents_means_no_run(tmp_path: Path) -> None:
@@ -122,7 +124,8 @@ def test_failed_storyboard_pdf_does_not_stop_the_pack(
     pack = render.render_pack(
         good_audit, the_rubric, tmp_path / "out", settings=RenderSettings(), source_sha256="d"
     )
-    assert pack.path("storyboard").exists() and pack.path("pdf-storyboard") is None
+    assert pack.path(DocKind.STORYBOARD).exists()
+    assert pack.path(DocKind.STORYBOARD, FileFormat.PDF) is None
 
 
 def test_failed_requested_pdfs_fail_the_pack(

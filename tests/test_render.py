@@ -16,18 +16,22 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from cssw_docs import examples, pdf, render
+from cssw_docs import examples, render
 from cssw_docs.config import RenderSettings
 from cssw_docs.models import (
+    RATING_FILLS,
     Action,
     Agreement,
     Consent,
+    DocKind,
     FeedbackResponse,
+    FileFormat,
     Rating,
     SectionAssessment,
     Stage,
     Submission,
 )
+from cssw_docs.render import pdf
 from cssw_docs.rubric import Rubric
 
 NO_PDF = RenderSettings(pdf=False, storyboard_pdf=False)
@@ -81,12 +85,13 @@ def final_pack(good_audit: Submission, the_rubric: Rubric, tmp_path: Path):
 
 def test_final_pack_holds_every_document_with_the_reference_in_its_name(final_pack) -> None:
     """A Good Final pack has report, plan, insert, CSV and storyboard, named by reference."""
-    assert [(f.kind, f.name) for f in final_pack.files] == [
-        ("report", "CSSW-2026-0142 Audit report.docx"),
-        ("plan", "CSSW-2026-0142 Audit plan.docx"),
-        ("insert", "CSSW-2026-0142 Supervision insert.docx"),
-        ("csv", "supervision_actions.csv"),
-        ("storyboard", "CSSW-2026-0142 Storyboard.docx"),
+    docx_, csv_ = FileFormat.DOCX, FileFormat.CSV
+    assert [(f.kind, f.format, f.name) for f in final_pack.files] == [
+        (DocKind.REPORT, docx_, "CSSW-2026-0142 Audit report.docx"),
+        (DocKind.PLAN, docx_, "CSSW-2026-0142 Audit plan.docx"),
+        (DocKind.SUPERVISION_INSERT, docx_, "CSSW-2026-0142 Supervision insert.docx"),
+        (DocKind.ACTIONS_CSV, csv_, "supervision_actions.csv"),
+        (DocKind.STORYBOARD, docx_, "CSSW-2026-0142 Storyboard.docx"),
     ]
     assert final_pack.directory.name == "final-v1"
     assert final_pack.directory.parent.name == "CSSW-2026-0142"
@@ -100,7 +105,7 @@ def test_draft_pack_is_report_and_proposed_plan_marked_draft(
     """A Draft pack has only the report and the proposed plan, DRAFT on every page."""
     sub = dataclasses.replace(good_audit, audit_stage=Stage.DRAFT)
     pack = make_pack(sub, the_rubric, tmp_path)
-    assert [f.kind for f in pack.files] == ["report", "plan"]
+    assert [f.kind for f in pack.files] == [DocKind.REPORT, DocKind.PLAN]
     assert pack.directory.name == "draft-v1"
     for f in pack.files:
         path = pack.directory / f.name
@@ -108,7 +113,7 @@ def test_draft_pack_is_report_and_proposed_plan_marked_draft(
         assert "DRAFT for the practitioner" in all_text(
             path
         ) or "DRAFT: the proposed plan" in all_text(path)
-    assert "Proposed audit plan" in all_text(pack.path("plan"))
+    assert "Proposed audit plan" in all_text(pack.path(DocKind.PLAN))
 
 
 def test_final_documents_are_not_marked_draft(final_pack) -> None:
@@ -117,7 +122,7 @@ def test_final_documents_are_not_marked_draft(final_pack) -> None:
         if f.name.endswith(".docx"):
             path = final_pack.directory / f.name
             assert "DRAFT" not in header_footer_text(path) + all_text(path)
-    assert "SMART audit plan" in all_text(final_pack.path("plan"))
+    assert "SMART audit plan" in all_text(final_pack.path(DocKind.PLAN))
 
 
 def test_every_document_is_a4_with_marking_reference_and_page_numbers(final_pack) -> None:
@@ -141,13 +146,13 @@ def test_marking_comes_from_the_settings(
     """A configured marking replaces OFFICIAL-SENSITIVE in headers and footers."""
     settings = dataclasses.replace(NO_PDF, marking="OFFICIAL")
     pack = make_pack(good_audit, the_rubric, tmp_path, settings=settings)
-    text = header_footer_text(pack.path("report"))
+    text = header_footer_text(pack.path(DocKind.REPORT))
     assert "OFFICIAL" in text and "OFFICIAL-SENSITIVE" not in text
 
 
 def test_documents_use_named_styles_a_reader_can_restyle(final_pack) -> None:
     """Titles, headings, body text and tables use real Word styles."""
-    document = docx.Document(str(final_pack.path("report")))
+    document = docx.Document(str(final_pack.path(DocKind.REPORT)))
     used = {p.style.name for p in document.paragraphs}
     assert {"Title", "Heading 1", "Heading 3", "Normal", "List Bullet"} <= used
     assert {t.style.name for t in document.tables} == {"CSSW Table"}
@@ -160,7 +165,7 @@ def test_report_cover_block_and_section_parts(
     final_pack, good_audit: Submission, the_rubric: Rubric
 ) -> None:
     """The report shows the cover details and each section's evidence and descriptors."""
-    text = all_text(final_pack.path("report"))
+    text = all_text(final_pack.path(DocKind.REPORT))
     for expected in (
         "CSSW-2026-0142",
         "Thematic",
@@ -185,14 +190,14 @@ def test_report_cover_block_and_section_parts(
 
 def test_rating_cells_are_colour_coded(final_pack, good_audit: Submission) -> None:
     """Each section's rating cell, and the overall one, has its grade's fill."""
-    table = ratings_table(final_pack.path("report"))
+    table = ratings_table(final_pack.path(DocKind.REPORT))
     rows = table.rows[1:]
     assert len(rows) == 7
     for row, section in zip(rows, good_audit.sections, strict=False):
         assert row.cells[1].text == section.rating.value
-        assert cell_fill(row.cells[1]) == render.RATING_FILLS[section.rating.value]
+        assert cell_fill(row.cells[1]) == RATING_FILLS[section.rating.value]
     assert rows[-1].cells[0].text == "Overall rating"
-    assert cell_fill(rows[-1].cells[1]) == render.RATING_FILLS["Good"]
+    assert cell_fill(rows[-1].cells[1]) == RATING_FILLS["Good"]
 
 
 @pytest.mark.parametrize(
@@ -205,11 +210,11 @@ def test_each_grade_has_its_own_fill_and_readable_text(
     sections = tuple(dataclasses.replace(s, rating=rating) for s in good_audit.sections)
     sub = dataclasses.replace(good_audit, sections=sections, overall_rating=rating)
     pack = make_pack(sub, the_rubric, tmp_path)
-    cell = ratings_table(pack.path("report")).rows[1].cells[1]
-    assert cell_fill(cell) == render.RATING_FILLS[rating.value]
+    cell = ratings_table(pack.path(DocKind.REPORT)).rows[1].cells[1]
+    assert cell_fill(cell) == RATING_FILLS[rating.value]
     colours = {r.font.color.rgb for p in cell.paragraphs for r in p.runs if r.text.strip()}
     white = docx.shared.RGBColor(0xFF, 0xFF, 0xFF)
-    assert (colours == {white}) is render.is_dark(render.RATING_FILLS[rating.value])
+    assert (colours == {white}) is render.is_dark(RATING_FILLS[rating.value])
 
 
 def _lightness(hex_colour: str) -> float:
@@ -223,14 +228,14 @@ def _lightness(hex_colour: str) -> float:
 def test_grade_colours_differ_in_greyscale() -> None:
     """The four grades' fills are at least 12 L* apart, so a greyscale print tells them apart."""
     grades = [r.value for r in Rating if r is not Rating.NOT_APPLICABLE]
-    values = sorted(_lightness(render.RATING_FILLS[g]) for g in grades)
-    assert len(set(render.RATING_FILLS[g] for g in grades)) == 4
+    values = sorted(_lightness(RATING_FILLS[g]) for g in grades)
+    assert len(set(RATING_FILLS[g] for g in grades)) == 4
     assert min(b - a for a, b in itertools.pairwise(values)) >= 12
 
 
 def test_report_shows_family_feedback_question_by_question(final_pack, the_rubric: Rubric) -> None:
     """Each answer appears under the rubric's wording of its question."""
-    text = all_text(final_pack.path("report"))
+    text = all_text(final_pack.path(DocKind.REPORT))
     for number, question in enumerate(the_rubric.family_feedback_questions, start=1):
         assert f"{number}. {question}" in text
     assert "Mother: She really listened to me and didn't judge." in text
@@ -249,14 +254,14 @@ def test_report_says_why_there_is_no_family_feedback(
 ) -> None:
     """Without consent the report gives the reason instead of the questions."""
     sub = dataclasses.replace(good_audit, family_consent=consent, feedback=())
-    text = all_text(make_pack(sub, the_rubric, tmp_path).path("report"))
+    text = all_text(make_pack(sub, the_rubric, tmp_path).path(DocKind.REPORT))
     assert reason in text
     assert the_rubric.family_feedback_questions[0] not in text
 
 
 def test_report_lists_compliance_gaps_and_practice_area_notes(final_pack) -> None:
     """Gaps show whether addressed; only the practice areas with notes are listed."""
-    document = docx.Document(str(final_pack.path("report")))
+    document = docx.Document(str(final_pack.path(DocKind.REPORT)))
     gaps = next(t for t in document.tables if t.rows[0].cells[0].text == "Area")
     assert [[c.text for c in r.cells] for r in gaps.rows[1:]] == [
         ["Chronology", "Chronology not updated since April 2026.", "30 Sep 2026", "Not yet"],
@@ -301,7 +306,7 @@ def test_status_lines(
     """Disagreement and moderation sampling each add their status line to the report."""
     sub = dataclasses.replace(good_audit, practitioner_agreement=agreement)
     pack = make_pack(sub, the_rubric, tmp_path, moderation_selected=moderation)
-    text = all_text(pack.path("report"))
+    text = all_text(pack.path(DocKind.REPORT))
     for line in expected:
         assert line in text
     for line in absent:
@@ -320,7 +325,7 @@ def test_plan_lists_actions_by_due_date_with_sign_off(
     """Actions appear sorted by due date, with section, owner and measure, then sign-off lines."""
     shuffled = tuple(reversed(good_audit.actions))
     pack = make_pack(dataclasses.replace(good_audit, actions=shuffled), the_rubric, tmp_path)
-    document = docx.Document(str(pack.path("plan")))
+    document = docx.Document(str(pack.path(DocKind.PLAN)))
     table = next(t for t in document.tables if t.rows[0].cells[0].text == "No.")
     rows = [[c.text for c in r.cells] for r in table.rows[1:]]
     assert [r[4] for r in rows] == ["13 Nov 2026", "4 Dec 2026", "29 Jan 2027"]
@@ -331,17 +336,17 @@ def test_plan_lists_actions_by_due_date_with_sign_off(
         ["Practitioner", "Tom Baxter"],
         ["Manager", "Grace Mensah"],
     ]
-    assert good_audit.practitioner_plan_feedback in all_text(pack.path("plan"))
+    assert good_audit.practitioner_plan_feedback in all_text(pack.path(DocKind.PLAN))
 
 
 def test_supervision_insert_has_people_actions_and_prompts(final_pack) -> None:
     """The insert names practitioner and manager, lists actions and one prompt per point."""
-    text = all_text(final_pack.path("insert"))
+    text = all_text(final_pack.path(DocKind.SUPERVISION_INSERT))
     for expected in ("Tom Baxter", "Grace Mensah", "CSSW-2026-0142", "29 Jan 2027"):
         assert expected in text
     assert "The chronology has not been updated since the spring." in text
     assert "Father's views are not recorded in the assessment." in text
-    document = docx.Document(str(final_pack.path("insert")))
+    document = docx.Document(str(final_pack.path(DocKind.SUPERVISION_INSERT)))
     prompts = [p.text for p in document.paragraphs if p.style.name == "List Number"]
     assert len(prompts) == 2
 
@@ -370,7 +375,7 @@ def test_storyboard_credits_worker_and_never_names_the_child(
     final_pack, good_audit: Submission
 ) -> None:
     """The storyboard tells the story in panels and holds no child name or MOSAIC ID."""
-    text = all_text(final_pack.path("storyboard"))
+    text = all_text(final_pack.path(DocKind.STORYBOARD))
     for heading in (
         "The context",
         "What we did",
@@ -381,7 +386,7 @@ def test_storyboard_credits_worker_and_never_names_the_child(
         assert heading in text
     assert good_audit.storyboard_title in text
     assert "Tom Baxter" in text and "Family Support & Intervention Team 3" in text
-    document = docx.Document(str(final_pack.path("storyboard")))
+    document = docx.Document(str(final_pack.path(DocKind.STORYBOARD)))
     title = next(p for p in document.paragraphs if p.style.name == "Title")
     assert title.runs[0].font.size.pt >= 28
 
@@ -424,7 +429,7 @@ def test_storyboard_only_for_good_or_outstanding_final(
     sub = dataclasses.replace(
         good_audit, overall_rating=rating, audit_stage=stage, storyboard_consent=consent
     )
-    assert ("storyboard" in render.document_kinds(sub)) is has_storyboard
+    assert (DocKind.STORYBOARD in render.document_kinds(sub)) is has_storyboard
 
 
 @pytest.mark.parametrize("name", sorted(examples.VALID))
@@ -432,8 +437,9 @@ def test_every_valid_example_renders(name: str, the_rubric: Rubric, tmp_path: Pa
     """Each valid example audit becomes a pack whose report shows its overall rating."""
     sub = examples.example(name, the_rubric)
     pack = make_pack(sub, the_rubric, tmp_path)
-    assert [f.kind for f in pack.files if f.kind != "csv"] == render.document_kinds(sub)
-    table = ratings_table(pack.path("report"))
+    docs = [f.kind for f in pack.files if f.format is FileFormat.DOCX]
+    assert docs == render.document_kinds(sub)
+    table = ratings_table(pack.path(DocKind.REPORT))
     assert table.rows[-1].cells[1].text == sub.overall_rating.value
 
 
@@ -459,13 +465,13 @@ def test_awkward_text_renders_literally(
         actions=(Action(AWKWARD, "Assessment", "Zoë Ødegård", dt.date(2026, 11, 1), AWKWARD),),
     )
     pack = make_pack(sub, the_rubric, tmp_path)
-    report = all_text(pack.path("report"))
+    report = all_text(pack.path(DocKind.REPORT))
     assert report.count(AWKWARD) == 7
     for name in ("Team <A> & B", "Zoë Ødegård", "محمد", "李小龍"):
         assert name in report
-    assert AWKWARD in all_text(pack.path("plan"))
-    assert "Zoë Ødegård" in all_text(pack.path("insert"))
-    assert "{{ audit_ref }} & <friends>" in all_text(pack.path("storyboard"))
+    assert AWKWARD in all_text(pack.path(DocKind.PLAN))
+    assert "Zoë Ødegård" in all_text(pack.path(DocKind.SUPERVISION_INSERT))
+    assert "{{ audit_ref }} & <friends>" in all_text(pack.path(DocKind.STORYBOARD))
 
 
 def test_long_evidence_and_line_breaks_keep_every_paragraph(
@@ -478,12 +484,12 @@ def test_long_evidence_and_line_breaks_keep_every_paragraph(
     sections[0] = dataclasses.replace(sections[0], evidence=long_text, strengths=multi)
     sub = dataclasses.replace(good_audit, sections=tuple(sections), storyboard_impact=multi)
     pack = make_pack(sub, the_rubric, tmp_path)
-    document = docx.Document(str(pack.path("report")))
+    document = docx.Document(str(pack.path(DocKind.REPORT)))
     texts = [p.text for p in document.paragraphs]
     assert long_text in texts
     i = texts.index("First paragraph.")
     assert texts[i : i + 3] == ["First paragraph.", "Second paragraph.", "Third paragraph."]
-    story = all_text(pack.path("storyboard")).splitlines()
+    story = all_text(pack.path(DocKind.STORYBOARD)).splitlines()
     assert "Second paragraph." in story and "Third paragraph." in story
 
 
@@ -497,7 +503,7 @@ def test_sixty_actions_all_render_in_due_date_order(
         for i in range(60)
     )
     pack = make_pack(dataclasses.replace(good_audit, actions=actions), the_rubric, tmp_path)
-    document = docx.Document(str(pack.path("plan")))
+    document = docx.Document(str(pack.path(DocKind.PLAN)))
     table = next(t for t in document.tables if t.rows[0].cells[0].text == "No.")
     assert len(table.rows) == 61
     assert [r.cells[0].text for r in table.rows[1:]] == [str(n) for n in range(1, 61)]
@@ -513,7 +519,7 @@ def test_control_characters_do_not_corrupt_documents(
 ) -> None:
     """Stray control characters from a pasted cell are dropped, and the document still opens."""
     sub = dataclasses.replace(good_audit, overall_summary="Before\x00\x0b\x1fafter\tend")
-    text = all_text(make_pack(sub, the_rubric, tmp_path).path("report"))
+    text = all_text(make_pack(sub, the_rubric, tmp_path).path(DocKind.REPORT))
     assert "Beforeafter" in text
 
 
@@ -530,10 +536,18 @@ def test_audit_json_and_manifest_describe_the_pack(final_pack, the_rubric: Rubri
     assert manifest["source_sha256"] == "a" * 64
     assert manifest["rubric_version"] == the_rubric.version
     assert manifest["created_utc"] == "2026-10-20T09:30:00Z"
-    assert set(manifest["templates"]) == {"report", "plan", "insert", "storyboard"}
+    assert set(manifest["templates"]) == {"report", "plan", "supervision_insert", "storyboard"}
     assert manifest["templates"]["report"]["version"] == "1.0"
     listed = {f["name"]: f for f in manifest["files"]}
     assert set(listed) == {f.name for f in final_pack.files} | {"audit.json"}
+    assert (listed["audit.json"]["kind"], listed["audit.json"]["format"]) == ("audit_json", "json")
+    assert (
+        listed["supervision_actions.csv"]["kind"],
+        listed["supervision_actions.csv"]["format"],
+    ) == (
+        "actions_csv",
+        "csv",
+    )
     for name, entry in listed.items():
         data = (final_pack.directory / name).read_bytes()
         assert entry["sha256"] == hashlib.sha256(data).hexdigest()
@@ -584,7 +598,7 @@ def test_a_failed_render_leaves_no_pack_and_keeps_the_old_one(
             raise OSError("disk full")
         return real(template, context, out, now)
 
-    monkeypatch.setattr(render, "render_document", failing)
+    monkeypatch.setattr(render.pack, "render_document", failing)
     with pytest.raises(OSError):
         make_pack(good_audit, the_rubric, tmp_path)
     ref_dir = tmp_path / "CSSW-2026-0142"
@@ -597,8 +611,18 @@ def test_unsafe_reference_is_refused(
 ) -> None:
     """A reference that could escape the outbox is refused with a plain message."""
     sub = dataclasses.replace(good_audit, audit_ref="../../etc")
-    with pytest.raises(render.RenderError, match="letters, digits and dashes"):
+    with pytest.raises(render.RenderError, match="cannot be used as a folder name"):
         make_pack(sub, the_rubric, tmp_path)
+
+
+def test_reference_with_underscores_renders(
+    good_audit: Submission, the_rubric: Rubric, tmp_path: Path
+) -> None:
+    """A reference the rulebook accepts, such as CSSW_2026_0142, makes a pack (it was refused)."""
+    sub = dataclasses.replace(good_audit, audit_ref="CSSW_2026_0142")
+    pack = make_pack(sub, the_rubric, tmp_path)
+    assert pack.directory == tmp_path / "CSSW_2026_0142" / "final-v1"
+    assert pack.path(DocKind.REPORT).name == "CSSW_2026_0142 Audit report.docx"
 
 
 # --- templates folder ----------------------------------------------------------------------
@@ -615,8 +639,8 @@ def test_templates_dir_overrides_file_by_file(
     edited.save(str(custom / "audit_report.docx"))
     settings = dataclasses.replace(NO_PDF, templates_dir=custom)
     pack = make_pack(good_audit, the_rubric, tmp_path / "out", settings=settings)
-    assert "Edited by the QA unit for CSSW-2026-0142" in all_text(pack.path("report"))
-    assert "SMART audit plan" in all_text(pack.path("plan"))
+    assert "Edited by the QA unit for CSSW-2026-0142" in all_text(pack.path(DocKind.REPORT))
+    assert "SMART audit plan" in all_text(pack.path(DocKind.PLAN))
 
 
 def test_templates_are_compiled_once_and_an_edited_template_is_used(
@@ -634,7 +658,7 @@ def test_templates_are_compiled_once_and_an_edited_template_is_used(
     edited.save(str(custom / "audit_plan.docx"))
     settings = dataclasses.replace(NO_PDF, templates_dir=custom)
     pack = make_pack(good_audit, the_rubric, tmp_path / "third", settings=settings)
-    assert "Plan edited today for CSSW-2026-0142" in all_text(pack.path("plan"))
+    assert "Plan edited today for CSSW-2026-0142" in all_text(pack.path(DocKind.PLAN))
 
 
 def test_missing_templates_dir_is_a_plain_error(
@@ -682,8 +706,8 @@ def test_missing_libreoffice_still_gives_the_docx_pack_and_one_clear_line(
     settings = dataclasses.replace(NO_PDF, pdf=True)
     with caplog.at_level(logging.WARNING, logger="cssw_docs"):
         pack = make_pack(good_audit, the_rubric, tmp_path, settings=settings)
-    assert not [f for f in pack.files if f.kind.startswith("pdf-")]
-    assert pack.path("report").exists()
+    assert not [f for f in pack.files if f.format is FileFormat.PDF]
+    assert pack.path(DocKind.REPORT).exists()
     lines = [r.getMessage() for r in caplog.records if "LibreOffice" in r.getMessage()]
     assert len(lines) == 1 and "Install LibreOffice" in lines[0]
 
@@ -711,7 +735,7 @@ def test_untouched_sections_are_shown_as_not_applicable(
     sections = list(good_audit.sections)
     sections[0] = SectionAssessment("referral", Rating.NOT_APPLICABLE)
     sub = dataclasses.replace(good_audit, sections=tuple(sections))
-    text = all_text(make_pack(sub, the_rubric, tmp_path).path("report"))
+    text = all_text(make_pack(sub, the_rubric, tmp_path).path(DocKind.REPORT))
     assert "This section was not applicable to this audit." in text
 
 
@@ -721,5 +745,5 @@ def test_feedback_without_a_question_number_is_kept(
     """An answer whose question number is missing appears under Other comments."""
     extra = FeedbackResponse("Father", None, "Nobody asked me before.")
     sub = dataclasses.replace(good_audit, feedback=(*good_audit.feedback, extra))
-    text = all_text(make_pack(sub, the_rubric, tmp_path).path("report"))
+    text = all_text(make_pack(sub, the_rubric, tmp_path).path(DocKind.REPORT))
     assert "6. Other comments" in text and "Father: Nobody asked me before." in text

@@ -11,6 +11,7 @@ import docx
 import pytest
 
 from cssw_docs import render, templating
+from cssw_docs.models import DocKind
 from cssw_docs.rubric import Rubric
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,8 +89,8 @@ def test_check_uses_the_override_folder_file_by_file(the_rubric: Rubric, tmp_pat
     """A folder holding one broken template reports that one and checks the standard others."""
     broken_copy(tmp_path, ["{{ nonsense }}"])
     files, problems = templating.check_templates(tmp_path, the_rubric)
-    assert files["report"] == tmp_path / "audit_report.docx"
-    assert files["plan"] == render.packaged_templates_dir() / "audit_plan.docx"
+    assert files[DocKind.REPORT] == tmp_path / "audit_report.docx"
+    assert files[DocKind.PLAN] == render.packaged_templates_dir() / "audit_plan.docx"
     assert {p.template for p in problems} == {"audit_report.docx"}
 
 

@@ -73,7 +73,7 @@ class Consent(StrEnum):
 
 
 class DocKind(StrEnum):
-    """What a file of a pack is; chosen by the renderer, never guessed from a file name."""
+    """What a file is (a pack's document, a rejection's file); set by its writer, never guessed."""
 
     REPORT = "report"
     PLAN = "plan"
@@ -81,15 +81,19 @@ class DocKind(StrEnum):
     ACTIONS_CSV = "actions_csv"
     STORYBOARD = "storyboard"
     AUDIT_JSON = "audit_json"
+    MARKED_WORKBOOK = "marked_workbook"  # a rejected workbook with its problems marked
+    PROBLEMS_TEXT = "problems_text"  # a rejected workbook's problems in plain words
 
 
 class FileFormat(StrEnum):
-    """The format of a pack file: a Word document, its PDF copy, a CSV or JSON."""
+    """The format of a file: a Word document, its PDF copy, a CSV, JSON, a workbook or text."""
 
     DOCX = "docx"
     PDF = "pdf"
     CSV = "csv"
     JSON = "json"
+    XLSX = "xlsx"
+    TEXT = "txt"
 
 
 class JobState(StrEnum):
@@ -374,12 +378,26 @@ class Pack:
     directory: Path
     files: tuple[PackFile, ...]
 
-    def path(self, kind: str) -> Path | None:
-        """Return the path of the first file of ``kind`` (``report``, ``storyboard`` ...)."""
+    def path(self, kind: DocKind, format: FileFormat = FileFormat.DOCX) -> Path | None:
+        """Return the path of the pack's ``kind`` document in ``format``, or None without one."""
         for f in self.files:
-            if f.kind == kind:
+            if f.kind == kind and f.format == format:
                 return self.directory / f.name
         return None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file an email carries: where it is, what it is (``kind``) and its ``format``."""
+
+    path: Path
+    kind: DocKind
+    format: FileFormat
+
+    @property
+    def name(self) -> str:
+        """Return the file's name on disk."""
+        return self.path.name
 
 
 # --- JSON form: the structured audit every later feature reads (audit.json, the ledger) ---

@@ -15,8 +15,9 @@ from typing import Any
 from jinja2 import TemplateSyntaxError, meta
 from lxml import etree
 
-from . import examples, pdf, render
-from .models import Agreement, Submission
+from . import examples, render
+from .models import Agreement, DocKind, Submission
+from .render import pdf
 from .rubric import Rubric
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -419,12 +420,14 @@ def check_template(template: Path, contexts: list[dict[str, Any]]) -> list[Probl
     return _render_problems(name, template, contexts)
 
 
-def template_files(folder: Path | None) -> dict[str, Path]:
+def template_files(folder: Path | None) -> dict[DocKind, Path]:
     """Return the template used for each document kind when ``folder`` overrides the defaults."""
     return {kind: render.template_path(kind, folder) for kind in render.DOCUMENTS}
 
 
-def check_templates(folder: Path | None, rubric: Rubric) -> tuple[dict[str, Path], list[Problem]]:
+def check_templates(
+    folder: Path | None, rubric: Rubric
+) -> tuple[dict[DocKind, Path], list[Problem]]:
     """Return the templates checked (by kind) and every problem found in them."""
     files = template_files(folder)
     contexts = example_contexts(rubric)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .. import deliver
+from ..deliver import outbox
 from .common import Context, pass_context
 
 _STATE_WORDS = {
@@ -30,7 +30,7 @@ def mail() -> None:
 
 def _paths(ctx: Context) -> tuple[Path, Path]:
     settings = ctx.settings
-    return deliver.outbox_db(settings), Path(settings.service.outbox)
+    return outbox.outbox_db(settings), Path(settings.service.outbox)
 
 
 def _summary_line(counts: dict[str, int]) -> str:
@@ -49,7 +49,7 @@ def status(ctx: Context) -> None:
         click.echo(f"No mail has been queued yet (no ledger at {db}).")
         return
     try:
-        counts, rows = deliver.status(db)
+        counts, rows = outbox.status(db)
     except sqlite3.Error as exc:  # a locked or damaged ledger
         raise click.ClickException(f"Could not read the mail outbox in {db}: {exc}") from exc
     click.echo(f"Mail outbox ({db}): {_summary_line(counts)}.")
@@ -73,7 +73,7 @@ def status(ctx: Context) -> None:
     click.echo("Retry with `cssw-docs mail retry ID` (the first 16 characters are enough).")
 
 
-def _report(summary: deliver.SendSummary) -> None:
+def _report(summary: outbox.SendSummary) -> None:
     click.echo(f"Mail: {summary}")
 
 
@@ -84,8 +84,8 @@ def send(ctx: Context) -> None:
 
     Example: `cssw-docs mail send`
     """
-    db, outbox = _paths(ctx)
-    summary = deliver.send_pending(db, ctx.settings, outbox=outbox)
+    db, outbox_dir = _paths(ctx)
+    summary = outbox.send_pending(db, ctx.settings, outbox=outbox_dir)
     _report(summary)
 
 
@@ -102,12 +102,16 @@ def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
         raise click.UsageError(
             "Name the messages to retry (IDs from `cssw-docs mail status`) or use --all-failed."
         )
-    db, outbox = _paths(ctx)
+    db, outbox_dir = _paths(ctx)
     try:
-        requeued, summary = deliver.retry(
-            db, ctx.settings, outbox=outbox, message_ids=list(message_ids), all_failed=all_failed
+        requeued, summary = outbox.retry(
+            db,
+            ctx.settings,
+            outbox=outbox_dir,
+            message_ids=list(message_ids),
+            all_failed=all_failed,
         )
-    except deliver.UnknownMessage as exc:
+    except outbox.UnknownMessage as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(requeued)} message(s) queued again.")
     _report(summary)

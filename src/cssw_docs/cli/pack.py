@@ -49,10 +49,10 @@ def render(
 
     Example: cssw-docs render audit.xlsx -o outbox --pdf
     """
-    from .. import pdf as pdf_module
     from .. import pipeline  # imported here: keeps `cssw-docs --help` quick
     from ..explain import explain
     from ..render import RenderError
+    from ..render import pdf as pdf_module
 
     settings = _render_settings(ctx, pdf, templates)
     checked = pipeline.check(path, ctx.rubric, settings)
@@ -159,9 +159,9 @@ def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool) -> None:
 
     Example: cssw-docs templates preview my-templates -o previews --pdf
     """
-    from .. import pdf as pdf_module
     from .. import templating
     from ..render import RenderError
+    from ..render import pdf as pdf_module
 
     folder = folder if folder is not None else ctx.settings.render.templates_dir
     if pdf and pdf_module.soffice_path() is None:
@@ -181,27 +181,35 @@ def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool) -> None:
 @click.argument("folder", type=_DIR)
 @click.option("--force", is_flag=True, help="Overwrite templates already in FOLDER.")
 def copy(folder: Path, force: bool) -> None:
-    """Copy the standard templates into FOLDER, to edit them in Word.
+    """Copy the standard templates into FOLDER, to edit them in Word (and the email wording).
 
-    Then set `templates_dir = "FOLDER"` under [render] in cssw-docs.toml.
+    The email wording goes into FOLDER/email/, one text file per message. Then set
+    `templates_dir = "FOLDER"` under [render] in cssw-docs.toml; files you delete from
+    FOLDER fall back to the standard ones.
 
     Example: cssw-docs templates copy my-templates
     """
+    from ..deliver.compose import EMAIL_FOLDER, packaged_email_templates
     from ..render import DOCUMENTS, RenderError, packaged_templates_dir
 
     try:
         source = packaged_templates_dir()
     except RenderError as exc:
         raise click.ClickException(str(exc)) from exc
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, _title in DOCUMENTS.values():
-        target = folder / name
+    copies = [(source / name, folder / name) for name, _title in DOCUMENTS.values()]
+    copies += [
+        (path, folder / EMAIL_FOLDER / path.name)
+        for path in sorted(packaged_email_templates().glob("*.txt"))
+    ]
+    for _source, target in copies:
         if target.exists() and not force:
             raise click.ClickException(
                 f"{target} already exists. Use --force to overwrite it, or choose another folder."
             )
-        shutil.copyfile(source / name, target)
-        click.echo(f"Copied {name}")
+    for source_file, target in copies:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source_file, target)
+        click.echo(f"Copied {target.relative_to(folder).as_posix()}")
 
 
 commands: list[click.Command] = [render, templates]

@@ -4,39 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.headerregistry import Address
-from pathlib import Path
 
 from ..config import MailSettings
-from ..models import Agreement, Pack, PackFile, Stage, Submission
-
-# Route names; each is one "recipient group" and so one Message-ID per job, stage and version.
-DRAFT = "draft"
-FINAL = "final"
-SUPERVISION = "supervision"
-STORYBOARD = "storyboard"
-HEAD_OF_QA = "head-of-qa"
-MODERATION = "moderation"
-REJECTION = "rejection"
-REJECTION_ADMIN = "rejection-admin"
-BLOCKED_NOTICE = "blocked-notice"
-
-# Documents of a pack, by role; a PackFile's ``kind`` or, failing that, its name says which.
-REPORT = "report"
-PLAN = "plan"
-SUPERVISION_INSERT = "supervision"
-ACTIONS_CSV = "actions_csv"
-STORYBOARD_DOC = "storyboard"
-
-_NAME_HINTS: tuple[tuple[str, str], ...] = (
-    ("supervision_actions", ACTIONS_CSV),
-    ("supervision", SUPERVISION_INSERT),
-    ("insert", SUPERVISION_INSERT),
-    ("storyboard", STORYBOARD_DOC),
-    ("audit plan", PLAN),
-    ("plan", PLAN),
-    ("audit report", REPORT),
-    ("report", REPORT),
-)
+from ..models import Attachment, DocKind, FileFormat, Pack, Route, Stage, Submission
+from ..rules import referred_to_head_of_qa, storyboard_due
 
 
 @dataclass(frozen=True)
@@ -56,12 +27,12 @@ class Person:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message to send: its route, recipients and the pack files it carries."""
+    """One message to send: its route, recipients and the files it carries."""
 
-    route: str
+    route: Route
     to: tuple[Person, ...]
     cc: tuple[Person, ...] = ()
-    attachments: tuple[Path, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -69,35 +40,14 @@ class Delivery:
         return tuple(p.email for p in (*self.to, *self.cc))
 
 
-def role_of_name(name: str, kind: str = "") -> str | None:
-    """Return the document role of a file named ``name`` (``report``, ``plan`` ...), or None."""
-    kind = (kind or "").lower()
-    name = name.lower()
-    if name.endswith(".json"):
-        return None
-    if name.endswith(".csv") or kind in ("csv", "supervision_actions", "actions_csv"):
-        return ACTIONS_CSV
-    for hint, role in _NAME_HINTS:
-        if hint in kind:
-            return role
-    for hint, role in _NAME_HINTS:
-        if hint in name:
-            return role
-    return None
-
-
-def role_of(pack_file: PackFile) -> str | None:
-    """Return the document role of a pack file (``report``, ``plan`` ...), or None (json etc.)."""
-    return role_of_name(pack_file.name, pack_file.kind)
-
-
-def pack_documents(pack: Pack, role: str, *, prefer_pdf: bool = False) -> tuple[Path, ...]:
-    """Return the pack's files for ``role``: DOCX (and PDF) or, with ``prefer_pdf``, PDF alone."""
-    files = [f for f in pack.files if role_of(f) == role]
+def pack_documents(
+    pack: Pack, kind: DocKind, *, prefer_pdf: bool = False
+) -> tuple[Attachment, ...]:
+    """Return the pack's ``kind`` files, every format; with ``prefer_pdf`` the PDF when made."""
+    files = [f for f in pack.files if f.kind == kind]
     if prefer_pdf:
-        pdfs = [f for f in files if f.name.lower().endswith(".pdf")]
-        files = pdfs or files
-    return tuple(pack.directory / f.name for f in files)
+        files = [f for f in files if f.format == FileFormat.PDF] or files
+    return tuple(Attachment(pack.directory / f.name, kind, FileFormat(f.format)) for f in files)
 
 
 def _people(*pairs: tuple[str, str]) -> tuple[Person, ...]:
@@ -113,7 +63,8 @@ def _people(*pairs: tuple[str, str]) -> tuple[Person, ...]:
     return tuple(out)
 
 
-def _listed(addresses: tuple[str, ...]) -> tuple[Person, ...]:
+def listed(addresses: tuple[str, ...]) -> tuple[Person, ...]:
+    """Return a configured address list as people (no names), each address once."""
     return _people(*((a, "") for a in addresses))
 
 
@@ -129,45 +80,45 @@ def pack_routes(
     practitioner = _people((sub.practitioner_email, sub.practitioner_name))
     manager = _people((sub.manager_email, sub.manager_name))
     auditor = _people((sub.auditor_email, sub.auditor_name))
-    report_and_plan = pack_documents(pack, REPORT) + pack_documents(pack, PLAN)
+    report_and_plan = pack_documents(pack, DocKind.REPORT) + pack_documents(pack, DocKind.PLAN)
     out: list[Delivery] = []
     if pack.stage is Stage.DRAFT:
         to = _people(*((p.email, p.name) for p in (*practitioner, *manager)))
-        out.append(Delivery(DRAFT, to, _minus(auditor, to), report_and_plan))
+        out.append(Delivery(Route.DRAFT, to, _minus(auditor, to), report_and_plan))
         return [d for d in out if d.to]
     everyone = _people(*((p.email, p.name) for p in (*auditor, *practitioner, *manager)))
-    out.append(Delivery(FINAL, everyone, (), report_and_plan))
+    out.append(Delivery(Route.FINAL, everyone, (), report_and_plan))
+    insert = pack_documents(pack, DocKind.SUPERVISION_INSERT)
     out.append(
-        Delivery(
-            SUPERVISION,
-            manager,
-            (),
-            pack_documents(pack, SUPERVISION_INSERT) + pack_documents(pack, ACTIONS_CSV),
-        )
+        Delivery(Route.SUPERVISION, manager, (), insert + pack_documents(pack, DocKind.ACTIONS_CSV))
     )
-    storyboard = pack_documents(pack, STORYBOARD_DOC, prefer_pdf=True)
-    if sub.overall_rating is not None and sub.overall_rating.good_or_better and storyboard:
-        out.append(
-            Delivery(STORYBOARD, _listed(mail.smt + mail.learning_development), (), storyboard)
-        )
-    if sub.practitioner_agreement is Agreement.DISAGREE:
-        out.append(Delivery(HEAD_OF_QA, _listed(mail.head_of_qa), (), report_and_plan))
+    storyboard = pack_documents(pack, DocKind.STORYBOARD, prefer_pdf=True)
+    if storyboard_due(sub) and storyboard:
+        to = listed(mail.smt + mail.learning_development)
+        out.append(Delivery(Route.STORYBOARD, to, (), storyboard))
+    if referred_to_head_of_qa(sub):
+        out.append(Delivery(Route.HEAD_OF_QA, listed(mail.head_of_qa), (), report_and_plan))
     if moderation_selected:
-        out.append(Delivery(MODERATION, _listed(mail.moderation_coordinator), (), ()))
+        out.append(Delivery(Route.MODERATION, listed(mail.moderation_coordinator), (), ()))
     return [d for d in out if d.to]
 
 
 def rejection_route(
-    auditor_email: str | None, mail: MailSettings, attachments: tuple[Path, ...]
+    auditor_email: str | None, mail: MailSettings, attachments: tuple[Attachment, ...]
 ) -> Delivery | None:
     """Return the message for a rejected workbook: to its auditor, else to the QA admin."""
     email = (auditor_email or "").strip()
     if email and "@" in email:
-        return Delivery(REJECTION, _people((email, "")), (), attachments)
-    admins = _listed(mail.qa_admin)
+        return Delivery(Route.REJECTION, _people((email, "")), (), attachments)
+    admins = listed(mail.qa_admin)
     if admins:
-        return Delivery(REJECTION_ADMIN, admins, (), attachments)
+        return Delivery(Route.REJECTION_ADMIN, admins, (), attachments)
     return None
+
+
+def blocked_notice_route(mail: MailSettings) -> Delivery:
+    """Return the notice to ``mail.qa_admin`` about a message the allowlist held back."""
+    return Delivery(Route.BLOCKED_NOTICE, listed(mail.qa_admin))
 
 
 def outside_allowlist(addresses: tuple[str, ...], allowed_domains: tuple[str, ...]) -> list[str]:

@@ -510,7 +510,7 @@ class Watcher:
 
 def send_pending(settings: Settings, folders: Folders) -> None:
     """Send queued email now; a failure is logged and left for the next try."""
-    from .. import deliver
+    from ..deliver import outbox as deliver
 
     try:
         result = deliver.send_pending(

@@ -76,7 +76,8 @@ def warm_up() -> None:
     Submitted once per worker when the pool starts, so a worker's start-up overlaps the
     settle interval instead of delaying the first pack.
     """
-    from .. import deliver, pipeline  # noqa: F401
+    from .. import pipeline  # noqa: F401
+    from ..deliver import outbox  # noqa: F401
 
 
 def crash_point(name: str) -> None:
@@ -271,7 +272,7 @@ def pack_from_dict(data: dict) -> Pack:
 
 
 def _deliver_pack(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> None:
-    from .. import deliver
+    from ..deliver import outbox as deliver
 
     selected = row["moderation_selected"]
     deliver.enqueue_pack(
@@ -336,8 +337,8 @@ def _write_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext
 
 
 def _deliver_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> None:
-    from .. import deliver
-    from ..models import Finding, Location, Report, Severity
+    from ..deliver import outbox as deliver
+    from ..models import Attachment, DocKind, FileFormat, Finding, Location, Report, Severity
 
     info = json.loads(row["rejection"])
     findings = []
@@ -357,7 +358,14 @@ def _deliver_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobConte
         source_name=row["source_name"],
         auditor_email=info["auditor_email"] or None,
         report=Report(tuple(findings)),
-        attachments=[Path(p) for p in info["attachments"]],
+        # Interim until the ledger keeps each file's kind: pipeline.write_rejection writes
+        # "<stem> - problems.txt" and "<stem> - marked.xlsx".
+        attachments=[
+            Attachment(Path(p), DocKind.PROBLEMS_TEXT, FileFormat.TEXT)
+            if p.endswith(".txt")
+            else Attachment(Path(p), DocKind.MARKED_WORKBOOK, FileFormat.XLSX)
+            for p in info["attachments"]
+        ],
         settings=ctx.settings,
     )
     crash_point("after_notify")

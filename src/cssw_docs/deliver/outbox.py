@@ -1,0 +1,404 @@
+"""The outbox: queue the messages of a pack or a rejection, send what is due, retry.
+
+The service calls :func:`enqueue_pack` after rendering a pack, :func:`enqueue_rejection` after
+writing a rejected workbook's files, and :func:`send_pending` in its main loop. Messages are
+built completely when queued, so a retry needs nothing but the ledger.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import json
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import Settings
+from ..models import Attachment, Pack, Report, Route, Submission
+from ..service.ledger import db_path as ledger_db_path
+from . import compose, queue, routes, transport
+from .routes import Delivery
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SendSummary:
+    """What one :func:`send_pending` run did, and what is left."""
+
+    sent: int = 0
+    failed: int = 0  # refused for good this run
+    retrying: int = 0  # failed for now this run, will be tried again
+    blocked: int = 0  # held back by the allowlist this run
+    pending: int = 0  # still waiting after this run (all of them, not just this run's)
+    last_error: str | None = None
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.blocked} blocked, {self.pending} waiting"
+        )
+        return f"{text}. Last problem: {self.last_error}" if self.last_error else text
+
+
+def _local_today(now: dt.datetime) -> dt.date:
+    return now.astimezone().date()
+
+
+def _store(
+    conn, outgoing: queue.Outgoing, settings: Settings, *, ref: str, when: dt.datetime
+) -> list[str]:
+    """Queue one message, or hold it back and queue the QA admin's notice; return the IDs."""
+    outside = routes.outside_allowlist(outgoing.recipients, settings.mail.allowed_domains)
+    if not outside:
+        if queue.add(conn, outgoing, when=when):
+            log.info("queued %s message %s for %s", outgoing.route, outgoing.message_id, ref)
+        return [outgoing.message_id]
+    return [outgoing.message_id, *_block(conn, outgoing, outside, settings, ref=ref, when=when)]
+
+
+def _block(
+    conn,
+    outgoing: queue.Outgoing,
+    outside: list[str],
+    settings: Settings,
+    *,
+    ref: str,
+    when: dt.datetime,
+) -> list[str]:
+    """Store the message as blocked and queue a notice (no pack) to ``mail.qa_admin``."""
+    reason = "Not sent: these addresses are outside mail.allowed_domains: " + ", ".join(outside)
+    if not queue.add(conn, outgoing, when=when, state=queue.BLOCKED, error=reason):
+        queue.mark(conn, outgoing.message_id, queue.BLOCKED, reason, when)
+    log.warning(
+        "%s message %s for %s blocked: %d address(es) outside the allowed domains",
+        outgoing.route,
+        outgoing.message_id,
+        ref,
+        len(outside),
+    )
+    if outgoing.route == Route.BLOCKED_NOTICE:
+        return []
+    admins = routes.blocked_notice_route(settings.mail)
+    if not admins.to:
+        log.warning("no mail.qa_admin address is configured, so nobody was told")
+        return []
+    notice_id = compose.message_id(outgoing.message_id, Route.BLOCKED_NOTICE)
+    if queue.exists(conn, notice_id):
+        return [notice_id]
+    blocks = compose.blocked_notice_body(
+        ref=ref,
+        route=Route(outgoing.route),
+        blocked_id=outgoing.message_id,
+        outside=outside,
+        settings=settings,
+    )
+    notice = _outgoing(
+        msg_id=notice_id,
+        job_id=outgoing.job_id,
+        ref=ref,
+        delivery=admins,
+        subject=compose.subject_for(Route.BLOCKED_NOTICE, settings.render.marking, ref),
+        blocks=blocks,
+        attachments=(),
+        settings=settings,
+        when=when,
+    )
+    return _store(conn, notice, settings, ref=ref, when=when)
+
+
+def _outgoing(
+    *,
+    msg_id: str,
+    job_id: str,
+    ref: str,
+    delivery: Delivery,
+    subject: str,
+    blocks: list[compose.Block],
+    attachments: tuple[Attachment, ...],
+    settings: Settings,
+    when: dt.datetime,
+) -> queue.Outgoing:
+    msg = compose.build_message(
+        msg_id=msg_id,
+        subject=subject,
+        delivery=delivery,
+        blocks=blocks,
+        attachments=attachments,
+        settings=settings,
+        when=when,
+    )
+    return queue.Outgoing(
+        message_id=msg_id,
+        job_id=job_id,
+        audit_ref=ref,
+        route=delivery.route,
+        sender=settings.mail.sender,
+        recipients=delivery.recipients,
+        subject=str(msg["Subject"]),
+        data=msg.as_bytes(),
+    )
+
+
+def enqueue_pack(
+    db: Path,
+    *,
+    job_id: str,
+    submission: Submission,
+    pack: Pack,
+    settings: Settings,
+    moderation_selected: bool | None = None,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Queue every message a rendered pack needs; return their Message-IDs.
+
+    Idempotent: calling it again for the same job queues nothing new. Messages with an address
+    outside ``mail.allowed_domains`` are stored as ``blocked`` and ``mail.qa_admin`` is told.
+    """
+    when = now or queue.utcnow()
+    today = _local_today(when)
+    ref = compose.safe_reference(pack.audit_ref, submission)
+    conn = queue.connect(db)
+    ids: list[str] = []
+    try:
+        for delivery in routes.pack_routes(
+            submission, pack, settings.mail, moderation_selected=moderation_selected
+        ):
+            msg_id = compose.message_id(job_id, pack.stage, pack.version, delivery.route)
+            if queue.exists(conn, msg_id):
+                ids.append(msg_id)
+                continue
+            files = tuple(a for a in delivery.attachments if a.path.exists())
+            oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+            attach = () if oversize else files
+            blocks = compose.pack_body(
+                delivery,
+                submission,
+                pack,
+                settings,
+                today=today,
+                attachments=attach,
+                oversize=oversize,
+                moderation_selected=moderation_selected,
+            )
+            subject = compose.subject_for(delivery.route, settings.render.marking, ref)
+            outgoing = _outgoing(
+                msg_id=msg_id,
+                job_id=job_id,
+                ref=ref,
+                delivery=delivery,
+                subject=subject,
+                blocks=blocks,
+                attachments=attach,
+                settings=settings,
+                when=when,
+            )
+            ids += _store(conn, outgoing, settings, ref=ref, when=when)
+    finally:
+        conn.close()
+    return ids
+
+
+def enqueue_rejection(
+    db: Path,
+    *,
+    job_id: str,
+    source_name: str,
+    auditor_email: str | None,
+    report: Report,
+    attachments: Sequence[Attachment],
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Queue the rejection for the auditor (or ``mail.qa_admin`` when unknown); return the IDs.
+
+    ``attachments`` are the marked workbook and the problems text, each with its kind.
+    """
+    when = now or queue.utcnow()
+    files = tuple(a for a in attachments if a.path.exists())
+    delivery = routes.rejection_route(auditor_email, settings.mail, files)
+    if delivery is None:
+        log.warning("rejection for job %s: no auditor address and no mail.qa_admin", job_id)
+        return []
+    ref = compose.REJECTED_REF
+    msg_id = compose.message_id(job_id, "rejection", delivery.route)
+    conn = queue.connect(db)
+    try:
+        if queue.exists(conn, msg_id):
+            return [msg_id]
+        oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+        attach = () if oversize else files
+        blocks = compose.rejection_body(
+            delivery, source_name, report, settings, attachments=attach, oversize=oversize
+        )
+        outgoing = _outgoing(
+            msg_id=msg_id,
+            job_id=job_id,
+            ref=ref,
+            delivery=delivery,
+            subject=compose.subject_for(delivery.route, settings.render.marking, ref),
+            blocks=blocks,
+            attachments=attach,
+            settings=settings,
+            when=when,
+        )
+        return _store(conn, outgoing, settings, ref=ref, when=when)
+    finally:
+        conn.close()
+
+
+def _backoff(attempts: int, settings: Settings) -> float:
+    base = max(settings.mail.retry_base_seconds, 1.0)
+    return min(base * 2 ** max(attempts - 1, 0), max(settings.mail.retry_max_seconds, base))
+
+
+def send_pending(
+    db: Path,
+    settings: Settings,
+    *,
+    outbox: Path,
+    now: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> SendSummary:
+    """Send every message that is due, record each result, and return what happened.
+
+    A message is marked sent only after the server accepted it; a crash in between means it is
+    sent again, with the same Message-ID. Errors never escape: they are recorded per message.
+    """
+    when = now or queue.utcnow()
+    lease = settings.mail.timeout_seconds * 4 + 60
+    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0}
+    last_error: str | None = None
+    conn = queue.connect(db)
+    try:
+        with transport.open_sender(
+            settings.mail, Path(outbox), today=_local_today(when), environ=environ
+        ) as sender:
+            seen: set[str] = set()
+            while True:
+                batch = [r for r in queue.due(conn, when) if r["message_id"] not in seen]
+                if not batch:
+                    break
+                for row in batch:
+                    seen.add(row["message_id"])
+                    result = _send_one(conn, sender, row, settings, when, lease)
+                    if result is None:
+                        continue
+                    state, error = result
+                    counts[state] += 1
+                    last_error = error or last_error
+        pending = queue.counts(conn)[queue.PENDING]
+    finally:
+        conn.close()
+    return SendSummary(pending=pending, last_error=last_error, **counts)
+
+
+def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: float):
+    """Send one due message; return (summary key, error) or None when another sender has it."""
+    msg_id = row["message_id"]
+    recipients = json.loads(row["recipients"])
+    outside = routes.outside_allowlist(tuple(recipients), settings.mail.allowed_domains)
+    if outside:  # the allowlist may have been tightened since the message was queued
+        outgoing = queue.Outgoing(
+            msg_id, row["job_id"], row["audit_ref"], row["route"], row["sender"], (), "", b""
+        )
+        _block(conn, outgoing, outside, settings, ref=row["audit_ref"], when=when)
+        return "blocked", None
+    if not queue.claim(conn, msg_id, when, lease):
+        return None
+    try:
+        reply = sender.send(queue.message_bytes(conn, msg_id), row["sender"], recipients, msg_id)
+    except transport.TransportError as exc:
+        error = str(exc)
+        if exc.permanent:
+            queue.mark(conn, msg_id, queue.FAILED, error, when)
+            log.error("%s message %s refused: %s", row["route"], msg_id, error)
+            return "failed", error
+        delay = _backoff(row["attempts"] + 1, settings)
+        queue.mark_retry(conn, msg_id, error, when, delay)
+        log.warning(
+            "%s message %s not sent, retry in %.0f s: %s", row["route"], msg_id, delay, error
+        )
+        return "retrying", error
+    queue.mark_sent(conn, msg_id, reply, when)
+    if "; refused: " in reply:
+        log.warning("%s message %s sent, but not to everyone: %s", row["route"], msg_id, reply)
+    else:
+        log.info("%s message %s sent: %s", row["route"], msg_id, reply)
+    return "sent", None
+
+
+def outbox_db(settings: Settings) -> Path:
+    """Return the ledger file the outbox lives in (``<service.state_dir>/ledger.sqlite3``)."""
+    return ledger_db_path(Path(settings.service.state_dir))
+
+
+def status(db: Path) -> tuple[dict[str, int], list[sqlite3.Row]]:
+    """Return the count of messages per state and the rows of those not sent, oldest first."""
+    conn = queue.connect(db)
+    try:
+        waiting = (queue.PENDING, queue.SENDING, queue.FAILED, queue.BLOCKED)
+        return queue.counts(conn), queue.rows(conn, states=waiting)
+    finally:
+        conn.close()
+
+
+def job_states(db: Path, job_id: str) -> dict[str, int]:
+    """Return how many of a job's messages are in each state (e.g. to mark a blocked job)."""
+    conn = queue.connect(db)
+    try:
+        found = collections.Counter(r["state"] for r in queue.rows(conn, job_id=job_id))
+    finally:
+        conn.close()
+    return {state: found.get(state, 0) for state in queue.STATES}
+
+
+class UnknownMessage(ValueError):
+    """A Message-ID given to :func:`retry` is not in the outbox, or is ambiguous."""
+
+
+def retry(
+    db: Path,
+    settings: Settings,
+    *,
+    outbox: Path,
+    message_ids: Sequence[str] = (),
+    all_failed: bool = False,
+    now: dt.datetime | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[list[str], SendSummary]:
+    """Make the named (or all failed) messages due now, send what is due; return both.
+
+    A Message-ID may be given without its angle brackets, or as its first 8+ characters.
+    A blocked message is sent only if the allowlist now allows every address.
+    """
+    when = now or queue.utcnow()
+    conn = queue.connect(db)
+    try:
+        everything = queue.rows(conn, states=(queue.PENDING, queue.FAILED, queue.BLOCKED))
+        chosen = [r["message_id"] for r in everything if all_failed and r["state"] == queue.FAILED]
+        for given in message_ids:
+            chosen.append(_resolve(conn, given))
+        requeued = [m for m in dict.fromkeys(chosen) if queue.requeue(conn, [m], when)]
+    finally:
+        conn.close()
+    return requeued, send_pending(db, settings, outbox=outbox, now=when, environ=environ)
+
+
+def _resolve(conn: sqlite3.Connection, given: str) -> str:
+    key = given.strip().strip("<>").lower()
+    if len(key) < 8:
+        raise UnknownMessage(f"{given!r} is too short: give at least 8 characters of the ID.")
+    found = [
+        r["message_id"]
+        for r in queue.rows(conn)
+        if r["message_id"].strip("<>").lower().startswith(key)
+    ]
+    if not found:
+        raise UnknownMessage(f"No message {given} in the outbox. See `cssw-docs mail status`.")
+    if len(found) > 1:
+        raise UnknownMessage(f"{given} matches {len(found)} messages: give more of the ID.")
+    return found[0]

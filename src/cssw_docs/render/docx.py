@@ -1,0 +1,201 @@
+"""The docxtpl step: a Word template plus a context makes a document (the only docxtpl import).
+
+Templates live in ``templates/`` (packaged as ``cssw_docs/_templates``);
+``RenderSettings.templates_dir`` overrides them file by file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
+
+from ..models import DocKind
+
+log = logging.getLogger(__name__)
+
+# kind -> (template file, document name in the pack's file names)
+DOCUMENTS: dict[DocKind, tuple[str, str]] = {
+    DocKind.REPORT: ("audit_report.docx", "Audit report"),
+    DocKind.PLAN: ("audit_plan.docx", "Audit plan"),
+    DocKind.SUPERVISION_INSERT: ("supervision_insert.docx", "Supervision insert"),
+    DocKind.STORYBOARD: ("storyboard.docx", "Storyboard"),
+}
+
+
+class RenderError(Exception):
+    """A pack cannot be rendered; the message says what to do in plain words."""
+
+
+# --- templates ------------------------------------------------------------------------------
+
+
+def packaged_templates_dir() -> Path:
+    """Return the default templates: ``templates/`` in a source checkout, else the packaged copy."""
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates").is_dir():
+        return checkout / "templates"
+    packaged = Path(str(resources.files("cssw_docs").joinpath("_templates")))
+    if packaged.is_dir():
+        return packaged
+    raise RenderError("The Word templates are missing from this installation. Reinstall cssw-docs.")
+
+
+def template_path(kind: DocKind, templates_dir: Path | None = None) -> Path:
+    """Return the template for ``kind``: from ``templates_dir`` if it has one, else the default."""
+    name = DOCUMENTS[kind][0]
+    if templates_dir is not None:
+        folder = Path(templates_dir)
+        if not folder.is_dir():
+            raise RenderError(
+                f"The templates folder {folder} does not exist. Fix render.templates_dir in "
+                "cssw-docs.toml (or --templates), or remove it to use the standard templates."
+            )
+        if (folder / name).is_file():
+            return folder / name
+        log.debug("%s has no %s; using the standard one", folder, name)
+    return packaged_templates_dir() / name
+
+
+class _CompileOnce(Environment):
+    """A Jinja environment that compiles each template source once per process.
+
+    docxtpl hands a document's whole XML to ``from_string`` on every render; compiling it is
+    about a quarter of the time a pack takes, yet the source changes only when the template
+    file does (an edited template is a new source, so it is compiled afresh).
+    """
+
+    max_compiled = 128  # body, headers, footers and properties of a few template sets
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._compiled: dict[str, Template] = {}
+        self._lock = threading.Lock()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        """Return the compiled template for ``source``, compiling it only the first time."""
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        template = self._compiled.get(source)
+        if template is None:
+            template = super().from_string(source)
+            with self._lock:
+                if len(self._compiled) >= self.max_compiled:
+                    self._compiled.pop(next(iter(self._compiled)))
+                self._compiled[source] = template
+        return template
+
+
+_env: _CompileOnce | None = None
+
+
+def jinja_env() -> Environment:
+    """Return the Jinja environment templates render in: autoescaped, undefined is an error.
+
+    One environment serves the whole process, so each template is compiled once however
+    many packs it makes.
+    """
+    global _env
+    if _env is None:
+        _env = _CompileOnce(undefined=StrictUndefined, autoescape=True)
+    return _env
+
+
+def template_sources(template: Path) -> list[tuple[str, str]]:
+    """Return ``(part, Jinja source)`` for the body, headers and footers, as docxtpl sees them."""
+    tpl = DocxTemplate(str(template))
+    doc = tpl.get_docx()
+    parts = [("body", tpl.patch_xml(tpl.get_xml()))]
+    for uri, label in ((tpl.HEADER_URI, "header"), (tpl.FOOTER_URI, "footer")):
+        for _rel, part in tpl.get_headers_footers(uri):
+            parts.append((label, tpl.patch_xml(tpl.get_part_xml(part))))
+    del doc
+    # docxtpl renders with a line break before each paragraph; keep line numbers the same.
+    return [(label, re.sub(r"<w:p([ >])", r"\n<w:p\1", xml)) for label, xml in parts]
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One document written from a template: where, and which template version made it."""
+
+    path: Path
+    template: Path
+    template_version: str
+    template_sha256: str
+
+
+def render_document(
+    template: Path, context: dict[str, Any], out: Path, now: dt.datetime | None = None
+) -> Rendered:
+    """Return the document rendered from ``template`` with ``context`` and saved at ``out``."""
+    try:
+        tpl = DocxTemplate(str(template))
+        tpl.get_docx()
+    except Exception as exc:  # python-docx raises several kinds for a file that is not a .docx
+        raise RenderError(
+            f"The template {template} cannot be opened as a Word document ({exc})."
+        ) from exc
+    try:
+        tpl.render(context, jinja_env=jinja_env(), autoescape=True)
+    except Exception as exc:  # a template author's mistake surfaces as many exception types
+        detail = exc.message if isinstance(exc, TemplateError) and exc.message else str(exc)
+        raise RenderError(
+            f"The template {template.name} in {template.parent} has a problem ({detail}). "
+            f"Run `cssw-docs templates check {template.parent}` for details."
+        ) from exc
+    document = tpl.docx
+    _white_text_on_dark_cells(document)
+    props = document.core_properties
+    version = props.version or ""
+    stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+    props.created = props.modified = stamp
+    props.last_modified_by = "cssw-docs"
+    props.revision = 1
+    tpl.save(str(out))
+    return Rendered(out, template, version, hashlib.sha256(template.read_bytes()).hexdigest())
+
+
+def is_dark(fill: str) -> bool:
+    """Return True when text on ``fill`` should be white."""
+    try:
+        r, g, b = (int(fill[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    except (ValueError, IndexError):
+        return False
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b) < 0.2
+
+
+def _white_text_on_dark_cells(document: Any) -> None:
+    """Make the text white in every table cell whose fill is dark (rating cells, headings)."""
+    body = document.element.body
+    for tc in body.iter(qn("w:tc")):
+        shd = tc.find(f"{qn('w:tcPr')}/{qn('w:shd')}")
+        if shd is None or not is_dark(shd.get(qn("w:fill"), "")):
+            continue
+        for r in tc.iter(qn("w:r")):
+            rpr = r.find(qn("w:rPr"))
+            if rpr is None:
+                rpr = r.makeelement(qn("w:rPr"), {})
+                r.insert(0, rpr)
+            colour = rpr.find(qn("w:color"))
+            if colour is None:
+                colour = rpr.makeelement(qn("w:color"), {})
+                rpr.append(colour)
+            colour.attrib.clear()
+            colour.set(qn("w:val"), "FFFFFF")

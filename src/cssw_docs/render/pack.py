@@ -1,0 +1,319 @@
+"""The pack folder on disk: version, lock, temporary folder renamed into place, CSV, manifest."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..config import RenderSettings
+from ..models import DocKind, FileFormat, Pack, PackFile, Stage, Submission, submission_to_dict
+from ..rubric import Rubric
+from ..rules import REFERENCE_HELP, reference_is_safe, storyboard_due
+from . import pdf
+from .context import build_context, line
+from .docx import DOCUMENTS, Rendered, RenderError, render_document, template_path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; renders of one audit are rare enough
+    fcntl = None
+
+log = logging.getLogger(__name__)
+
+CSV_NAME = "supervision_actions.csv"
+CSV_COLUMNS = (
+    "Audit reference",
+    "Action",
+    "Section",
+    "Owner",
+    "Due date (dd/mm/yyyy)",
+    "Success measure",
+)
+AUDIT_JSON_NAME = "audit.json"
+MANIFEST_NAME = "manifest.json"
+
+
+def document_kinds(sub: Submission) -> list[DocKind]:
+    """Return the kinds of Word document the pack for ``sub`` holds, in pack order."""
+    if sub.audit_stage is not Stage.FINAL:
+        return [DocKind.REPORT, DocKind.PLAN]
+    kinds = [DocKind.REPORT, DocKind.PLAN, DocKind.SUPERVISION_INSERT]
+    return kinds + ([DocKind.STORYBOARD] if storyboard_due(sub) else [])
+
+
+# --- the supervision actions CSV --------------------------------------------------------------
+
+
+def _csv_cell(text: str) -> str:
+    """Return ``text`` safe to open in Excel (no formula injection)."""
+    text = text.replace("\a", "\n")
+    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and text[1:2] != " "):
+        return "'" + text
+    return text
+
+
+def actions_csv(context: dict[str, Any]) -> bytes:
+    """Return the supervision actions as CSV bytes (UTF-8 with BOM, so Excel reads it cleanly)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for a in context["actions"]:
+        writer.writerow(
+            [
+                _csv_cell(context["audit_ref"]),
+                _csv_cell(a["action"]),
+                _csv_cell(a["section"]),
+                _csv_cell(a["owner"]),
+                a["due_date"],
+                _csv_cell(a["measure"]),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+# --- versions, the lock and the rename ----------------------------------------------------------
+
+
+def _folder_version(name: str, stage: Stage) -> int | None:
+    m = re.fullmatch(rf"{stage.value.lower()}-v(\d+)", name)
+    return int(m.group(1)) if m else None
+
+
+def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
+    """Return the version whose pack came from the same workbook, else the next free one."""
+    found: dict[int, Path] = {}
+    for child in ref_dir.iterdir() if ref_dir.is_dir() else ():
+        n = _folder_version(child.name, stage)
+        if n is not None and child.is_dir():
+            found[n] = child
+    for n in sorted(found):
+        manifest = found[n] / MANIFEST_NAME
+        try:
+            data = json.loads(manifest.read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if source_sha256 and data.get("source_sha256") == source_sha256:
+            return n
+    return max(found, default=0) + 1
+
+
+@contextlib.contextmanager
+def _ref_lock(ref_dir: Path) -> Iterator[bool]:
+    """Hold an exclusive lock on one audit's folder (where the platform allows it)."""
+    if fcntl is None:
+        yield False
+        return
+    with (ref_dir / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_leftovers(ref_dir: Path) -> None:
+    """Delete half-written folders a crashed render left behind (only called under the lock)."""
+    for child in ref_dir.iterdir():
+        if child.is_dir() and child.name.startswith((".tmp-", ".old-")):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Rename the finished ``tmp`` folder to ``final``, replacing an older one safely."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{uuid.uuid4().hex[:8]}")
+        os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, final)
+
+
+def _utc(now: dt.datetime | None) -> dt.datetime:
+    now = now or dt.datetime.now(dt.UTC)
+    return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
+
+
+def _stamp(now: dt.datetime) -> str:
+    return now.isoformat().replace("+00:00", "Z")
+
+
+# --- the pack --------------------------------------------------------------------------------
+
+
+def render_pack(
+    sub: Submission,
+    rubric: Rubric,
+    outbox: Path,
+    *,
+    settings: RenderSettings,
+    source_sha256: str,
+    moderation_selected: bool | None = None,
+    version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Pack:
+    """Return the pack for ``sub`` written under ``outbox/<audit_ref>/<stage>-v<N>/``.
+
+    With ``version`` None, a pack already made from the same workbook (same SHA-256) is
+    replaced; otherwise the next free version is used. The folder is built under a temporary
+    name and renamed into place, so a crash never leaves a half-written pack that looks done.
+    """
+    now = _utc(now)
+    ref = line(sub.audit_ref)
+    if not reference_is_safe(ref):
+        raise RenderError(
+            f"The audit reference {ref!r} cannot be used as a folder name. {REFERENCE_HELP}"
+        )
+    stage = sub.audit_stage or Stage.DRAFT
+    ref_dir = Path(outbox) / ref
+    try:
+        ref_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RenderError(f"Cannot create the pack folder {ref_dir}: {exc.strerror}.") from exc
+    with _ref_lock(ref_dir) as locked:
+        if locked:
+            _remove_leftovers(ref_dir)
+        n = version or _choose_version(ref_dir, stage, source_sha256)
+        final = ref_dir / f"{stage.value.lower()}-v{n}"
+        tmp = ref_dir / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            files = _write_pack(
+                tmp, sub, rubric, settings, source_sha256, stage, n, moderation_selected, now
+            )
+            _move_into_place(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+    log.info("Wrote the %s pack for %s (version %d) to %s", stage.value, ref, n, final)
+    return Pack(audit_ref=ref, stage=stage, version=n, directory=final, files=tuple(files))
+
+
+def _file_entry(path: Path, kind: DocKind, fmt: FileFormat) -> PackFile:
+    data = path.read_bytes()
+    return PackFile(
+        name=path.name,
+        kind=kind,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        format=fmt,
+    )
+
+
+def _write_pack(
+    folder: Path,
+    sub: Submission,
+    rubric: Rubric,
+    settings: RenderSettings,
+    source_sha256: str,
+    stage: Stage,
+    n: int,
+    moderation_selected: bool | None,
+    now: dt.datetime,
+) -> list[PackFile]:
+    """Write every file of the pack into ``folder``; return them (audit.json aside)."""
+    ref = line(sub.audit_ref)
+    context = build_context(
+        sub,
+        rubric,
+        marking=settings.marking,
+        version=n,
+        moderation_selected=moderation_selected,
+        now=now,
+    )
+    files: list[PackFile] = []
+    rendered: dict[DocKind, Rendered] = {}
+    for kind in document_kinds(sub):
+        out = folder / f"{ref} {DOCUMENTS[kind][1]}.docx"
+        rendered[kind] = render_document(
+            template_path(kind, settings.templates_dir), context, out, now
+        )
+        files.append(_file_entry(out, kind, FileFormat.DOCX))
+        if kind is DocKind.SUPERVISION_INSERT:
+            csv_path = folder / CSV_NAME
+            csv_path.write_bytes(actions_csv(context))
+            files.append(_file_entry(csv_path, DocKind.ACTIONS_CSV, FileFormat.CSV))
+    files += _pdfs(folder, rendered, settings)
+
+    audit = submission_to_dict(sub) | {
+        "stage": stage.value,
+        "version": n,
+        "moderation_selected": moderation_selected,
+        "referred": context["referred"],
+        "rendered_at": _stamp(now),
+    }
+    audit_path = folder / AUDIT_JSON_NAME
+    audit_path.write_text(json.dumps(audit, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    listed = [*files, _file_entry(audit_path, DocKind.AUDIT_JSON, FileFormat.JSON)]
+    manifest = {
+        "audit_ref": ref,
+        "stage": stage.value,
+        "version": n,
+        "created_utc": _stamp(now),
+        "source_sha256": source_sha256,
+        "rubric_version": rubric.version,
+        "workbook_template_version": sub.template_version,
+        "renderer": f"cssw-docs {__version__}",
+        "templates": {
+            kind.value: {
+                "file": r.template.name,
+                "version": r.template_version,
+                "sha256": r.template_sha256,
+            }
+            for kind, r in rendered.items()
+        },
+        "moderation_selected": moderation_selected,
+        "referred": context["referred"],
+        "files": [
+            {
+                "name": f.name,
+                "kind": f.kind.value,
+                "format": f.format.value,
+                "sha256": f.sha256,
+                "size": f.size,
+            }
+            for f in listed
+        ],
+    }
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return files
+
+
+def _pdfs(
+    folder: Path, rendered: dict[DocKind, Rendered], settings: RenderSettings
+) -> list[PackFile]:
+    """Return the PDF copies made (all documents, or just the storyboard), in one soffice run."""
+    if settings.pdf:
+        wanted = list(rendered)
+    elif settings.storyboard_pdf and DocKind.STORYBOARD in rendered:
+        wanted = [DocKind.STORYBOARD]
+    else:
+        return []
+    if pdf.soffice_path() is None:
+        log.warning(
+            "PDF copies were skipped because LibreOffice is not installed. %s", pdf.INSTALL_HINT
+        )
+        return []
+    try:
+        made = pdf.convert([rendered[k].path for k in wanted], folder)
+    except pdf.PdfError as exc:
+        if settings.pdf:
+            raise RenderError(f"{exc} The Word documents were not published; try again.") from exc
+        log.warning("The storyboard PDF was skipped: %s", exc)
+        return []
+    return [
+        _file_entry(path, kind, FileFormat.PDF) for kind, path in zip(wanted, made, strict=True)
+    ]
