@@ -35,6 +35,7 @@ from jinja2 import (
 from ..config import Settings
 from ..explain import explain
 from ..models import Attachment, DocKind, FileFormat, Pack, Report, Route, Submission
+from .. import rules
 from ..rules import referred_to_head_of_qa
 from .routes import Delivery, Person
 
@@ -134,12 +135,8 @@ def message_id(*parts: object) -> str:
 def safe_reference(audit_ref: str, sub: Submission | None = None) -> str:
     """Return the audit reference for a subject line, withheld if it holds a child identifier."""
     ref = " ".join(str(audit_ref or "").split())[:40]
-    if sub is not None:
-        lowered = ref.lower()
-        words = [w for w in sub.child_name.lower().split() if len(w) > 1]
-        mosaic = sub.child_mosaic_id.strip().lower()
-        if (mosaic and mosaic in lowered) or any(w in lowered for w in words):
-            return "(reference withheld)"
+    if sub is not None and rules.reference_identifies_child(ref, sub):
+        return "(reference withheld)"
     return ref or "(no reference)"
 
 
