@@ -32,10 +32,10 @@ from jinja2 import (
     TemplateError,
 )
 
+from .. import rules
 from ..config import Settings
 from ..explain import explain
 from ..models import Attachment, DocKind, FileFormat, Pack, Report, Route, Submission
-from .. import rules
 from ..rules import referred_to_head_of_qa
 from .routes import Delivery, Person
 
