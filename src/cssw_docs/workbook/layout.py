@@ -235,11 +235,21 @@ _SECTION_HELP = {
 
 @dataclass(frozen=True)
 class Table:
-    """A repeating-row input: an Excel table (ListObject) with fixed header texts."""
+    """A repeating-row input: an Excel table (ListObject) with fixed header texts.
+
+    ``help`` may name the rubric's counts as ``{questions}`` and ``{areas}``; ``meaning``
+    fills them in.
+    """
 
     name: str
     headers: tuple[str, ...]
     help: str
+
+    def meaning(self, rubric: Rubric) -> str:
+        """Return ``help`` with the rubric's counts filled in."""
+        return self.help.format(
+            questions=len(rubric.family_feedback_questions), areas=in_words(len(rubric.core_areas))
+        )
 
 
 TABLES: tuple[Table, ...] = (
@@ -252,7 +262,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "FamilyFeedback",
         ("Respondent", "Question", "Response"),
-        "The family's answers; Question is the number (1-5) of the standard question.",
+        "The family's answers; Question is the number (1-{questions}) of the standard question.",
     ),
     Table(
         "ComplianceGaps",
@@ -267,9 +277,21 @@ TABLES: tuple[Table, ...] = (
     Table(
         "PracticeAreas",
         ("Area", "Notes"),
-        "The eleven core areas of practice, pre-filled; add notes where relevant.",
+        "The {areas} core areas of practice, pre-filled; add notes where relevant.",
     ),
 )
+
+
+_WORDS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen", "twenty"),
+)
+
+
+def in_words(n: int) -> str:
+    """Return the count ``n`` as prose writes it: in words up to twenty, in digits above."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
 
 
 def table(name: str) -> Table:
