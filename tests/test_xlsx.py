@@ -197,6 +197,21 @@ def test_1904_date_system(flag: str, expected: dt.datetime) -> None:
     assert (book.epoch.year == 1904) is (flag in ("true", "1"))
 
 
+def test_a_cell_without_r_follows_an_empty_cell_with_r() -> None:
+    """A cell with no reference sits just right of the previous cell, even an empty one."""
+    sheet = f"""<worksheet xmlns="{MAIN}"><sheetData>
+<row r="7"><c r="B7" s="1"/><c t="inlineStr"><is><t>C</t></is></c><c r="E7"/><c><v>6</v></c></row>
+</sheetData></worksheet>"""
+    book = read_book(_encode({**_parts(), "xl/worksheets/sheet1.xml": sheet}))
+    assert [book.value("Audit details", 7, col) for col in range(2, 7)] == [
+        None,
+        "C",
+        None,
+        None,
+        6,
+    ]
+
+
 BOMB = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
 <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">

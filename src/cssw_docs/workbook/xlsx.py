@@ -230,19 +230,20 @@ def _cells(
         r = row.get("r")
         row_no = int(r) if r else row_no + 1
         col_no = 0
+        skipped = None  # the reference of the last empty cell skipped, placed only when needed
         for c in row:
             if c.tag != _C:
                 continue
             ref = c.get("r")
             if ref:
                 if not len(c):  # a formatted but empty cell: the common case, skipped fast
+                    skipped = ref
                     continue
-                m = _COORD.fullmatch(ref)
-                if m is None:
-                    raise ValueError("bad cell reference")
-                col_no = column_index_from_string(m[1].upper())
-                at = (int(m[2]), col_no)
+                at = _position(ref)
+                col_no, skipped = at[1], None
             else:
+                if skipped is not None:  # a cell without r follows the skipped one
+                    col_no, skipped = _position(skipped)[1], None
                 col_no += 1
                 at = (row_no, col_no)
             value = _value(c, strings, styles, epoch)
@@ -250,6 +251,14 @@ def _cells(
                 out[at] = value
     _clear_merged(root, out)
     return out
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """Return the (row, column) of a cell reference such as ``C5``; raise ValueError if bad."""
+    m = _COORD.fullmatch(ref)
+    if m is None:
+        raise ValueError("bad cell reference")
+    return int(m[2]), column_index_from_string(m[1].upper())
 
 
 def _value(
