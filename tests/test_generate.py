@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cssw_docs import examples
 from cssw_docs.models import Action, Submission
 from cssw_docs.rubric import GRADES, Rubric
+from cssw_docs.rules import REFERENCE_HELP
 from cssw_docs.workbook import generate, layout, sheets
 
 # --- helpers: read a generated workbook through its contract ---
@@ -504,3 +505,8 @@ def test_libreoffice_prints_the_workbook(soffice: str, blank_path: Path, tmp_pat
     # Start, details, six rating sections, descriptors (3), plan, feedback, gaps, areas,
     # summary, storyboard: about 17 pages; a layout gone wrong prints many more.
     assert 12 <= pages <= 22
+
+
+def test_reference_help_is_the_rulebook_s(blank: Workbook) -> None:
+    """The audit reference's note states the rule rules.py enforces, not a copy of it."""
+    assert REFERENCE_HELP in _cell(blank, "audit_ref").offset(column=1).value

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..models import SECTION_KEYS, Agreement, Consent, Rating, Stage
 from ..rubric import Rubric
+from ..rules import REFERENCE_HELP
 
 TEMPLATE_VERSION = "1.0"
 # Workbooks whose template_version has this major number can be read.
@@ -31,12 +32,7 @@ YES_NO = ("Yes", "No")
 
 FIELDS: tuple[Field, ...] = (
     Field("template_version", "Template version", "text", "Filled in by cssw-docs. Do not change."),
-    Field(
-        "audit_ref",
-        "Audit reference",
-        "text",
-        "The audit's reference, e.g. CSSW-2026-0142. Letters, digits and dashes only.",
-    ),
+    Field("audit_ref", "Audit reference", "text", f"The audit's reference. {REFERENCE_HELP}"),
     Field("audit_type", "Type of audit", "choice", "Choose the kind of audit.", "audit_types"),
     Field(
         "audit_stage",
