@@ -392,7 +392,7 @@ def measure_stages(paths: list[Path], rubric: Rubric, settings: Settings) -> dic
     limits = settings.validation
     plan: list[tuple[str, Callable[[Path, Any], Any]]] = [
         ("sha256", lambda p, _: pipeline.sha256_of(p)),
-        ("safety", lambda p, _: safety.check_file(p, limits)),
+        ("safety", lambda p, _: safety.open_workbook(p, limits)),
         ("openpyxl", lambda p, _: openpyxl.load_workbook(p, data_only=True)),
         ("read_workbook", lambda p, _: read_workbook(p, rubric, limits)),
         ("validate", lambda _, sub: validate(sub, rubric, limits)),  # sub: read_workbook's

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from importlib import resources
 
 import pytest
 
@@ -161,3 +163,63 @@ def test_variant_changes_only_what_it_is_told(the_rubric: Rubric) -> None:
     changed = examples.variant(base, audit_ref="CSSW-2026-9999")
     assert changed.audit_ref == "CSSW-2026-9999"
     assert examples.variant(changed, audit_ref=base.audit_ref) == base
+
+
+# --- the data files ---
+
+
+def test_every_data_file_is_a_listed_example() -> None:
+    """Each TOML file in the package is one of NAMES, and each name has its file."""
+    folder = resources.files(examples)
+    files = {p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml")}
+    assert files == set(examples.NAMES) == set(examples.EXAMPLES)
+
+
+def test_extends_changes_only_what_the_file_says(built: dict[str, Submission]) -> None:
+    """invalid-incomplete is requires-improvement with four changes, the other sections kept."""
+    base, sub = built["requires-improvement"], built["invalid-incomplete"]
+    planning = dataclasses.replace(base.section("planning"), evidence="")
+    first = dataclasses.replace(base.actions[0], owner="", due=None)
+    expected = examples.variant(
+        base,
+        audit_ref="CSSW-2026-0190",
+        practitioner_email="rachel.hughes@camden",
+        sections=tuple(planning if s.key == "planning" else s for s in base.sections),
+        actions=(first, *base.actions[1:]),
+    )
+    assert sub == expected
+    story = built["invalid-storyboard"]
+    assert story == examples.variant(
+        built["good"], audit_ref=story.audit_ref, storyboard_context=story.storyboard_context
+    )
+
+
+def test_evidenced_positions_name_the_rubric_descriptors(
+    built: dict[str, Submission], the_rubric: Rubric
+) -> None:
+    """[evidenced.referral] Good = [1, ..., 5] marks the rubric's first five Good descriptors."""
+    good = the_rubric.section("referral").of_grade("Good")
+    marks = [m for m in built["good"].descriptors if m.section == "Referral" and m.grade == "Good"]
+    assert [m.descriptor for m in marks] == list(good)
+    assert [m.evidenced for m in marks] == [i < 5 for i in range(len(good))]
+    total = sum(len(s.of_grade(g)) for s in the_rubric.sections for g in s.descriptors)
+    assert all(len(sub.descriptors) == total for sub in built.values())
+
+
+def test_area_notes_fill_the_rubric_areas_in_order(
+    built: dict[str, Submission], the_rubric: Rubric
+) -> None:
+    """Every core area is listed in rubric order; notes sit beside the areas the file names."""
+    areas = built["good"].practice_areas
+    assert [a.area for a in areas] == list(the_rubric.core_areas)
+    notes = {a.area: a.notes for a in areas if a.notes}
+    assert notes["Engaging families"].startswith("Strong relationship with mother")
+    assert len(notes) == 3
+
+
+def test_an_edited_rubric_keeps_notes_on_areas_it_renamed(the_rubric: Rubric) -> None:
+    """With a rubric that renames an area, the example's note on it is kept as an extra area."""
+    renamed = tuple("Working with families" if a == "Engaging families" else a
+                    for a in the_rubric.core_areas)  # fmt: skip
+    sub = examples.good(dataclasses.replace(the_rubric, core_areas=renamed))
+    assert [a.area for a in sub.practice_areas] == [*renamed, "Engaging families"]

@@ -17,7 +17,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cssw_docs import examples
 from cssw_docs.models import Action, Submission
 from cssw_docs.rubric import GRADES, Rubric
-from cssw_docs.workbook import generate, layout
+from cssw_docs.rules import REFERENCE_HELP
+from cssw_docs.workbook import generate, layout, sheets
 
 # --- helpers: read a generated workbook through its contract ---
 
@@ -120,7 +121,7 @@ def test_tables_have_exact_headers(blank: Workbook, spec: layout.Table) -> None:
     assert tuple(ws.cell(min_row, c).value for c in range(min_col, max_col + 1)) == spec.headers
 
 
-@pytest.mark.parametrize(("name", "rows"), sorted(generate.TABLE_ROWS.items()))
+@pytest.mark.parametrize(("name", "rows"), sorted(sheets.TABLE_ROWS.items()))
 def test_tables_have_empty_rows_to_type_into(blank: Workbook, name: str, rows: int) -> None:
     """The input tables start empty with enough rows to fill."""
     data = _data_rows(blank, name)
@@ -167,10 +168,32 @@ def test_unknown_audit_type_is_refused_in_plain_words(tmp_path: Path, the_rubric
 
 def test_sheets_come_in_the_order_an_auditor_works(blank: Workbook) -> None:
     """Visible sheets follow sheet_order(); the Lists sheet is hidden at the end."""
-    assert blank.sheetnames == [*generate.sheet_order(), generate.LISTS]
-    assert blank[generate.LISTS].sheet_state == "hidden"
-    assert all(blank[s].sheet_state == "visible" for s in generate.sheet_order())
-    assert blank.active.title == generate.START
+    assert blank.sheetnames == [*sheets.sheet_order(), sheets.LISTS]
+    assert blank[sheets.LISTS].sheet_state == "hidden"
+    assert all(blank[s].sheet_state == "visible" for s in sheets.sheet_order())
+    assert blank.active.title == sheets.START
+
+
+def _all_text(wb: Workbook) -> str:
+    return "\n".join(
+        str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value
+    )
+
+
+def test_guidance_counts_come_from_the_rubric(tmp_path: Path, the_rubric: Rubric) -> None:
+    """A rubric with twelve core areas makes the guidance say twelve, never eleven."""
+    areas = (*the_rubric.core_areas, "Transitions to adulthood")
+    rubric = dataclasses.replace(the_rubric, core_areas=areas)
+    text = _all_text(openpyxl.load_workbook(generate.new_workbook(tmp_path / "a.xlsx", rubric)))
+    assert text.count("twelve core areas") == 2  # the Start here step and the sheet's subtitle
+    assert "eleven" not in text
+    assert "the six sections" in text and "The five questions" in text
+
+
+@pytest.mark.parametrize(("n", "words"), [(5, "five"), (11, "eleven"), (20, "twenty"), (21, "21")])
+def test_counts_are_written_in_words_up_to_twenty(n: int, words: str) -> None:
+    """in_words spells small counts and leaves large ones as digits."""
+    assert layout.in_words(n) == words
 
 
 # --- dropdowns, notes and formats ---
@@ -324,7 +347,7 @@ def test_template_version_cell_is_locked(blank: Workbook) -> None:
 
 def test_every_sheet_prints_on_a4_fitted_to_width(blank: Workbook) -> None:
     """Each visible sheet is set to A4, one page wide, as many pages tall as needed."""
-    for title in generate.sheet_order():
+    for title in sheets.sheet_order():
         ws = blank[title]
         assert int(ws.page_setup.paperSize) == 9, title  # 9 is A4
         assert ws.sheet_properties.pageSetUpPr.fitToPage, title
@@ -333,7 +356,7 @@ def test_every_sheet_prints_on_a4_fitted_to_width(blank: Workbook) -> None:
 
 def test_rating_sections_are_not_split_across_pages(blank: Workbook) -> None:
     """The Ratings sheet breaks pages between sections, never inside one."""
-    ws = blank[generate.RATINGS]
+    ws = blank[sheets.RATINGS]
     breaks = [b.id for b in ws.row_breaks.brk]
     assert breaks, "six sections do not fit on one landscape page"
     section_heads = {
@@ -482,3 +505,8 @@ def test_libreoffice_prints_the_workbook(soffice: str, blank_path: Path, tmp_pat
     # Start, details, six rating sections, descriptors (3), plan, feedback, gaps, areas,
     # summary, storyboard: about 17 pages; a layout gone wrong prints many more.
     assert 12 <= pages <= 22
+
+
+def test_reference_help_is_the_rulebook_s(blank: Workbook) -> None:
+    """The audit reference's note states the rule rules.py enforces, not a copy of it."""
+    assert REFERENCE_HELP in _cell(blank, "audit_ref").offset(column=1).value

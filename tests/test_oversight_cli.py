@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import click
 import docx
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
 from cssw_docs.cli import cli
+from cssw_docs.cli.oversight import DATE
 from cssw_docs.models import Agreement
 from cssw_docs.rubric import Rubric
 from oversight_support import build_ledger, in_period, latest_finals
@@ -80,6 +82,20 @@ def test_plain_errors(setup, args: tuple[str, ...], message: str) -> None:
     assert code != 0
     assert message in err
     assert "Traceback" not in out + err
+
+
+@pytest.mark.parametrize(
+    "text", ["01/03/2026", "1/3/26", "2026-03-01", "1 March 2026", "1-mar-2026"]
+)
+def test_dates_are_read_as_the_workbook_reads_them(text: str) -> None:
+    """--from and --to accept every UK date form the workbook accepts."""
+    assert DATE.convert(text, None, None) == dt.date(2026, 3, 1)
+
+
+def test_a_bad_date_keeps_the_plain_message() -> None:
+    """A date the workbook would refuse is refused with the CLI's own sentence."""
+    with pytest.raises(click.BadParameter, match=r"is not a date\. Write it as dd/mm/yyyy"):
+        DATE.convert("31/02/2026", None, None)
 
 
 def test_escalations_list_and_resolve(setup) -> None:

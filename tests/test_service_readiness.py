@@ -11,6 +11,7 @@ import pytest
 
 from cssw_docs.service import readiness
 from cssw_docs.service.readiness import INCOMPLETE, LOCKED, SETTLING, Tracker
+from zip_support import count_opens
 
 
 class Clock:
@@ -192,3 +193,14 @@ def test_forgotten_files_are_dropped(tmp_path):
     path.unlink()
     clock.t += 5
     assert t.scan(tmp_path) == [] and t.waiting == {}
+
+
+def test_the_completeness_check_opens_the_zip_once(tmp_path, monkeypatch):
+    """zip_problem builds one ZipFile and inflates each member once to check its CRC."""
+    path = make_xlsx(tmp_path / "good.xlsx")
+    opens = count_opens(monkeypatch, path)
+    assert readiness.zip_problem(path) is None
+    assert opens.zips == 1
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+    assert opens.members == dict.fromkeys(names, 1)

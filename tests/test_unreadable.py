@@ -18,6 +18,7 @@ from cssw_docs.workbook import parse
 from cssw_docs.workbook.generate import write_submission
 from cssw_docs.workbook.parse import UnreadableWorkbook, read_workbook
 from cssw_docs.workbook.safety import OLE2_SIGNATURE
+from zip_support import count_opens
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE lolz [
@@ -225,13 +226,13 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
     ],
 )
 def test_reader_refusing_a_doctype_is_an_entity_bomb(
-    member: str, xml: bytes, real_workbook: bytes, tmp_path: Path
+    member: str, xml: bytes, real_workbook: bytes
 ) -> None:
     """Behind the pre-scan, the workbook reader itself refuses any part with a DOCTYPE."""
-    path = tmp_path / "bomb.xlsx"
-    path.write_bytes(_rezip(real_workbook, {member: xml}))
+    with zipfile.ZipFile(io.BytesIO(_rezip(real_workbook, {member: xml}))) as z:
+        parts = {name: z.read(name) for name in z.namelist()}
     with pytest.raises(UnreadableWorkbook) as caught:
-        parse._open(path)  # skipping check_file, which would refuse it first
+        parse._open(parts)  # skipping open_workbook's scan, which would refuse it first
     assert caught.value.finding.code == "unreadable.entity_bomb"
 
 
@@ -260,3 +261,15 @@ def test_good_workbook_passes_the_checks(
     path.write_bytes(real_workbook)
     sub = read_workbook(path, the_rubric)
     assert dataclasses.replace(sub).audit_ref == "CSSW-2026-0142"
+
+
+def test_a_workbook_is_read_from_disk_once_and_each_part_inflated_once(
+    real_workbook: bytes, the_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read_workbook opens the file once and one zip, which the safety scan and reader share."""
+    path = tmp_path / "audit.xlsx"
+    path.write_bytes(real_workbook)
+    opens = count_opens(monkeypatch, path)
+    assert read_workbook(path, the_rubric).audit_ref == "CSSW-2026-0142"
+    assert (opens.files, opens.zips) == (1, 1)
+    assert opens.members and set(opens.members.values()) == {1}

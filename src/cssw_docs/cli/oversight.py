@@ -16,11 +16,12 @@ from ..oversight import report as report_mod
 from ..oversight import report_xlsx, store
 from ..oversight.figures import compare
 from ..render import RenderError
+from ..workbook.parse import parse_date
 from .common import Context, pass_context
 
 
 class DateParam(click.ParamType):
-    """A date written dd/mm/yyyy or yyyy-mm-dd."""
+    """A date written as the workbook accepts one: dd/mm/yyyy, yyyy-mm-dd, 31 March 2026."""
 
     name = "DATE"
 
@@ -28,12 +29,15 @@ class DateParam(click.ParamType):
         if isinstance(value, dt.date):
             return value
         text = str(value).strip()
-        for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-            try:
-                return dt.datetime.strptime(text, fmt).date()
-            except ValueError:
-                continue
-        self.fail(f"{text!r} is not a date. Write it as dd/mm/yyyy, e.g. 31/03/2026.", param, ctx)
+        try:
+            day = parse_date(text)
+        except (ValueError, OverflowError):
+            day = None
+        if day is None:
+            self.fail(
+                f"{text!r} is not a date. Write it as dd/mm/yyyy, e.g. 31/03/2026.", param, ctx
+            )
+        return day
 
 
 DATE = DateParam()

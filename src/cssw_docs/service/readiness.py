@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..workbook import safety
+
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
@@ -60,21 +62,23 @@ def live_lock(
 def zip_problem(path: Path, max_uncompressed_bytes: float | None = None) -> str | None:
     """Return why ``path`` is not a complete zip (an ``.xlsx`` is one), or None when it is.
 
-    Every member's CRC is checked unless the members claim more than
-    ``max_uncompressed_bytes`` (the parser then rejects the file with its own message).
+    Every member's CRC is checked by the workbook's own reading (``safety.inflate``) unless
+    the members claim more than ``max_uncompressed_bytes`` (the parser then rejects the file
+    with its own message).
     """
     try:
         with zipfile.ZipFile(path) as zf:
             total = sum(info.file_size for info in zf.infolist())
             if max_uncompressed_bytes is not None and total > max_uncompressed_bytes:
                 return None
-            bad = zf.testzip()
+            try:
+                safety.inflate(zf)
+            except zipfile.BadZipFile:
+                return "part of the workbook is damaged (a checksum does not match)"
     except zipfile.BadZipFile:
         return "the file is not a complete workbook (it may be cut short or still copying)"
     except (OSError, EOFError, zlib.error, NotImplementedError, ValueError) as exc:
         return f"the file could not be read as a workbook ({type(exc).__name__})"
-    if bad is not None:
-        return "part of the workbook is damaged (a checksum does not match)"
     return None
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ..models import SECTION_KEYS, Agreement, Consent, Rating, Stage
 from ..rubric import Rubric
+from ..rules import REFERENCE_HELP
 
 TEMPLATE_VERSION = "1.0"
 # Workbooks whose template_version has this major number can be read.
@@ -31,12 +32,7 @@ YES_NO = ("Yes", "No")
 
 FIELDS: tuple[Field, ...] = (
     Field("template_version", "Template version", "text", "Filled in by cssw-docs. Do not change."),
-    Field(
-        "audit_ref",
-        "Audit reference",
-        "text",
-        "The audit's reference, e.g. CSSW-2026-0142. Letters, digits and dashes only.",
-    ),
+    Field("audit_ref", "Audit reference", "text", f"The audit's reference. {REFERENCE_HELP}"),
     Field("audit_type", "Type of audit", "choice", "Choose the kind of audit.", "audit_types"),
     Field(
         "audit_stage",
@@ -235,11 +231,21 @@ _SECTION_HELP = {
 
 @dataclass(frozen=True)
 class Table:
-    """A repeating-row input: an Excel table (ListObject) with fixed header texts."""
+    """A repeating-row input: an Excel table (ListObject) with fixed header texts.
+
+    ``help`` may name the rubric's counts as ``{questions}`` and ``{areas}``; ``meaning``
+    fills them in.
+    """
 
     name: str
     headers: tuple[str, ...]
     help: str
+
+    def meaning(self, rubric: Rubric) -> str:
+        """Return ``help`` with the rubric's counts filled in."""
+        return self.help.format(
+            questions=len(rubric.family_feedback_questions), areas=in_words(len(rubric.core_areas))
+        )
 
 
 TABLES: tuple[Table, ...] = (
@@ -252,7 +258,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "FamilyFeedback",
         ("Respondent", "Question", "Response"),
-        "The family's answers; Question is the number (1-5) of the standard question.",
+        "The family's answers; Question is the number (1-{questions}) of the standard question.",
     ),
     Table(
         "ComplianceGaps",
@@ -267,9 +273,21 @@ TABLES: tuple[Table, ...] = (
     Table(
         "PracticeAreas",
         ("Area", "Notes"),
-        "The eleven core areas of practice, pre-filled; add notes where relevant.",
+        "The {areas} core areas of practice, pre-filled; add notes where relevant.",
     ),
 )
+
+
+_WORDS = (
+    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
+    *("eighteen", "nineteen", "twenty"),
+)
+
+
+def in_words(n: int) -> str:
+    """Return the count ``n`` as prose writes it: in words up to twenty, in digits above."""
+    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
 
 
 def table(name: str) -> Table:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,10 @@ from ..models import (
 )
 from ..rubric import GRADES, Rubric
 from . import layout
-from .safety import NEW_BLANK, UnreadableWorkbook, check_file, unreadable
+from .safety import NEW_BLANK, UnreadableWorkbook, open_workbook, unreadable
 from .xlsx import Book, Table, read_book
 
-__all__ = ["UnreadableWorkbook", "read_workbook"]
+__all__ = ["UnreadableWorkbook", "parse_date", "read_workbook", "submission_of"]
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,10 @@ def read_workbook(
     readable, safe cssw-docs intake workbook. Values that cannot be understood are left
     empty and described in ``Submission.parse_findings``.
     """
-    path = Path(path)
-    check_file(path, limits)
-    book = _open(path)
+    parts = open_workbook(Path(path), limits)
+    book = _open(parts)
     try:
-        return _Reader(book, rubric).submission()
+        return submission_of(book, rubric)
     except UnreadableWorkbook:
         raise
     except Exception as exc:
@@ -110,10 +110,19 @@ def read_workbook(
         raise _generic() from None
 
 
-def _open(path: Path) -> Book:
+def submission_of(book: Book, rubric: Rubric) -> Submission:
+    """Return the audit in a workbook already read, finding every input by name.
+
+    Raises UnreadableWorkbook when ``book`` is not a cssw-docs intake workbook of a
+    version this reader knows.
+    """
+    return _Reader(book, rubric).submission()
+
+
+def _open(parts: Mapping[str, bytes]) -> Book:
     """Return the workbook's names, tables and saved values (formulas never evaluated)."""
     try:
-        return read_book(path)
+        return read_book(parts)
     except UnreadableWorkbook:
         raise  # a part declaring a DOCTYPE: entity_bomb
     except Exception as exc:

@@ -1,9 +1,12 @@
-"""Checks a file is a safe, intact .xlsx before the reader opens it; says why not in plain words."""
+"""Opens a workbook file once, checking it is a safe, intact .xlsx; says why not in plain words."""
 
 from __future__ import annotations
 
+import io
+import os
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import ValidationSettings
@@ -44,10 +47,60 @@ def unreadable(code: str, message: str) -> UnreadableWorkbook:
     return UnreadableWorkbook(Finding(f"unreadable.{code}", Severity.ERROR, message))
 
 
-def check_file(path: Path, limits: ValidationSettings) -> None:
-    """Raise UnreadableWorkbook unless ``path`` is a small, intact, unencrypted .xlsx."""
+def open_workbook(path: Path, limits: ValidationSettings) -> dict[str, bytes]:
+    """Return the XML parts of the .xlsx at ``path`` by name, each inflated once and checked.
+
+    The file is read from disk once and its zip opened once. Raises UnreadableWorkbook
+    unless it is a small, intact, unencrypted .xlsx whose XML declares no entities.
+    """
+    data = _read(path, limits)
+    if data.startswith(OLE2_SIGNATURE):
+        _refuse_ole2(data)
     try:
-        size = path.stat().st_size
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        if data.startswith(ZIP_SIGNATURE):
+            raise _truncated() from None
+        raise unreadable(
+            "not_a_zip",
+            "This file is not an Excel workbook (.xlsx): its contents are not in Excel's format, "
+            "even if its name ends in .xlsx. Open the audit workbook in Excel, check it shows your "
+            "answers, then use File > Save As > 'Excel Workbook (.xlsx)' and drop that copy in.",
+        ) from None
+    except (zlib.error, EOFError, OSError, NotImplementedError, ValueError):
+        raise _truncated() from None
+    with archive:
+        return _check_archive(archive, limits)
+
+
+def inflate(
+    archive: zipfile.ZipFile, keep: Callable[[str], bool] | None = None
+) -> dict[str, bytes]:
+    """Read every member of ``archive`` once, so zipfile checks each CRC; return those kept.
+
+    Returns {name: bytes} of the members whose name ``keep`` accepts (none without ``keep``);
+    the others are read in chunks and dropped. Raises zipfile.BadZipFile for a damaged member.
+    """
+    kept = {}
+    for member in archive.infolist():
+        chunks = []
+        wanted = keep is not None and keep(member.filename)
+        with archive.open(member) as fh:
+            while chunk := fh.read(_CHUNK):
+                if wanted:
+                    chunks.append(chunk)
+        if wanted:
+            kept[member.filename] = b"".join(chunks)
+    return kept
+
+
+def _read(path: Path, limits: ValidationSettings) -> bytes:
+    """Return the file's bytes, refusing a missing, empty or too large file."""
+    try:
+        with path.open("rb") as fh:
+            size = os.fstat(fh.fileno()).st_size
+            if 0 < size <= limits.max_file_mb * MB:
+                return fh.read(size)
     except FileNotFoundError:
         raise unreadable(
             "not_found", f"The file {path.name} could not be found. Drop it in again."
@@ -63,40 +116,15 @@ def check_file(path: Path, limits: ValidationSettings) -> None:
             "This file is empty (0 bytes), so it was probably not saved properly. "
             "Save the workbook again in Excel and drop the saved copy in again.",
         )
-    if size > limits.max_file_mb * MB:
-        raise unreadable(
-            "too_large",
-            f"This file is {size / MB:.1f} MB, more than the {limits.max_file_mb:g} MB an audit "
-            "workbook may be. Remove any pictures or pasted documents from it, save it and drop it "
-            "in again.",
-        )
-    head = _read_head(path)
-    if head.startswith(OLE2_SIGNATURE):
-        _refuse_ole2(path)
-    if not zipfile.is_zipfile(path):
-        if head.startswith(ZIP_SIGNATURE):
-            raise _truncated()
-        raise unreadable(
-            "not_a_zip",
-            "This file is not an Excel workbook (.xlsx): its contents are not in Excel's format, "
-            "even if its name ends in .xlsx. Open the audit workbook in Excel, check it shows your "
-            "answers, then use File > Save As > 'Excel Workbook (.xlsx)' and drop that copy in.",
-        )
-    _check_archive(path, limits)
+    raise unreadable(
+        "too_large",
+        f"This file is {size / MB:.1f} MB, more than the {limits.max_file_mb:g} MB an audit "
+        "workbook may be. Remove any pictures or pasted documents from it, save it and drop it "
+        "in again.",
+    )
 
 
-def _read_head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(8)
-    except OSError:
-        raise unreadable(
-            "io", "This file could not be opened. Close it in Excel and drop it in again."
-        ) from None
-
-
-def _refuse_ole2(path: Path) -> None:
-    data = path.read_bytes()  # bounded by the size check above
+def _refuse_ole2(data: bytes) -> None:
     if "EncryptionInfo".encode("utf-16-le") in data or b"EncryptionInfo" in data:
         raise unreadable(
             "encrypted",
@@ -119,30 +147,36 @@ def _truncated() -> UnreadableWorkbook:
     )
 
 
-def _check_archive(path: Path, limits: ValidationSettings) -> None:
+def _check_archive(archive: zipfile.ZipFile, limits: ValidationSettings) -> dict[str, bytes]:
+    """Return the archive's XML parts, refusing a zip bomb, a non-workbook and XML entities."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-            _refuse_bomb(members, limits)
-            names = {m.filename for m in members}
-            if "xl/workbook.xml" not in names:
-                if "xl/workbook.bin" in names:
-                    raise unreadable(
-                        "not_a_workbook",
-                        "This is an Excel binary workbook (.xlsb), which cssw-docs cannot read. "
-                        + SAVE_AS_XLSX,
-                    )
+        members = archive.infolist()
+        _refuse_bomb(members, limits)
+        names = {m.filename for m in members}
+        if "xl/workbook.xml" not in names:
+            if "xl/workbook.bin" in names:
                 raise unreadable(
                     "not_a_workbook",
-                    "This file is not an Excel workbook (it may be a Word document, an "
-                    "OpenDocument spreadsheet or a zip folder). " + SAVE_AS_XLSX,
+                    "This is an Excel binary workbook (.xlsb), which cssw-docs cannot read. "
+                    + SAVE_AS_XLSX,
                 )
-            for member in members:
-                _scan_member(archive, member)
+            raise unreadable(
+                "not_a_workbook",
+                "This file is not an Excel workbook (it may be a Word document, an "
+                "OpenDocument spreadsheet or a zip folder). " + SAVE_AS_XLSX,
+            )
+        parts = inflate(archive, keep=_is_xml)
     except UnreadableWorkbook:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
         raise _truncated() from None
+    if any(_ENTITY in xml for xml in parts.values()):
+        raise entity_bomb()
+    return parts
+
+
+def _is_xml(name: str) -> bool:
+    return name.endswith((".xml", ".rels", ".vml"))
 
 
 def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> None:
@@ -161,17 +195,6 @@ def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> 
             "workbook (`cssw-docs workbook new`), copy your answers across and drop it in again. "
             "If you did not create this file, tell the QA unit.",
         )
-
-
-def _scan_member(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
-    """Read one member fully (zipfile checks its CRC) and refuse XML entity declarations."""
-    is_xml = member.filename.endswith((".xml", ".rels", ".vml"))
-    tail = b""
-    with archive.open(member) as fh:
-        while chunk := fh.read(_CHUNK):
-            if is_xml and _ENTITY in tail + chunk:
-                raise entity_bomb()
-            tail = chunk[-len(_ENTITY) :]
 
 
 def entity_bomb() -> UnreadableWorkbook:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
-import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -78,21 +77,20 @@ class Book:
         return self._cells[sheet].get((row, col))
 
 
-def read_book(path: Path) -> Book:
-    """Return the workbook at ``path`` read in full; the zip file is closed on return.
+def read_book(parts: Mapping[str, bytes]) -> Book:
+    """Return the workbook whose XML parts ``parts`` holds by name (``safety.open_workbook``).
 
     Raises UnreadableWorkbook (entity_bomb) for any part declaring a DOCTYPE; anything else
     unexpected (a missing part, malformed XML) raises the underlying error for the caller.
     """
-    with zipfile.ZipFile(path) as archive:
-        return _Loader(archive).book()
+    return _Loader(parts).book()
 
 
 class _Loader:
-    """Reads the parts of one open archive into a Book."""
+    """Reads the parts of one workbook into a Book."""
 
-    def __init__(self, archive: zipfile.ZipFile) -> None:
-        self.archive = archive
+    def __init__(self, parts: Mapping[str, bytes]) -> None:
+        self.parts = parts
         # One parser per read: lxml parsers must not be shared between threads.
         self.parser = etree.XMLParser(
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -126,7 +124,7 @@ class _Loader:
 
     def xml(self, part: str) -> Any:
         """Return the root element of ``part``, refusing any DOCTYPE (entity declarations)."""
-        data = self.archive.read(part)
+        data = self.parts[part]
         try:
             root = etree.fromstring(data, self.parser)
         except etree.XMLSyntaxError:
@@ -142,7 +140,7 @@ class _Loader:
         """Return {relationship id: (type's last word, part path)} for ``part``'s internal links."""
         folder, name = posixpath.split(part)
         rels_part = posixpath.join(folder, "_rels", name + ".rels")
-        if rels_part not in self.archive.NameToInfo:
+        if rels_part not in self.parts:
             return {}
         out = {}
         for rel in self.xml(rels_part).iterfind(_REL):
@@ -232,19 +230,20 @@ def _cells(
         r = row.get("r")
         row_no = int(r) if r else row_no + 1
         col_no = 0
+        skipped = None  # the reference of the last empty cell skipped, placed only when needed
         for c in row:
             if c.tag != _C:
                 continue
             ref = c.get("r")
             if ref:
                 if not len(c):  # a formatted but empty cell: the common case, skipped fast
+                    skipped = ref
                     continue
-                m = _COORD.fullmatch(ref)
-                if m is None:
-                    raise ValueError("bad cell reference")
-                col_no = column_index_from_string(m[1].upper())
-                at = (int(m[2]), col_no)
+                at = _position(ref)
+                col_no, skipped = at[1], None
             else:
+                if skipped is not None:  # a cell without r follows the skipped one
+                    col_no, skipped = _position(skipped)[1], None
                 col_no += 1
                 at = (row_no, col_no)
             value = _value(c, strings, styles, epoch)
@@ -252,6 +251,14 @@ def _cells(
                 out[at] = value
     _clear_merged(root, out)
     return out
+
+
+def _position(ref: str) -> tuple[int, int]:
+    """Return the (row, column) of a cell reference such as ``C5``; raise ValueError if bad."""
+    m = _COORD.fullmatch(ref)
+    if m is None:
+        raise ValueError("bad cell reference")
+    return int(m[2]), column_index_from_string(m[1].upper())
 
 
 def _value(
