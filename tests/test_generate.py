@@ -222,7 +222,7 @@ def test_every_input_explains_itself(blank: Workbook, the_rubric: Rubric) -> Non
         c = _cell(blank, f.name)
         dv = _validation(c.parent, c.coordinate)
         assert dv.showInputMessage, f.name
-        assert dv.prompt == f.help[:255], f.name
+        assert dv.prompt == f.meaning(the_rubric)[:255], f.name
         assert dv.promptTitle and len(dv.promptTitle) <= 32, f.name
 
 

@@ -79,7 +79,7 @@ def test_readme_gives_labels_sheets_and_allowed_values(
     for f in layout.all_fields(the_rubric):
         _, sheet, label, meaning, allowed = rows[f.name]
         ((where, _),) = tuple(generated.defined_names[f.name].destinations)
-        assert (sheet, label, meaning) == (where, f.label, f.help), f.name
+        assert (sheet, label, meaning) == (where, f.label, f.meaning(the_rubric)), f.name
         if f.kind == "choice":
             assert allowed == ", ".join(layout.choices_for(f.choices, the_rubric)), f.name
 

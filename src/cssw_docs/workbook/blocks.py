@@ -151,7 +151,7 @@ def field_row(ws: Worksheet, book: Builder, row: int, f: Field) -> int:
     """Label in B, the input in C, guidance in D; returns the next row."""
     label(ws, row, f)
     input_cell(ws, book, row, 3, f)
-    help_text(ws, row, 4, f.help)
+    help_text(ws, row, 4, f.meaning(book.rubric))
     book.height(ws, row, 90 if f.kind == "long_text" else 20)
     return row + 1
 
@@ -167,11 +167,11 @@ def input_cell(ws: Worksheet, book: Builder, row: int, col: int, f: Field) -> No
     define(book, f.name, ws, c.coordinate)
     ref = c.coordinate
     if f.kind == "choice":
-        list_validation(ws, book, f.choices, ref, f.label, f.help)
+        list_validation(ws, book, f.choices, ref, f.label, f.meaning(book.rubric))
         if f.choices in ("section_ratings", "overall_ratings"):
             styles.rating_colours(ws, ref)
     elif f.kind == "date":
-        date_validation(ws, ref, f.label, f.help)
+        date_validation(ws, ref, f.label, f.meaning(book.rubric))
         c.number_format = styles.DATE_FORMAT
         c.alignment = styles.LEFT_TOP
     elif f.kind == "integer":
@@ -184,13 +184,13 @@ def input_cell(ws: Worksheet, book: Builder, row: int, col: int, f: Field) -> No
             errorTitle="Whole minutes",
             error="Type the length in whole minutes, for example 45.",
         )
-        _prompt(dv, f.label, f.help)
+        _prompt(dv, f.label, f.meaning(book.rubric))
         dv.add(ref)
         ws.add_data_validation(dv)
         c.alignment = styles.LEFT_TOP
     else:
         dv = DataValidation(type=None, showErrorMessage=False)
-        _prompt(dv, f.label, f.help)
+        _prompt(dv, f.label, f.meaning(book.rubric))
         dv.add(ref)
         ws.add_data_validation(dv)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..models import SECTION_KEYS, Agreement, Consent, Rating, Stage
-from ..rubric import Rubric
+from ..rubric import Rubric, in_words
 from ..rules import REFERENCE_HELP
 
 TEMPLATE_VERSION = "1.0"
@@ -26,6 +26,10 @@ class Field:
     kind: str
     help: str
     choices: str = ""
+
+    def meaning(self, rubric: Rubric) -> str:
+        """Return ``help`` with the rubric's limits and counts filled in."""
+        return fill_in(self.help, rubric)
 
 
 YES_NO = ("Yes", "No")
@@ -70,7 +74,7 @@ FIELDS: tuple[Field, ...] = (
         "review_period_start",
         "Case files reviewed from",
         "date",
-        "Start of the period of case records reviewed (normally the last 12 months).",
+        "Start of the period of case records reviewed (normally the last {review_months} months).",
     ),
     Field("review_period_end", "Case files reviewed to", "date", "End of that period."),
     Field(
@@ -90,7 +94,7 @@ FIELDS: tuple[Field, ...] = (
         "discussion_minutes",
         "Length of discussion (minutes)",
         "integer",
-        "The guide asks for no longer than 1 hour (60 minutes).",
+        "The guide asks for no longer than {discussion_minutes} minutes.",
     ),
     Field(
         "family_consent",
@@ -243,9 +247,7 @@ class Table:
 
     def meaning(self, rubric: Rubric) -> str:
         """Return ``help`` with the rubric's counts filled in."""
-        return self.help.format(
-            questions=len(rubric.family_feedback_questions), areas=in_words(len(rubric.core_areas))
-        )
+        return fill_in(self.help, rubric)
 
 
 TABLES: tuple[Table, ...] = (
@@ -278,16 +280,16 @@ TABLES: tuple[Table, ...] = (
 )
 
 
-_WORDS = (
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
-    *("eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen"),
-    *("eighteen", "nineteen", "twenty"),
-)
-
-
-def in_words(n: int) -> str:
-    """Return the count ``n`` as prose writes it: in words up to twenty, in digits above."""
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+def fill_in(text: str, rubric: Rubric) -> str:
+    """Return ``text`` with ``{questions}``, ``{areas}``, ``{review_months}``,
+    ``{discussion_minutes}`` and ``{due_within}`` taken from the rubric."""
+    return text.format(
+        questions=len(rubric.family_feedback_questions),
+        areas=in_words(len(rubric.core_areas)),
+        review_months=rubric.rules.review_period_months,
+        discussion_minutes=rubric.rules.discussion_max_minutes,
+        due_within=in_words(rubric.rules.action_due_within_months),
+    )
 
 
 def table(name: str) -> Table:

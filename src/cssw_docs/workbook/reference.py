@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..rubric import Rubric
+from ..rubric import Rubric, in_words
 from . import layout
-from .layout import in_words
 from .sheets import build
 
 _KIND_VALUES = {
@@ -43,7 +42,9 @@ def reference_markdown(rubric: Rubric) -> str:
             allowed = ", ".join(layout.choices_for(f.choices, rubric))
         else:
             allowed = _KIND_VALUES[f.kind]
-        lines.append(f"| `{f.name}` | {sheet} | {f.label} | {_md(f.help)} | {_md(allowed)} |")
+        lines.append(
+            f"| `{f.name}` | {sheet} | {f.label} | {_md(f.meaning(rubric))} | {_md(allowed)} |"
+        )
     lines += [
         "",
         "Repeating rows (Excel tables; empty rows are ignored):",

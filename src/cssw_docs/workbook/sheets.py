@@ -13,10 +13,10 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.hyperlink import Hyperlink
 
 from ..models import SECTION_KEYS
-from ..rubric import GRADES, Rubric
+from ..rubric import GRADES, Rubric, in_words
 from . import blocks, layout, styles
 from .blocks import Builder
-from .layout import Field, in_words
+from .layout import Field
 
 # --- sheet names, in the order an auditor works ---
 START = "Start here"
@@ -350,8 +350,9 @@ def _plan_sheet(book: Builder, n: int) -> None:
         book,
         "Audit plan",
         "SMART actions: what exactly will be done, the section it serves, who will do it, by "
-        "when (on or after the audit date, normally within six months) and how success will be "
-        "measured. Avoid vague wording such as 'continue to monitor'.",
+        "when (on or after the audit date, normally within "
+        f"{in_words(book.rubric.rules.action_due_within_months)} months) and how success will "
+        "be measured. Avoid vague wording such as 'continue to monitor'.",
         span="A1:E1",
     )
     _, first, last = blocks.table(ws, book, layout.table("AuditPlan"), 3, n)
@@ -388,7 +389,7 @@ def _feedback_sheet(book: Builder, fields: dict[str, Field], n: int) -> None:
     consent = fields["family_consent"]
     blocks.label(ws, row, consent, col=1)
     blocks.input_cell(ws, book, row, 2, consent)
-    blocks.help_text(ws, row, 3, consent.help)
+    blocks.help_text(ws, row, 3, consent.meaning(book.rubric))
     book.height(ws, row, 24)
     row += 2
     blocks.heading(ws, row, 1, f"The {in_words(len(questions))} questions", size=11)
