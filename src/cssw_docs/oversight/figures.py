@@ -12,7 +12,7 @@ from typing import Any
 from ..models import SECTION_KEYS, Agreement, Rating
 from ..rubric import Rubric
 from .actions import status_of
-from .store import AuditRecord
+from .records import AuditRecord
 
 NOT_RATED = "Not rated"
 RATING_COLUMNS: tuple[str, ...] = (*(r.value for r in Rating), NOT_RATED)

@@ -21,9 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Pack, PackFile, Stage, Submission, submission_from_dict, submission_to_dict
+from ..models import (
+    JobState,
+    Submission,
+    pack_from_dict,
+    pack_to_dict,
+    submission_from_dict,
+    submission_to_dict,
+)
 from ..rubric import Rubric
-from . import claim, ledger
+from ..store import audits, db, jobs
+from . import claim
 from .claim import Folders
 
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
@@ -100,7 +108,7 @@ def crash_point(name: str) -> None:
 def _ledger(state_dir: Path) -> sqlite3.Connection:
     conn = _connections.get(state_dir)
     if conn is None:
-        conn = _connections[state_dir] = ledger.open_ledger(state_dir)
+        conn = _connections[state_dir] = db.open_ledger(state_dir)
     return conn
 
 
@@ -135,7 +143,7 @@ def describe_error(exc: BaseException, hide: tuple[str, ...] = ()) -> str:
 def run_job(job_id: str, ctx: JobContext) -> Outcome:
     """Take the job as far as it will go and return what happened; never raises."""
     conn = _ledger(ctx.folders.state)
-    row = ledger.get_job(conn, job_id)
+    row = jobs.get_job(conn, job_id)
     if row is None:
         return Outcome(job_id, "gone", error="the job is not in the ledger")
     try:
@@ -173,14 +181,14 @@ _malloc_trim = _find_malloc_trim()
 def _advance(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outcome:
     job_id = row["job_id"]
     state = row["state"]
-    if state in ledger.TERMINAL:
+    if state in jobs.TERMINAL:
         return _finished_outcome(row)
     source = ctx.folders.job_file(job_id, row["source_name"])
     if not source.exists():
         if row["final_path"] and Path(row["final_path"]).exists():
             return _finish(conn, row, ctx)  # moved just before a crash
         raise FileNotFoundError(2, "The claimed workbook is missing", "<workbook>")
-    if state in (ledger.CLAIMED, ledger.VALIDATED):
+    if state in (JobState.CLAIMED, JobState.VALIDATED):
         from .. import pipeline
 
         checked = pipeline.check(source, ctx.rubric, ctx.settings)
@@ -188,15 +196,15 @@ def _advance(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Out
             _render(conn, row, ctx, checked)
         else:
             _write_rejection(conn, row, ctx, checked)
-        row = ledger.get_job(conn, job_id)
+        row = jobs.get_job(conn, job_id)
         state = row["state"]
-    if state == ledger.RENDERED:
+    if state == JobState.RENDERED:
         _deliver_pack(conn, row, ctx)
-        state = ledger.DELIVERED
-    if state == ledger.INVALID:
+        state = JobState.DELIVERED
+    if state == JobState.INVALID:
         _deliver_rejection(conn, row, ctx)
-        state = ledger.NOTIFIED
-    return _finish(conn, ledger.get_job(conn, job_id), ctx)
+        state = JobState.NOTIFIED
+    return _finish(conn, jobs.get_job(conn, job_id), ctx)
 
 
 def _render(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked) -> None:
@@ -207,10 +215,10 @@ def _render(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked
     sub: Submission = checked.submission
     selected = selection_for(sub, ctx.rubric, ctx.settings.oversight.moderation_percent)
     data = submission_to_dict(sub)
-    ledger.update_job(
+    jobs.update_job(
         conn,
         job_id,
-        state=ledger.VALIDATED,
+        state=JobState.VALIDATED,
         audit_ref=sub.audit_ref,
         stage=str(sub.audit_stage) if sub.audit_stage else None,
         data=json.dumps(data, ensure_ascii=False),
@@ -225,7 +233,7 @@ def _render(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked
         checked, ctx.rubric, ctx.settings, ctx.folders.outbox, moderation_selected=selected
     )
     crash_point("after_render")
-    ledger.record_audit(
+    audits.record_audit(
         conn,
         audit_ref=pack.audit_ref,
         stage=str(pack.stage),
@@ -237,36 +245,14 @@ def _render(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked
         pack_dir=pack.directory,
         moderation_selected=selected,
     )
-    ledger.update_job(
+    jobs.update_job(
         conn,
         job_id,
-        state=ledger.RENDERED,
+        state=JobState.RENDERED,
         version=pack.version,
         pack_dir=str(pack.directory),
         pack=json.dumps(pack_to_dict(pack)),
         dest_dir=str(ctx.folders.dated("processed")),
-    )
-
-
-def pack_to_dict(pack: Pack) -> dict:
-    """Return the pack as JSON-ready data for the ledger."""
-    return {
-        "audit_ref": pack.audit_ref,
-        "stage": str(pack.stage),
-        "version": pack.version,
-        "directory": str(pack.directory),
-        "files": [dataclasses.asdict(f) for f in pack.files],
-    }
-
-
-def pack_from_dict(data: dict) -> Pack:
-    """Return the Pack that :func:`pack_to_dict` made ``data`` from."""
-    return Pack(
-        audit_ref=data["audit_ref"],
-        stage=Stage(data["stage"]),
-        version=int(data["version"]),
-        directory=Path(data["directory"]),
-        files=tuple(PackFile(**f) for f in data["files"]),
     )
 
 
@@ -275,7 +261,7 @@ def _deliver_pack(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -
 
     selected = row["moderation_selected"]
     deliver.enqueue_pack(
-        ledger.db_path(ctx.folders.state),
+        db.db_path(ctx.folders.state),
         job_id=row["job_id"],
         submission=submission_from_dict(json.loads(row["data"])),
         pack=pack_from_dict(json.loads(row["pack"])),
@@ -283,7 +269,7 @@ def _deliver_pack(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -
         moderation_selected=None if selected is None else bool(selected),
     )
     crash_point("after_deliver")
-    ledger.update_job(conn, row["job_id"], state=ledger.DELIVERED)
+    jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
 
 
 def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
@@ -307,7 +293,7 @@ def _write_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext
     dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
     claim.make_private_dir(dest)
     stem = row["out_stem"] or rejection_stem(sub.audit_ref if sub else None, job_id, dest)
-    ledger.update_job(
+    jobs.update_job(
         conn,
         job_id,
         audit_ref=(sub.audit_ref or None) if sub else None,
@@ -319,10 +305,10 @@ def _write_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext
     )
     written = pipeline.write_rejection(checked, dest, stem)
     crash_point("after_reject_files")
-    ledger.update_job(
+    jobs.update_job(
         conn,
         job_id,
-        state=ledger.INVALID,
+        state=JobState.INVALID,
         rejection=json.dumps(
             {
                 "auditor_email": (sub.auditor_email if sub else "") or "",
@@ -352,7 +338,7 @@ def _deliver_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobConte
             )
         )
     deliver.enqueue_rejection(
-        ledger.db_path(ctx.folders.state),
+        db.db_path(ctx.folders.state),
         job_id=row["job_id"],
         source_name=row["source_name"],
         auditor_email=info["auditor_email"] or None,
@@ -361,15 +347,15 @@ def _deliver_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobConte
         settings=ctx.settings,
     )
     crash_point("after_notify")
-    ledger.update_job(conn, row["job_id"], state=ledger.NOTIFIED)
+    jobs.update_job(conn, row["job_id"], state=JobState.NOTIFIED)
 
 
 def _finish(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outcome:
     """Move the workbook to its last folder (deciding the name once) and end the job."""
     job_id = row["job_id"]
-    terminal = {ledger.DELIVERED: ledger.PROCESSED, ledger.NOTIFIED: ledger.REJECTED}
+    terminal = {JobState.DELIVERED: JobState.PROCESSED, JobState.NOTIFIED: JobState.REJECTED}
     end_state = terminal.get(row["state"], row["state"])
-    if end_state not in ledger.TERMINAL:
+    if end_state not in jobs.TERMINAL:
         raise RuntimeError(f"job {job_id} cannot finish from state {row['state']}")
     if row["state"] in terminal:
         source = ctx.folders.job_file(job_id, row["source_name"])
@@ -378,14 +364,14 @@ def _finish(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outc
             folder = Path(row["dest_dir"] or ctx.folders.dated(end_state))
             claim.make_private_dir(folder)
             final = claim.free_name(folder, row["source_name"])
-            ledger.update_job(conn, job_id, final_path=str(final))
+            jobs.update_job(conn, job_id, final_path=str(final))
         crash_point("before_move")
         if source.exists():
             claim.move(source, final)
             crash_point("after_move")
         _remove_job_dir(source.parent)
-        ledger.update_job(conn, job_id, state=end_state, finished_at=ledger.now())
-        row = ledger.get_job(conn, job_id)
+        jobs.update_job(conn, job_id, state=end_state, finished_at=db.now())
+        row = jobs.get_job(conn, job_id)
     return _finished_outcome(row)
 
 
