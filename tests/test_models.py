@@ -146,6 +146,8 @@ def test_a_release_pack_reads_with_typed_kinds_and_formats():
         ({"kind": "actions_csv"}, (DocKind.ACTIONS_CSV, "csv")),
         ({"kind": "audit_json"}, (DocKind.AUDIT_JSON, "json")),
         ({"kind": "report", "format": "docx"}, (DocKind.REPORT, "docx")),
+        ({"kind": "storyboard", "format": "pdf"}, (DocKind.STORYBOARD, "pdf")),
+        ({"kind": "plan"}, (DocKind.PLAN, "docx")),
         ({"kind": "pdf-insert"}, (DocKind.SUPERVISION_INSERT, "pdf")),
         ({"kind": "pdf-report", "format": "docx"}, (DocKind.REPORT, "pdf")),
         ({"kind": "csv", "format": "docx"}, (DocKind.ACTIONS_CSV, "csv")),

@@ -7,6 +7,8 @@ import stat
 import subprocess
 import sys
 
+import pytest
+
 from cssw_docs.store import db, jobs
 
 
@@ -53,15 +55,12 @@ def test_a_second_connection_does_not_lose_the_first_ones_writes(tmp_path):
 def test_transaction_rolls_back_on_error(tmp_path):
     """A failure inside the block leaves nothing of it behind."""
     conn = db.open_ledger(tmp_path)
-    try:
-        with db.transaction(conn):
-            conn.execute(
-                "INSERT INTO jobs (job_id, source_name, work_name, state, created_at, updated_at)"
-                " VALUES ('j', 's', 'w', 'claimed', 'now', 'now')"
-            )
-            raise RuntimeError("stop")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), db.transaction(conn):
+        conn.execute(
+            "INSERT INTO jobs (job_id, source_name, work_name, state, created_at, updated_at)"
+            " VALUES ('j', 's', 'w', 'claimed', 'now', 'now')"
+        )
+        raise RuntimeError("stop")
     assert jobs.get_job(conn, "j") is None
     conn.close()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 
 import pytest
 
+from cssw_docs.cli import main
 from cssw_docs.store import db, schema
 from store_support import RELEASE_LEDGER, release_ledger
 
@@ -78,8 +80,8 @@ def test_a_ledger_with_only_some_release_tables_is_adopted(tmp_path):
     raw = sqlite3.connect(partial)
     raw.execute(create)
     raw.execute(
-        "INSERT INTO moderation_outcomes VALUES ('CSSW-2026-0142', '2026-10-01', 'Chair',"
-        " 'Good', '')"
+        "INSERT INTO moderation_outcomes (audit_ref, recorded_at, moderator, rating, note)"
+        " VALUES ('CSSW-2026-0142', '2026-10-01', 'Chair', 'Good', '')"
     )
     raw.commit()
     raw.close()
@@ -143,3 +145,21 @@ def test_the_committed_release_ledger_is_untouched():
         assert schema.version(raw) == 0
     finally:
         raw.close()
+
+
+def test_the_command_line_says_plainly_that_a_ledger_is_too_new(tmp_path, monkeypatch, capsys):
+    """`cssw-docs status` on a newer ledger prints the reason, not an unexpected-error line."""
+    state = tmp_path / "state"
+    db.open_ledger(state).close()
+    raw = sqlite3.connect(db.db_path(state))
+    raw.execute(f"PRAGMA user_version = {schema.LATEST + 1}")
+    raw.commit()
+    raw.close()
+    conf = tmp_path / "site.toml"
+    conf.write_text(f'[service]\nstate_dir = "{state}"\n', encoding="utf-8")
+    monkeypatch.setattr(sys, "argv", ["cssw-docs", "--config", str(conf), "status"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "written by a newer version of cssw-docs" in err and "did not expect" not in err

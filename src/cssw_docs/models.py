@@ -498,26 +498,25 @@ def submission_from_dict(data: Mapping[str, Any]) -> Submission:
 
 # --- Pack JSON form (the ledger's jobs.pack) ------------------------------------------------
 
-# Release 0.1.0 named a file's kind with these strings; "pdf-<kind>" was the PDF copy.
+# Release 0.1.0's kind strings that are not DocKind values ("report", "plan" and "storyboard"
+# are); it wrote no format, and "pdf-<kind>" was the PDF copy of a document.
 _RELEASE_KINDS: dict[str, tuple[DocKind, FileFormat]] = {
-    "report": (DocKind.REPORT, FileFormat.DOCX),
-    "plan": (DocKind.PLAN, FileFormat.DOCX),
     "insert": (DocKind.SUPERVISION_INSERT, FileFormat.DOCX),
-    "storyboard": (DocKind.STORYBOARD, FileFormat.DOCX),
     "csv": (DocKind.ACTIONS_CSV, FileFormat.CSV),
     "audit": (DocKind.AUDIT_JSON, FileFormat.JSON),
 }
 _USUAL_FORMAT = {DocKind.ACTIONS_CSV: FileFormat.CSV, DocKind.AUDIT_JSON: FileFormat.JSON}
 
 
-def file_kind(kind: str, fmt: str | None = None) -> tuple[DocKind, FileFormat] | None:
+def _file_kind(kind: str, fmt: str | None = None) -> tuple[DocKind, FileFormat] | None:
     """Return the kind and format a stored pack file names (release strings accepted).
 
-    ``fmt`` counts only with a current ``DocKind`` value; None when the kind is unknown.
+    ``fmt`` counts with a ``DocKind`` value (missing: the kind's usual format); a release
+    string implies its own. None when the kind is unknown.
     """
     kind = str(kind)
     if kind.startswith("pdf-"):
-        found = file_kind(kind.removeprefix("pdf-"))
+        found = _file_kind(kind.removeprefix("pdf-"))
         return None if found is None else (found[0], FileFormat.PDF)
     if kind in _RELEASE_KINDS:
         return _RELEASE_KINDS[kind]
@@ -555,7 +554,7 @@ def pack_from_dict(data: Mapping[str, Any]) -> Pack:
     """
     files = []
     for item in data.get("files") or ():
-        found = file_kind(item.get("kind", ""), item.get("format"))
+        found = _file_kind(item.get("kind", ""), item.get("format"))
         if found is None:
             continue
         kind, fmt = found
