@@ -8,9 +8,10 @@ import subprocess
 from pathlib import Path
 
 from cssw_docs.models import Stage
-from cssw_docs.oversight import sample, store
+from cssw_docs.oversight import sample
 from cssw_docs.oversight.sample import LedgerRow
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 
 START = dt.date(2026, 1, 1)
 END = dt.date(2026, 12, 31)
@@ -22,7 +23,7 @@ def build_ledger(folder: Path, rubric: Rubric, count: int = COUNT, seed: int = 6
     """Return (ledger path, the rows written) for ``count`` generated audits in ``folder``."""
     db = folder / "ledger.sqlite3"
     rows = sample.audits(rubric, count, seed=seed)
-    conn = store.connect(db)
+    conn = connect_ledger(db)
     sample.write(conn, rows)
     conn.close()
     return db, rows

@@ -20,7 +20,6 @@ import pytest
 from cssw_docs import examples
 from cssw_docs.config import RenderSettings
 from cssw_docs.deliver import outbox as deliver
-from cssw_docs.deliver import queue
 from cssw_docs.models import (
     Agreement,
     Attachment,
@@ -28,11 +27,14 @@ from cssw_docs.models import (
     FileFormat,
     Finding,
     Location,
+    MailState,
     Report,
     Severity,
     Stage,
 )
 from cssw_docs.render import render_pack
+from cssw_docs.store import db as ledger_db
+from cssw_docs.store import mail as outbox_table
 from deliver_support import (
     Credentials,
     mail_settings,
@@ -69,9 +71,9 @@ def _db(tmp_path):
 
 
 def _states(db) -> dict[str, str]:
-    conn = queue.connect(db)
+    conn = ledger_db.connect(db)
     try:
-        return {r["message_id"]: r["state"] for r in queue.rows(conn)}
+        return {r["message_id"]: r["state"] for r in outbox_table.rows(conn)}
     finally:
         conn.close()
 
@@ -135,8 +137,8 @@ def test_final_pack_reaches_each_route(tmp_path, server, good_audit):
     ]
     (head,) = recorder.by_subject("Head of Quality Assurance")
     assert "Tom Baxter disagrees" in head.message.get_body(("plain",)).get_content()
-    conn = queue.connect(_db(tmp_path))
-    replies = {r["server_reply"] for r in queue.rows(conn)}
+    conn = ledger_db.connect(_db(tmp_path))
+    replies = {r["server_reply"] for r in outbox_table.rows(conn)}
     conn.close()
     assert replies == {"250 2.0.0 OK queued as test"}
 
@@ -285,10 +287,10 @@ def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
     down = deliver.send_pending(db, settings, outbox=outbox, now=t0)
     assert (down.sent, down.retrying, down.pending) == (0, 3, 3)
     assert "connection refused" in down.last_error
-    conn = queue.connect(db)
-    rows = queue.rows(conn)
+    conn = ledger_db.connect(db)
+    rows = outbox_table.rows(conn)
     conn.close()
-    assert {(r["state"], r["attempts"]) for r in rows} == {("pending", 1)}
+    assert {(r["state"], r["attempts"]) for r in rows} == {(MailState.PENDING, 1)}
     controller, recorder = start_server(port=port)
     try:
         early = deliver.send_pending(db, settings, outbox=outbox, now=t0)
@@ -299,7 +301,7 @@ def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
         controller.stop()
     assert (up.sent, up.pending, again.sent) == (3, 0, 0)
     assert sorted(r.message_id for r in recorder.received) == sorted(ids)
-    assert set(_states(db).values()) == {"sent"}
+    assert set(_states(db).values()) == {MailState.SENT}
 
 
 def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path, good_audit):
@@ -315,12 +317,13 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         import os, signal, sys
         from pathlib import Path
         from cssw_docs.config import Settings
-        from cssw_docs.deliver import outbox, queue
+        from cssw_docs.deliver import outbox
+        from cssw_docs.store import mail
 
         def crash(*args, **kwargs):  # the server has the message; the ledger never hears of it
             os.kill(os.getpid(), signal.SIGKILL)
 
-        queue.mark_sent = crash
+        mail.mark_sent = crash
         settings = Settings().with_changes(**{
             "mail.host": "127.0.0.1", "mail.port": int(sys.argv[3]), "mail.security": "none",
         })
@@ -335,7 +338,7 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         )
         assert done.returncode == -9, done.stderr
         assert len(recorder.received) == 1
-        assert list(_states(db).values()).count("sending") == 1
+        assert list(_states(db).values()).count(MailState.SENDING) == 1
         # Restarted later (after the claim's lease): the unrecorded message goes again.
         after = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
         summary = deliver.send_pending(db, settings, outbox=outbox, now=after)
@@ -348,7 +351,7 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
     assert sorted(copies.values()) == [1, 1, 2]
     twice = [r for r in recorder.received if copies[r.message_id] == 2]
     assert twice[0].data == twice[1].data  # the very same message, same Message-ID
-    assert set(_states(db).values()) == {"sent"}
+    assert set(_states(db).values()) == {MailState.SENT}
 
 
 def test_address_outside_allowlist_is_never_sent_to(tmp_path, server, good_audit):
@@ -370,7 +373,12 @@ def test_address_outside_allowlist_is_never_sent_to(tmp_path, server, good_audit
     body = notice.message.get_body(("plain",)).get_content()
     assert "tom.baxter@gmail.com" in body
     _assert_no_child_identifiers(body, sub)
-    assert sorted(_states(db).values()) == ["blocked", "sent", "sent", "sent"]
+    assert sorted(_states(db).values()) == [
+        MailState.BLOCKED,
+        MailState.SENT,
+        MailState.SENT,
+        MailState.SENT,
+    ]
     assert deliver.job_states(db, "job-1") == {
         "pending": 0,
         "sending": 0,

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cssw_docs.oversight import actions, store
+from cssw_docs.oversight import actions, records
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 from oversight_support import AS_OF, build_ledger, latest_finals
 
 TODAY = dt.date(2026, 9, 1)
@@ -37,7 +38,7 @@ def test_listing_matches_an_independent_count(
 ) -> None:
     """Every action of every latest Final audit is listed once, filtered and earliest first."""
     db, rows = build_ledger(tmp_path, the_rubric)
-    records = store.load(store.connect(db)).audits
+    audits = records.load(connect_ledger(db)).audits
     expected = [
         (r.submission.audit_ref, a.action)
         for r in latest_finals(rows)
@@ -45,7 +46,7 @@ def test_listing_matches_an_independent_count(
         if (team is None or team.lower() in r.submission.team.lower())
         and (not overdue or (a.due is not None and a.due < AS_OF))
     ]
-    listed = actions.tracked(records, AS_OF, team=team, overdue_only=overdue)
+    listed = actions.tracked(audits, AS_OF, team=team, overdue_only=overdue)
     assert sorted((a.audit_ref, a.action) for a in listed) == sorted(expected)
     assert expected
     dues = [a.due for a in listed if a.due is not None]

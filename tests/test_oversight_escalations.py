@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cssw_docs.models import Agreement
-from cssw_docs.oversight import escalations, store
+from cssw_docs.oversight import escalations, records
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 from oversight_support import AS_OF, build_ledger, latest_finals
 
 
 def test_open_referrals_match_an_independent_count(tmp_path: Path, the_rubric: Rubric) -> None:
     """Open = latest Final disagrees; resolved = an earlier version disagreed, or recorded."""
     db, rows = build_ledger(tmp_path, the_rubric)
-    conn = store.connect(db)
+    conn = connect_ledger(db)
     latest = latest_finals(rows)
     open_refs = [
         r.submission.audit_ref
@@ -25,19 +26,19 @@ def test_open_referrals_match_an_independent_count(tmp_path: Path, the_rubric: R
         for r in rows
         if r.stage.value == "Final" and r.submission.practitioner_agreement is Agreement.DISAGREE
     }
-    listed = escalations.referrals(store.load(conn).audits, AS_OF)
+    listed = escalations.referrals(records.load(conn).audits, AS_OF)
     assert sorted(r.audit_ref for r in listed) == sorted(open_refs)
     assert len(open_refs) >= 2 and len(ever) > len(open_refs)
     assert [r.referred_on for r in listed] == sorted(r.referred_on for r in listed)
-    everything = escalations.referrals(store.load(conn).audits, AS_OF, include_resolved=True)
+    everything = escalations.referrals(records.load(conn).audits, AS_OF, include_resolved=True)
     assert {r.audit_ref for r in everything} == ever
 
-    store.resolve_referral(conn, open_refs[0], "Reviewed; rating stands.")
-    after = escalations.referrals(store.load(conn).audits, AS_OF)
+    records.resolve_referral(conn, open_refs[0], "Reviewed; rating stands.")
+    after = escalations.referrals(records.load(conn).audits, AS_OF)
     assert sorted(r.audit_ref for r in after) == sorted(open_refs[1:])
     (resolved,) = [
         r
-        for r in escalations.referrals(store.load(conn).audits, AS_OF, include_resolved=True)
+        for r in escalations.referrals(records.load(conn).audits, AS_OF, include_resolved=True)
         if r.audit_ref == open_refs[0]
     ]
     assert not resolved.is_open and resolved.note == "Reviewed; rating stands."

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 from cssw_docs.models import SECTION_KEYS, Agreement, Rating
-from cssw_docs.oversight import figures, store
+from cssw_docs.oversight import figures, records
 from cssw_docs.oversight.figures import Figures
 from cssw_docs.oversight.sample import LedgerRow
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 from oversight_support import AS_OF, END, START, build_ledger, in_period, latest_finals
 
 PERIOD = (dt.date(2026, 2, 1), dt.date(2026, 10, 31))
@@ -22,11 +23,11 @@ PERIOD = (dt.date(2026, 2, 1), dt.date(2026, 10, 31))
 def computed(tmp_path: Path, the_rubric: Rubric) -> tuple[Figures, list[LedgerRow]]:
     """The figures of February to October and the audits a person would count for them."""
     db, rows = build_ledger(tmp_path, the_rubric)
-    conn = store.connect(db)
+    conn = connect_ledger(db)
     # Two panel outcomes: one agreeing with the auditor, one not.
     selected = [r for r in latest_finals(rows) if r.moderation_selected]
     in_range = in_period(selected, *PERIOD)
-    store.record_moderation(
+    records.record_moderation(
         conn,
         in_range[0].submission.audit_ref,
         in_range[0].submission.overall_rating.value,
@@ -35,8 +36,8 @@ def computed(tmp_path: Path, the_rubric: Rubric) -> tuple[Figures, list[LedgerRo
     other = next(
         g for g in ("Good", "Inadequate") if g != in_range[1].submission.overall_rating.value
     )
-    store.record_moderation(conn, in_range[1].submission.audit_ref, other, "Differs")  # fmt: skip
-    ledger = store.load(conn, *PERIOD)
+    records.record_moderation(conn, in_range[1].submission.audit_ref, other, "Differs")  # fmt: skip
+    ledger = records.load(conn, *PERIOD)
     figs = figures.compute(
         ledger.audits, the_rubric, as_of=AS_OF, start=PERIOD[0], end=PERIOD[1],
         drafts_in_progress=len(ledger.drafts_only),

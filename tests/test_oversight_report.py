@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from cssw_docs.config import Settings
-from cssw_docs.oversight import report, store
+from cssw_docs.oversight import records, report
 from cssw_docs.rubric import Rubric
 
 
@@ -28,7 +28,7 @@ def test_output_paths(given: str, xlsx: str, docx: str) -> None:
 
 def test_period_backwards_is_refused(tmp_path: Path, the_rubric: Rubric) -> None:
     """A period that ends before it starts is refused before anything is read or written."""
-    with pytest.raises(store.OversightError, match="Swap the dates"):
+    with pytest.raises(records.OversightError, match="Swap the dates"):
         report.build(
             tmp_path / "ledger.sqlite3",
             the_rubric,

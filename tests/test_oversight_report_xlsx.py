@@ -11,7 +11,7 @@ import pytest
 
 from cssw_docs.config import Settings
 from cssw_docs.models import SECTION_KEYS, Rating
-from cssw_docs.oversight import report, store
+from cssw_docs.oversight import records, report
 from cssw_docs.rubric import Rubric
 from oversight_support import AS_OF, END, START, build_ledger, latest_finals, page_count, to_pdf
 
@@ -160,7 +160,7 @@ def test_empty_period(tmp_path: Path, the_rubric: Rubric) -> None:
 
 def test_missing_ledger(tmp_path: Path, the_rubric: Rubric) -> None:
     """A report from a ledger that does not exist is refused in plain words."""
-    with pytest.raises(store.OversightError, match="no audit has been processed"):
+    with pytest.raises(records.OversightError, match="no audit has been processed"):
         report.build(tmp_path / "none.sqlite3", the_rubric, Settings(), start=START, end=END,
                      dest=tmp_path / "r")  # fmt: skip
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cssw_docs.models import Stage
-from cssw_docs.oversight import sample, store
+from cssw_docs.oversight import records, sample
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 
 
 def test_sample_is_reproducible_and_varied(the_rubric: Rubric) -> None:
@@ -25,11 +26,11 @@ def test_sample_is_reproducible_and_varied(the_rubric: Rubric) -> None:
 def test_written_rows_read_back(tmp_path: Path, the_rubric: Rubric) -> None:
     """Rows written with the service's schema read back as the same audits."""
     rows = sample.audits(the_rubric, 15, seed=2)
-    conn = store.connect(tmp_path / "ledger.sqlite3")
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
     sample.write(conn, rows)
     count = conn.execute("SELECT COUNT(*) FROM audits").fetchone()[0]
     assert count == len(rows)
-    loaded = {r.audit_ref: r.submission for r in store.load(conn).audits}
+    loaded = {r.audit_ref: r.submission for r in records.load(conn).audits}
     for row in rows:
         if row.stage is Stage.FINAL and loaded[row.submission.audit_ref] == row.submission:
             break

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cssw_docs import pipeline
 from cssw_docs.service import worker
 from service_support import (
     GOOD_REF,
@@ -155,7 +156,7 @@ def test_rejection_files_are_named_by_reference_or_job(tmp_path, ref, taken, exp
     """Rejection files carry the reference when it is safe and free, else the job id."""
     if taken:
         (tmp_path / f"{ref} - problems.txt").write_text("earlier")
-    assert worker.rejection_stem(ref, "JOB", tmp_path) == expected
+    assert pipeline.rejection_stem(ref, "JOB", tmp_path) == expected
 
 
 def test_errors_are_described_without_the_workbook_name():

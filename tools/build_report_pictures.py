@@ -17,7 +17,8 @@ from pathlib import Path
 
 from cssw_docs import rubric
 from cssw_docs.config import Settings
-from cssw_docs.oversight import report, sample, store
+from cssw_docs.oversight import records, report, sample
+from cssw_docs.store.db import connect as connect_ledger
 
 AS_OF = dt.date(2026, 12, 1)
 DPI = 90
@@ -57,12 +58,12 @@ def main(argv: list[str]) -> int:
         work = Path(tmp)
         db = work / "ledger.sqlite3"
         rows = sample.audits(the_rubric, 120)
-        conn = store.connect(db)
+        conn = connect_ledger(db)
         sample.write(conn, rows)
         picked = [r.submission for r in rows if r.moderation_selected][:6]
         for i, sub in enumerate(picked):
             rating = sub.overall_rating.value if i % 3 else "Requires improvement"
-            store.record_moderation(conn, sub.audit_ref, rating, "Panel discussion.", "Chair")
+            records.record_moderation(conn, sub.audit_ref, rating, "Panel discussion.", "Chair")
         conn.close()
         written = report.build(db, the_rubric, Settings(), start=dt.date(2026, 1, 1),
                                end=dt.date(2026, 11, 30), dest=work / "activity-2026",

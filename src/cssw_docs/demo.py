@@ -19,8 +19,9 @@ from pathlib import Path
 
 from . import examples, rubric
 from .config import Settings
-from .service import ledger
+from .models import JobState
 from .service.watch import Watcher
+from .store import db, jobs
 from .workbook.generate import write_submission
 
 
@@ -117,9 +118,9 @@ def _problem_lines(text: str) -> list[str]:
 
 def report(summary, base: Path, state: Path, outbox: Path) -> str:
     """Return the plain-English account of the run for a newcomer."""
-    conn = ledger.open_ledger(state)
+    conn = db.open_ledger(state)
     try:
-        rows = {o.job_id: ledger.get_job(conn, o.job_id) for o in summary.outcomes}
+        rows = {o.job_id: jobs.get_job(conn, o.job_id) for o in summary.outcomes}
     finally:
         conn.close()
     lines: list[str] = []
@@ -127,7 +128,7 @@ def report(summary, base: Path, state: Path, outbox: Path) -> str:
     def by_name(kind: str) -> list:
         return sorted(summary.of_kind(kind), key=lambda o: rows[o.job_id]["source_name"])
 
-    made = by_name("processed")
+    made = by_name(JobState.PROCESSED)
     if made:
         lines.append(f"Packs made ({len(made)}):")
         for o in made:
@@ -135,7 +136,7 @@ def report(summary, base: Path, state: Path, outbox: Path) -> str:
             docs = sorted(p.name for p in pack_dir.glob("*") if p.suffix in (".docx", ".pdf"))
             lines.append(f"  {rows[o.job_id]['source_name']} -> {_rel(pack_dir, base)}/")
             lines += [f"      {d}" for d in docs]
-    rejected = by_name("rejected")
+    rejected = by_name(JobState.REJECTED)
     if rejected:
         lines += ["", f"Workbooks rejected ({len(rejected)}), with the reasons:"]
         for o in rejected:
@@ -149,13 +150,13 @@ def report(summary, base: Path, state: Path, outbox: Path) -> str:
                 lines.append(f"      marked copy: {marked.name}")
             if problems.exists():
                 lines += [f"        {p}" for p in _problem_lines(problems.read_text("utf-8"))]
-    dups = summary.of_kind("duplicate")
+    dups = summary.of_kind(JobState.DUPLICATE)
     if dups:
         lines += ["", f"Already processed on an earlier run, so set aside ({len(dups)}):"]
         folder = Path(dups[0].dest_dir)
         lines.append(f"  {len(dups)} workbook(s) moved to {_rel(folder, base)}/")
         lines.append("  (delete ./intake, ./outbox and ./state to start the demo afresh)")
-    failed = summary.of_kind("failed")
+    failed = summary.of_kind(JobState.FAILED)
     if failed:
         lines += ["", f"Set aside after repeated failures ({len(failed)}): see intake/failed/"]
     lines += ["", *_emails(outbox, base)]

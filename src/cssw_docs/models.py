@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -433,11 +434,21 @@ def submission_to_dict(sub: Submission) -> dict[str, Any]:
 
 
 def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
+    """Return the date ``value`` (ISO text) names; None when empty or not a date."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _enum(kind: type[StrEnum], value: Any) -> Any:
-    return kind(value) if value else None
+    """Return the member of ``kind`` with ``value``; None when empty or not a member."""
+    try:
+        return kind(value) if value else None
+    except ValueError:
+        return None
 
 
 _ITEM_TYPES: dict[str, type] = {
@@ -448,40 +459,190 @@ _ITEM_TYPES: dict[str, type] = {
     "descriptors": DescriptorMark,
     "practice_areas": PracticeAreaNote,
 }
-_DATE_FIELDS = {"audit_date", "review_period_start", "review_period_end", "discussion_date"}
-_ENUM_FIELDS: dict[str, type[StrEnum]] = {
-    "audit_stage": Stage,
-    "family_consent": Consent,
-    "observation_consent": Consent,
-    "overall_rating": Rating,
-    "practitioner_agreement": Agreement,
+_NOT_STORED = {"locations", "table_columns", "parse_findings"}
+
+# How each stored value becomes a field again, per dataclass; other fields are taken as stored.
+_READERS: dict[type, dict[str, Any]] = {
+    Submission: {
+        "audit_date": _date,
+        "review_period_start": _date,
+        "review_period_end": _date,
+        "discussion_date": _date,
+        "audit_stage": lambda v: _enum(Stage, v),
+        "family_consent": lambda v: _enum(Consent, v),
+        "observation_consent": lambda v: _enum(Consent, v),
+        "overall_rating": lambda v: _enum(Rating, v),
+        "practitioner_agreement": lambda v: _enum(Agreement, v),
+    },
+    SectionAssessment: {"rating": lambda v: _enum(Rating, v)},
+    Action: {"due": _date},
+    ComplianceGap: {"raised_on": _date},
 }
 
 
-def submission_from_dict(data: dict[str, Any]) -> Submission:
-    """Return the Submission that ``submission_to_dict`` produced ``data`` from."""
+def _read(kind: type, data: Mapping[str, Any]) -> Any:
+    """Return a ``kind`` made from stored ``data``: unknown keys ignored, missing ones defaulted.
+
+    A field with no default of its own (e.g. a section's ``key``) defaults to empty text.
+    """
+    readers = _READERS.get(kind, {})
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(Submission):
+    for f in dataclasses.fields(kind):
+        if not f.init or f.name in _NOT_STORED:
+            continue
         if f.name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                kwargs[f.name] = ""
             continue
         value = data[f.name]
         if f.name in _ITEM_TYPES:
-            kind = _ITEM_TYPES[f.name]
-            items = []
-            for item in value:
-                item = dict(item)
-                if kind is SectionAssessment:
-                    item["rating"] = _enum(Rating, item.get("rating"))
-                if kind is Action:
-                    item["due"] = _date(item.get("due"))
-                if kind is ComplianceGap:
-                    item["raised_on"] = _date(item.get("raised_on"))
-                items.append(kind(**item))
-            kwargs[f.name] = tuple(items)
-        elif f.name in _DATE_FIELDS:
-            kwargs[f.name] = _date(value)
-        elif f.name in _ENUM_FIELDS:
-            kwargs[f.name] = _enum(_ENUM_FIELDS[f.name], value)
-        else:
-            kwargs[f.name] = value
-    return Submission(**kwargs)
+            items = value if isinstance(value, list | tuple) else ()
+            value = tuple(_read(_ITEM_TYPES[f.name], i) for i in items if isinstance(i, Mapping))
+        elif f.name in readers:
+            value = readers[f.name](value)
+        kwargs[f.name] = value
+    return kind(**kwargs)
+
+
+def submission_from_dict(data: Mapping[str, Any]) -> Submission:
+    """Return the Submission that ``submission_to_dict`` produced ``data`` from.
+
+    Tolerant, so every audit ever stored stays readable: keys it does not know are ignored,
+    missing ones take their defaults (also inside sections, actions and the other lists),
+    and a value a choice list does not know (a rating, stage, consent...) becomes None.
+    """
+    return _read(Submission, data)
+
+
+# --- Pack JSON form (the ledger's jobs.pack) ------------------------------------------------
+
+# Release 0.1.0's kind strings that are not DocKind values ("report", "plan" and "storyboard"
+# are); it wrote no format, and "pdf-<kind>" was the PDF copy of a document.
+_RELEASE_KINDS: dict[str, tuple[DocKind, FileFormat]] = {
+    "insert": (DocKind.SUPERVISION_INSERT, FileFormat.DOCX),
+    "csv": (DocKind.ACTIONS_CSV, FileFormat.CSV),
+    "audit": (DocKind.AUDIT_JSON, FileFormat.JSON),
+}
+_USUAL_FORMAT = {DocKind.ACTIONS_CSV: FileFormat.CSV, DocKind.AUDIT_JSON: FileFormat.JSON}
+
+
+def _file_kind(kind: str, fmt: str | None = None) -> tuple[DocKind, FileFormat] | None:
+    """Return the kind and format a stored pack file names (release strings accepted).
+
+    ``fmt`` counts with a ``DocKind`` value (missing: the kind's usual format); a release
+    string implies its own. None when the kind is unknown.
+    """
+    kind = str(kind)
+    if kind.startswith("pdf-"):
+        found = _file_kind(kind.removeprefix("pdf-"))
+        return None if found is None else (found[0], FileFormat.PDF)
+    if kind in _RELEASE_KINDS:
+        return _RELEASE_KINDS[kind]
+    doc = _enum(DocKind, kind)
+    if doc is None:
+        return None
+    return doc, _enum(FileFormat, fmt) or _USUAL_FORMAT.get(doc, FileFormat.DOCX)
+
+
+def pack_to_dict(pack: Pack) -> dict[str, Any]:
+    """Return the pack as JSON-ready data for the ledger."""
+    return {
+        "audit_ref": pack.audit_ref,
+        "stage": str(pack.stage),
+        "version": pack.version,
+        "directory": str(pack.directory),
+        "files": [
+            {
+                "name": f.name,
+                "kind": str(f.kind),
+                "sha256": f.sha256,
+                "size": f.size,
+                "format": str(f.format),
+            }
+            for f in pack.files
+        ],
+    }
+
+
+def pack_from_dict(data: Mapping[str, Any]) -> Pack:
+    """Return the Pack that :func:`pack_to_dict` (of this or an earlier release) made ``data`` from.
+
+    A file's kind may be a release 0.1.0 string (``insert``, ``csv``, ``pdf-storyboard`` ...)
+    or a ``DocKind`` value; a file of a kind not known is left out. Unknown keys are ignored.
+    """
+    files = []
+    for item in data.get("files") or ():
+        found = _file_kind(item.get("kind", ""), item.get("format"))
+        if found is None:
+            continue
+        kind, fmt = found
+        files.append(
+            PackFile(
+                name=str(item.get("name", "")),
+                kind=kind,
+                sha256=str(item.get("sha256", "")),
+                size=int(item.get("size") or 0),
+                format=fmt,
+            )
+        )
+    return Pack(
+        audit_ref=data.get("audit_ref", ""),
+        stage=Stage(data["stage"]),
+        version=int(data["version"]),
+        directory=Path(data.get("directory", "")),
+        files=tuple(files),
+    )
+
+
+def report_to_dict(report: Report) -> list[dict[str, Any]]:
+    """Return the findings as JSON-ready data (for a rejection waiting to be emailed)."""
+    return [
+        {
+            "code": f.code,
+            "severity": str(f.severity),
+            "message": f.message,
+            "location": dataclasses.asdict(f.location) if f.location else None,
+        }
+        for f in report.findings
+    ]
+
+
+def report_from_dict(items: Sequence[Mapping[str, Any]]) -> Report:
+    """Return the Report that :func:`report_to_dict` made ``items`` from."""
+    findings = []
+    for item in items:
+        loc = item.get("location")
+        findings.append(
+            Finding(
+                str(item.get("code", "")),
+                _enum(Severity, item.get("severity")) or Severity.ERROR,
+                str(item.get("message", "")),
+                Location(str(loc.get("sheet", "")), str(loc.get("cell", "")))
+                if isinstance(loc, Mapping)
+                else None,
+            )
+        )
+    return Report(tuple(findings))
+
+
+def attachment_to_dict(attachment: Attachment) -> dict[str, str]:
+    """Return the attachment as JSON-ready data."""
+    return {
+        "path": str(attachment.path),
+        "kind": str(attachment.kind),
+        "format": str(attachment.format),
+    }
+
+
+def attachment_from_dict(item: Mapping[str, Any] | str) -> Attachment:
+    """Return the Attachment :func:`attachment_to_dict` made ``item`` from.
+
+    Release 0.1.0 stored a rejection's files as bare paths: ``... - problems.txt`` and
+    ``... - marked.xlsx``, the only two files a rejection has, so the suffix tells them apart.
+    """
+    if isinstance(item, str):
+        path = Path(item)
+        if path.suffix == ".txt":
+            return Attachment(path, DocKind.PROBLEMS_TEXT, FileFormat.TEXT)
+        return Attachment(path, DocKind.MARKED_WORKBOOK, FileFormat.XLSX)
+    return Attachment(Path(item["path"]), DocKind(item["kind"]), FileFormat(item["format"]))

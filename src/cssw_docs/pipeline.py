@@ -1,19 +1,53 @@
-"""The one-way flow for one workbook: read -> validate -> render, for the CLI and the watcher."""
+"""The whole flow for one workbook: check -> select -> render or reject -> queue emails -> file.
+
+Read this file top to bottom to follow a workbook. The first half is the flow itself, which
+the CLI's ``validate`` and ``render`` commands call directly. The second half runs the same
+steps as a watcher job: each step records its result in the ledger before the next starts and
+repeats safely, so a job interrupted anywhere (even by SIGKILL) is finished by running it
+again, without a second pack or a second email.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import rules
 from .config import Settings
+from .deliver import outbox
 from .explain import explain
-from .models import Pack, Report, Submission
+from .folders import Folders, free_name, make_private_dir, move
+from .models import (
+    Attachment,
+    DocKind,
+    FileFormat,
+    JobState,
+    Pack,
+    Report,
+    Submission,
+    attachment_from_dict,
+    attachment_to_dict,
+    pack_from_dict,
+    pack_to_dict,
+    report_from_dict,
+    report_to_dict,
+    submission_from_dict,
+    submission_to_dict,
+)
+from .oversight.moderation import selection_for
 from .render import render_pack
 from .rubric import Rubric
+from .store import audits, db, jobs
 from .validate import validate
 from .workbook.annotate import annotate
 from .workbook.parse import UnreadableWorkbook, read_workbook
+
+# --- the flow ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -41,7 +75,7 @@ def sha256_of(path: Path) -> str:
 
 
 def check(path: Path, rubric: Rubric, settings: Settings) -> Checked:
-    """Return the workbook at ``path`` read and validated against ``rubric``."""
+    """Step 1: return the workbook at ``path`` read and validated against ``rubric``."""
     path = Path(path)
     try:
         digest = sha256_of(path)
@@ -54,42 +88,245 @@ def check(path: Path, rubric: Rubric, settings: Settings) -> Checked:
     return Checked(path, digest, submission, validate(submission, rubric, settings.validation))
 
 
+def select_for_moderation(sub: Submission, rubric: Rubric, settings: Settings) -> bool | None:
+    """Step 2: return whether a Final audit goes to the moderation panel (None: not sampled)."""
+    return selection_for(sub, rubric, settings.oversight.moderation_percent)
+
+
 def render(
     checked: Checked,
     rubric: Rubric,
     settings: Settings,
-    outbox: Path,
+    outbox_dir: Path,
     *,
     moderation_selected: bool | None = None,
 ) -> Pack:
-    """Return the pack rendered from a workbook that passed ``check``."""
+    """Step 3a: return the pack rendered from a workbook that passed ``check``."""
     if not checked.ok or checked.submission is None:
         raise ValueError("only a workbook without errors can be rendered")
     return render_pack(
         checked.submission,
         rubric,
-        Path(outbox),
+        Path(outbox_dir),
         settings=settings.render,
         source_sha256=checked.sha256,
         moderation_selected=moderation_selected,
     )
 
 
-def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> list[Path]:
-    """Write the annotated workbook (when readable) and a findings text file into ``folder``.
+def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
+    """Return the stem of the rejection files: the reference when safe and free, else the job id.
 
-    Returns the paths written. ``stem`` defaults to the source file's name without suffix.
+    Never the workbook's own name, which may carry the child's name.
+    """
+    ref = (audit_ref or "").strip()
+    if not rules.reference_is_safe(ref):
+        return job_id
+    if (folder / f"{ref} - problems.txt").exists():
+        return f"{ref} {job_id}"
+    return ref
+
+
+def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> list[Attachment]:
+    """Step 3b: write the findings text and the marked workbook (when readable) into ``folder``.
+
+    Returns the files written. ``stem`` defaults to the source file's name without suffix.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or checked.source.stem
-    written = []
     text_path = folder / f"{stem} - problems.txt"
     text_path.write_text(explain(checked.report, source_name=checked.source.name), "utf-8")
-    written.append(text_path)
+    written = [Attachment(text_path, DocKind.PROBLEMS_TEXT, FileFormat.TEXT)]
     if checked.submission is not None:
-        written.append(annotate(checked.source, checked.report, folder / f"{stem} - marked.xlsx"))
+        marked = annotate(checked.source, checked.report, folder / f"{stem} - marked.xlsx")
+        written.append(Attachment(marked, DocKind.MARKED_WORKBOOK, FileFormat.XLSX))
     return written
 
 
-__all__ = ["Checked", "check", "render", "sha256_of", "write_rejection"]
+# --- the same steps as a watcher job --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What any job needs: settings, rubric and folders (all picklable, for worker processes)."""
+
+    settings: Settings
+    rubric: Rubric
+    folders: Folders
+
+
+Checkpoint = Callable[[str], None]
+
+
+def _no_checkpoint(name: str) -> None:
+    """The default checkpoint: nothing (tests pass one that kills the process there)."""
+
+
+def run_job(
+    conn: sqlite3.Connection, job_id: str, ctx: JobContext, checkpoint: Checkpoint = _no_checkpoint
+) -> sqlite3.Row:
+    """Take the job through its remaining steps and return its final ledger row.
+
+    ``checkpoint(name)`` is called at each point where a crash must be survivable:
+    after_validate, after_render, after_deliver, after_reject_files, after_notify,
+    before_move, after_move.
+    """
+    row = jobs.get_job(conn, job_id)
+    while not JobState(row["state"]).terminal:
+        STEPS[JobState(row["state"])](conn, row, ctx, checkpoint)
+        row = jobs.get_job(conn, job_id)
+    return row
+
+
+def _check_job(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, cp: Checkpoint):
+    """Claimed (or validated before a crash): check, then render the pack or write the rejection."""
+    checked = check(_claimed_file(row, ctx), ctx.rubric, ctx.settings)
+    if checked.ok:
+        _render_job(conn, row, ctx, cp, checked)
+    else:
+        _reject_job(conn, row, ctx, cp, checked)
+
+
+def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) -> None:
+    job_id = row["job_id"]
+    sub = checked.submission
+    selected = select_for_moderation(sub, ctx.rubric, ctx.settings)
+    data = submission_to_dict(sub)
+    jobs.update_job(
+        conn,
+        job_id,
+        state=JobState.VALIDATED,
+        audit_ref=sub.audit_ref,
+        stage=str(sub.audit_stage) if sub.audit_stage else None,
+        data=json.dumps(data, ensure_ascii=False),
+        moderation_selected=None if selected is None else int(selected),
+        error_count=0,
+        findings=json.dumps(sorted(checked.report.codes())),
+    )
+    cp("after_validate")
+    # A pack made from the same bytes keeps its version, so rendering again after a crash
+    # replaces that pack rather than adding a version.
+    pack = render(
+        checked, ctx.rubric, ctx.settings, ctx.folders.outbox, moderation_selected=selected
+    )
+    cp("after_render")
+    audits.record_audit(
+        conn,
+        audit_ref=pack.audit_ref,
+        stage=str(pack.stage),
+        version=pack.version,
+        job_id=job_id,
+        source_sha256=checked.sha256,
+        audit_date=sub.audit_date.isoformat() if sub.audit_date else None,
+        data=data,
+        pack_dir=pack.directory,
+        moderation_selected=selected,
+    )
+    jobs.update_job(
+        conn,
+        job_id,
+        state=JobState.RENDERED,
+        version=pack.version,
+        pack_dir=str(pack.directory),
+        pack=json.dumps(pack_to_dict(pack)),
+        dest_dir=str(ctx.folders.dated("processed")),
+    )
+
+
+def _reject_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) -> None:
+    job_id = row["job_id"]
+    sub = checked.submission
+    dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
+    make_private_dir(dest)
+    stem = row["out_stem"] or rejection_stem(sub.audit_ref if sub else None, job_id, dest)
+    jobs.update_job(
+        conn,
+        job_id,
+        audit_ref=(sub.audit_ref or None) if sub else None,
+        stage=str(sub.audit_stage) if sub and sub.audit_stage else None,
+        error_count=len(checked.report.errors),
+        findings=json.dumps(sorted(checked.report.codes())),
+        dest_dir=str(dest),
+        out_stem=stem,
+    )
+    written = write_rejection(checked, dest, stem)
+    cp("after_reject_files")
+    rejection = {
+        "auditor_email": (sub.auditor_email if sub else "") or "",
+        "attachments": [attachment_to_dict(a) for a in written],
+        "report": report_to_dict(checked.report),
+    }
+    jobs.update_job(
+        conn, job_id, state=JobState.INVALID, rejection=json.dumps(rejection, ensure_ascii=False)
+    )
+
+
+def _queue_pack_emails(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
+    """Rendered: queue every message the pack needs (idempotent by Message-ID)."""
+    selected = row["moderation_selected"]
+    outbox.enqueue_pack(
+        db.db_path(ctx.folders.state),
+        job_id=row["job_id"],
+        submission=submission_from_dict(json.loads(row["data"])),
+        pack=pack_from_dict(json.loads(row["pack"])),
+        settings=ctx.settings,
+        moderation_selected=None if selected is None else bool(selected),
+    )
+    cp("after_deliver")
+    jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
+
+
+def _queue_rejection_email(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
+    """Rejection files written: queue the message to the auditor (or the QA admin)."""
+    info = json.loads(row["rejection"])
+    outbox.enqueue_rejection(
+        db.db_path(ctx.folders.state),
+        job_id=row["job_id"],
+        source_name=row["source_name"],
+        auditor_email=info["auditor_email"] or None,
+        report=report_from_dict(info["report"]),
+        attachments=[attachment_from_dict(a) for a in info["attachments"]],
+        settings=ctx.settings,
+    )
+    cp("after_notify")
+    jobs.update_job(conn, row["job_id"], state=JobState.NOTIFIED)
+
+
+def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
+    """Emails queued: move the workbook to processed/ or rejected/ (its name decided once)."""
+    job_id = row["job_id"]
+    end = JobState.PROCESSED if row["state"] == JobState.DELIVERED else JobState.REJECTED
+    source = ctx.folders.job_file(job_id, row["source_name"])
+    final = Path(row["final_path"]) if row["final_path"] else None
+    if final is None:
+        folder = make_private_dir(Path(row["dest_dir"] or ctx.folders.dated(end)))
+        final = free_name(folder, row["source_name"])
+        jobs.update_job(conn, job_id, final_path=str(final))
+    cp("before_move")
+    if source.exists():
+        move(source, final)
+        cp("after_move")
+    elif not final.exists():
+        raise FileNotFoundError(2, "The claimed workbook is missing", "<workbook>")
+    with contextlib.suppress(OSError):
+        source.parent.rmdir()
+    jobs.update_job(conn, job_id, state=end, finished_at=db.now())
+
+
+def _claimed_file(row: sqlite3.Row, ctx: JobContext) -> Path:
+    """Return the claimed workbook of ``row``; raise FileNotFoundError when it has gone."""
+    source = ctx.folders.job_file(row["job_id"], row["source_name"])
+    if not source.exists():
+        raise FileNotFoundError(2, "The claimed workbook is missing", "<workbook>")
+    return source
+
+
+STEPS: dict[JobState, Callable[..., None]] = {
+    JobState.CLAIMED: _check_job,
+    JobState.VALIDATED: _check_job,
+    JobState.RENDERED: _queue_pack_emails,
+    JobState.INVALID: _queue_rejection_email,
+    JobState.DELIVERED: _file_workbook,
+    JobState.NOTIFIED: _file_workbook,
+}

@@ -9,6 +9,7 @@ import sys
 import click
 
 from .. import __version__
+from ..store.schema import SchemaError
 from .common import Context
 
 # One module per command group; each exposes ``commands``, a list of click commands.
@@ -69,6 +70,9 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("Stopped.", err=True)
         sys.exit(130)
+    except SchemaError as exc:  # a ledger written by a newer cssw-docs: left untouched
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(1)
     except Exception as exc:  # the last line of defence: no traceback reaches a user
         logging.getLogger("cssw_docs").debug("unexpected error", exc_info=True)
         click.echo(

@@ -9,14 +9,15 @@ from pathlib import Path
 import click
 
 from ..deliver import outbox
+from ..models import MailState
 from .common import Context, pass_context
 
 _STATE_WORDS = {
-    "pending": "waiting",
-    "sending": "being sent",
-    "sent": "sent",
-    "failed": "failed",
-    "blocked": "blocked",
+    MailState.PENDING: "waiting",
+    MailState.SENDING: "being sent",
+    MailState.SENT: "sent",
+    MailState.FAILED: "failed",
+    MailState.BLOCKED: "blocked",
 }
 
 
@@ -61,7 +62,7 @@ def status(ctx: Context) -> None:
     for row in rows:
         to = ", ".join(json.loads(row["recipients"]))
         state = _STATE_WORDS.get(row["state"], row["state"])
-        nxt = f"  next try {row['next_attempt_at']}" if row["state"] == "pending" else ""
+        nxt = f"  next try {row['next_attempt_at']}" if row["state"] == MailState.PENDING else ""
         click.echo(
             f"  {row['message_id'].strip('<>')[:16]}  {state}  {row['route']}"
             f"  {row['audit_ref']}  attempts {row['attempts']}{nxt}"

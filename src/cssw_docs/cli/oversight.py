@@ -12,10 +12,12 @@ import click
 
 from ..oversight import actions as actions_mod
 from ..oversight import escalations as escalations_mod
+from ..oversight import records as records_mod
 from ..oversight import report as report_mod
-from ..oversight import report_xlsx, store
+from ..oversight import report_xlsx
 from ..oversight.figures import compare
 from ..render import RenderError
+from ..store.schema import SchemaError
 from ..workbook.parse import parse_date
 from .common import Context, pass_context
 
@@ -51,8 +53,8 @@ def _uk(day: dt.date | None) -> str:
 def _ledger(obj: Context) -> Iterator[sqlite3.Connection]:
     """Yield the ledger named by the settings; oversight errors become one plain sentence."""
     try:
-        conn = store.open_existing(store.ledger_path(obj.settings))
-    except store.OversightError as exc:
+        conn = records_mod.open_existing(records_mod.ledger_path(obj.settings))
+    except (records_mod.OversightError, SchemaError) as exc:
         raise click.ClickException(str(exc)) from exc
     except sqlite3.Error as exc:
         raise click.ClickException(
@@ -60,7 +62,7 @@ def _ledger(obj: Context) -> Iterator[sqlite3.Connection]:
         ) from exc
     try:
         yield conn
-    except store.OversightError as exc:
+    except records_mod.OversightError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         conn.close()
@@ -95,7 +97,7 @@ def moderation_list(
     """
     _period(start, end)
     with _ledger(obj) as conn:
-        records = [r for r in store.load(conn, start, end).audits if r.moderation_selected]
+        records = [r for r in records_mod.load(conn, start, end).audits if r.moderation_selected]
     if not records:
         click.echo("No audits are selected for the moderation panel in this period.")
     for r in records:
@@ -140,7 +142,7 @@ def moderation_record(obj: Context, ref: str, rating: str, note: str, moderator:
     Example: cssw-docs moderation record CSSW-2026-0142 --rating Good --note "Agreed with auditor"
     """
     with _ledger(obj) as conn:
-        record, outcome = store.record_moderation(conn, ref, rating, note, moderator)
+        record, outcome = records_mod.record_moderation(conn, ref, rating, note, moderator)
     sub = record.submission
     result = compare(sub.overall_rating, outcome.rating)
     extra = (
@@ -172,7 +174,7 @@ def escalations(ctx: click.Context, show_all: bool) -> None:
         return
     obj = ctx.find_object(Context)
     with _ledger(obj) as conn:
-        records = store.load(conn).audits
+        records = records_mod.load(conn).audits
     found = escalations_mod.referrals(records, dt.date.today(), include_resolved=show_all)
     if not found:
         click.echo("No open referrals." if not show_all else "No referrals.")
@@ -199,7 +201,7 @@ def escalations_resolve(obj: Context, ref: str, note: str, resolved_by: str) -> 
     Example: cssw-docs escalations resolve CSSW-2026-0142 --note "Rating confirmed after review"
     """
     with _ledger(obj) as conn:
-        record = store.resolve_referral(conn, ref, note, resolved_by)
+        record = records_mod.resolve_referral(conn, ref, note, resolved_by)
     click.echo(f"Referral of {record.audit_ref} (version {record.version}) marked resolved.")
 
 
@@ -217,7 +219,7 @@ def actions(obj: Context, team: str | None, overdue: bool) -> None:
     """
     today = dt.date.today()
     with _ledger(obj) as conn:
-        records = store.load(conn).audits
+        records = records_mod.load(conn).audits
     found = actions_mod.tracked(records, today, team=team, overdue_only=overdue)
     if not found:
         click.echo("No actions match." if team or overdue else "No actions are recorded yet.")
@@ -255,14 +257,14 @@ def report(obj: Context, start: dt.date, end: dt.date, output: str) -> None:
     _period(start, end)
     try:
         written = report_mod.build(
-            store.ledger_path(obj.settings),
+            records_mod.ledger_path(obj.settings),
             obj.rubric,
             obj.settings,
             start=start,
             end=end,
             dest=Path(output),
         )
-    except (store.OversightError, RenderError) as exc:
+    except (records_mod.OversightError, RenderError) as exc:
         raise click.ClickException(str(exc)) from exc
     except PermissionError as exc:
         raise click.ClickException(

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Attachment, Pack, Report, Route, Submission
-from ..service.ledger import db_path as ledger_db_path
-from . import compose, queue, routes, transport
+from ..models import Attachment, MailState, Pack, Report, Route, Submission
+from ..store import mail
+from ..store.db import connect as connect_ledger
+from ..store.db import db_path as ledger_db_path
+from . import compose, routes, transport
 from .routes import Delivery
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,12 @@ def _local_today(now: dt.datetime) -> dt.date:
 
 
 def _store(
-    conn, outgoing: queue.Outgoing, settings: Settings, *, ref: str, when: dt.datetime
+    conn, outgoing: mail.Outgoing, settings: Settings, *, ref: str, when: dt.datetime
 ) -> list[str]:
     """Queue one message, or hold it back and queue the QA admin's notice; return the IDs."""
     outside = routes.outside_allowlist(outgoing.recipients, settings.mail.allowed_domains)
     if not outside:
-        if queue.add(conn, outgoing, when=when):
+        if mail.add(conn, outgoing, when=when):
             log.info("queued %s message %s for %s", outgoing.route, outgoing.message_id, ref)
         return [outgoing.message_id]
     return [outgoing.message_id, *_block(conn, outgoing, outside, settings, ref=ref, when=when)]
@@ -62,7 +64,7 @@ def _store(
 
 def _block(
     conn,
-    outgoing: queue.Outgoing,
+    outgoing: mail.Outgoing,
     outside: list[str],
     settings: Settings,
     *,
@@ -71,8 +73,8 @@ def _block(
 ) -> list[str]:
     """Store the message as blocked and queue a notice (no pack) to ``mail.qa_admin``."""
     reason = "Not sent: these addresses are outside mail.allowed_domains: " + ", ".join(outside)
-    if not queue.add(conn, outgoing, when=when, state=queue.BLOCKED, error=reason):
-        queue.mark(conn, outgoing.message_id, queue.BLOCKED, reason, when)
+    if not mail.add(conn, outgoing, when=when, state=MailState.BLOCKED, error=reason):
+        mail.mark(conn, outgoing.message_id, MailState.BLOCKED, reason, when)
     log.warning(
         "%s message %s for %s blocked: %d address(es) outside the allowed domains",
         outgoing.route,
@@ -87,7 +89,7 @@ def _block(
         log.warning("no mail.qa_admin address is configured, so nobody was told")
         return []
     notice_id = compose.message_id(outgoing.message_id, Route.BLOCKED_NOTICE)
-    if queue.exists(conn, notice_id):
+    if mail.exists(conn, notice_id):
         return [notice_id]
     blocks = compose.blocked_notice_body(
         ref=ref,
@@ -121,7 +123,7 @@ def _outgoing(
     attachments: tuple[Attachment, ...],
     settings: Settings,
     when: dt.datetime,
-) -> queue.Outgoing:
+) -> mail.Outgoing:
     msg = compose.build_message(
         msg_id=msg_id,
         subject=subject,
@@ -131,7 +133,7 @@ def _outgoing(
         settings=settings,
         when=when,
     )
-    return queue.Outgoing(
+    return mail.Outgoing(
         message_id=msg_id,
         job_id=job_id,
         audit_ref=ref,
@@ -158,17 +160,17 @@ def enqueue_pack(
     Idempotent: calling it again for the same job queues nothing new. Messages with an address
     outside ``mail.allowed_domains`` are stored as ``blocked`` and ``mail.qa_admin`` is told.
     """
-    when = now or queue.utcnow()
+    when = now or mail.utcnow()
     today = _local_today(when)
     ref = compose.safe_reference(pack.audit_ref, submission)
-    conn = queue.connect(db)
+    conn = connect_ledger(db)
     ids: list[str] = []
     try:
         for delivery in routes.pack_routes(
             submission, pack, settings.mail, moderation_selected=moderation_selected
         ):
             msg_id = compose.message_id(job_id, pack.stage, pack.version, delivery.route)
-            if queue.exists(conn, msg_id):
+            if mail.exists(conn, msg_id):
                 ids.append(msg_id)
                 continue
             files = tuple(a for a in delivery.attachments if a.path.exists())
@@ -217,7 +219,7 @@ def enqueue_rejection(
 
     ``attachments`` are the marked workbook and the problems text, each with its kind.
     """
-    when = now or queue.utcnow()
+    when = now or mail.utcnow()
     files = tuple(a for a in attachments if a.path.exists())
     delivery = routes.rejection_route(auditor_email, settings.mail, files)
     if delivery is None:
@@ -225,9 +227,9 @@ def enqueue_rejection(
         return []
     ref = compose.REJECTED_REF
     msg_id = compose.message_id(job_id, "rejection", delivery.route)
-    conn = queue.connect(db)
+    conn = connect_ledger(db)
     try:
-        if queue.exists(conn, msg_id):
+        if mail.exists(conn, msg_id):
             return [msg_id]
         oversize = compose.too_big(files, settings.mail.max_attachment_mb)
         attach = () if oversize else files
@@ -268,18 +270,18 @@ def send_pending(
     A message is marked sent only after the server accepted it; a crash in between means it is
     sent again, with the same Message-ID. Errors never escape: they are recorded per message.
     """
-    when = now or queue.utcnow()
+    when = now or mail.utcnow()
     lease = settings.mail.timeout_seconds * 4 + 60
     counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0}
     last_error: str | None = None
-    conn = queue.connect(db)
+    conn = connect_ledger(db)
     try:
         with transport.open_sender(
             settings.mail, Path(outbox), today=_local_today(when), environ=environ
         ) as sender:
             seen: set[str] = set()
             while True:
-                batch = [r for r in queue.due(conn, when) if r["message_id"] not in seen]
+                batch = [r for r in mail.due(conn, when) if r["message_id"] not in seen]
                 if not batch:
                     break
                 for row in batch:
@@ -290,7 +292,7 @@ def send_pending(
                     state, error = result
                     counts[state] += 1
                     last_error = error or last_error
-        pending = queue.counts(conn)[queue.PENDING]
+        pending = mail.counts(conn)[MailState.PENDING]
     finally:
         conn.close()
     return SendSummary(pending=pending, last_error=last_error, **counts)
@@ -302,28 +304,28 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
     recipients = json.loads(row["recipients"])
     outside = routes.outside_allowlist(tuple(recipients), settings.mail.allowed_domains)
     if outside:  # the allowlist may have been tightened since the message was queued
-        outgoing = queue.Outgoing(
+        outgoing = mail.Outgoing(
             msg_id, row["job_id"], row["audit_ref"], row["route"], row["sender"], (), "", b""
         )
         _block(conn, outgoing, outside, settings, ref=row["audit_ref"], when=when)
         return "blocked", None
-    if not queue.claim(conn, msg_id, when, lease):
+    if not mail.claim(conn, msg_id, when, lease):
         return None
     try:
-        reply = sender.send(queue.message_bytes(conn, msg_id), row["sender"], recipients, msg_id)
+        reply = sender.send(mail.message_bytes(conn, msg_id), row["sender"], recipients, msg_id)
     except transport.TransportError as exc:
         error = str(exc)
         if exc.permanent:
-            queue.mark(conn, msg_id, queue.FAILED, error, when)
+            mail.mark(conn, msg_id, MailState.FAILED, error, when)
             log.error("%s message %s refused: %s", row["route"], msg_id, error)
             return "failed", error
         delay = _backoff(row["attempts"] + 1, settings)
-        queue.mark_retry(conn, msg_id, error, when, delay)
+        mail.mark_retry(conn, msg_id, error, when, delay)
         log.warning(
             "%s message %s not sent, retry in %.0f s: %s", row["route"], msg_id, delay, error
         )
         return "retrying", error
-    queue.mark_sent(conn, msg_id, reply, when)
+    mail.mark_sent(conn, msg_id, reply, when)
     if "; refused: " in reply:
         log.warning("%s message %s sent, but not to everyone: %s", row["route"], msg_id, reply)
     else:
@@ -338,22 +340,22 @@ def outbox_db(settings: Settings) -> Path:
 
 def status(db: Path) -> tuple[dict[str, int], list[sqlite3.Row]]:
     """Return the count of messages per state and the rows of those not sent, oldest first."""
-    conn = queue.connect(db)
+    conn = connect_ledger(db)
     try:
-        waiting = (queue.PENDING, queue.SENDING, queue.FAILED, queue.BLOCKED)
-        return queue.counts(conn), queue.rows(conn, states=waiting)
+        waiting = (MailState.PENDING, MailState.SENDING, MailState.FAILED, MailState.BLOCKED)
+        return mail.counts(conn), mail.rows(conn, states=waiting)
     finally:
         conn.close()
 
 
 def job_states(db: Path, job_id: str) -> dict[str, int]:
     """Return how many of a job's messages are in each state (e.g. to mark a blocked job)."""
-    conn = queue.connect(db)
+    conn = connect_ledger(db)
     try:
-        found = collections.Counter(r["state"] for r in queue.rows(conn, job_id=job_id))
+        found = collections.Counter(r["state"] for r in mail.rows(conn, job_id=job_id))
     finally:
         conn.close()
-    return {state: found.get(state, 0) for state in queue.STATES}
+    return {state: found.get(state, 0) for state in mail.STATES}
 
 
 class UnknownMessage(ValueError):
@@ -375,14 +377,18 @@ def retry(
     A Message-ID may be given without its angle brackets, or as its first 8+ characters.
     A blocked message is sent only if the allowlist now allows every address.
     """
-    when = now or queue.utcnow()
-    conn = queue.connect(db)
+    when = now or mail.utcnow()
+    conn = connect_ledger(db)
     try:
-        everything = queue.rows(conn, states=(queue.PENDING, queue.FAILED, queue.BLOCKED))
-        chosen = [r["message_id"] for r in everything if all_failed and r["state"] == queue.FAILED]
+        everything = mail.rows(
+            conn, states=(MailState.PENDING, MailState.FAILED, MailState.BLOCKED)
+        )
+        chosen = [
+            r["message_id"] for r in everything if all_failed and r["state"] == MailState.FAILED
+        ]
         for given in message_ids:
             chosen.append(_resolve(conn, given))
-        requeued = [m for m in dict.fromkeys(chosen) if queue.requeue(conn, [m], when)]
+        requeued = [m for m in dict.fromkeys(chosen) if mail.requeue(conn, [m], when)]
     finally:
         conn.close()
     return requeued, send_pending(db, settings, outbox=outbox, now=when, environ=environ)
@@ -394,7 +400,7 @@ def _resolve(conn: sqlite3.Connection, given: str) -> str:
         raise UnknownMessage(f"{given!r} is too short: give at least 8 characters of the ID.")
     found = [
         r["message_id"]
-        for r in queue.rows(conn)
+        for r in mail.rows(conn)
         if r["message_id"].strip("<>").lower().startswith(key)
     ]
     if not found:

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .store import AuditRecord
+from .records import AuditRecord
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ..models import SECTION_KEYS, Agreement, Rating
 from ..rubric import Rubric
 from ..rules import identifying_tokens, referred_to_head_of_qa
 from .actions import status_of
-from .store import AuditRecord
+from .records import AuditRecord
 
 NOT_RATED = "Not rated"
 RATING_COLUMNS: tuple[str, ...] = (*(r.value for r in Rating), NOT_RATED)

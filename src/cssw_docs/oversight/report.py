@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..rubric import Rubric
-from . import actions, escalations, figures, report_docx, report_xlsx, store
+from . import actions, escalations, figures, records, report_docx, report_xlsx
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,13 @@ def build(
 ) -> Written:
     """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``."""
     if start and end and start > end:
-        raise store.OversightError(
+        raise records.OversightError(
             f"The period starts ({start:%d/%m/%Y}) after it ends ({end:%d/%m/%Y}). Swap the dates."
         )
     as_of = as_of or dt.date.today()
-    conn = store.open_existing(db)
+    conn = records.open_existing(db)
     try:
-        ledger = store.load(conn, start, end)
+        ledger = records.load(conn, start, end)
     finally:
         conn.close()
     figs = figures.compute(

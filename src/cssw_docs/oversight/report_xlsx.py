@@ -19,7 +19,7 @@ from ..rubric import Rubric
 from .actions import TrackedAction
 from .escalations import Referral
 from .figures import Figures, audit_row
-from .store import AuditRecord
+from .records import AuditRecord
 
 NAVY = "1F3864"
 PALE = "DEE6F0"

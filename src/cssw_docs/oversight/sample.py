@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import random
 import sqlite3
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from ..models import (
     submission_to_dict,
 )
 from ..rubric import Rubric
-from ..service import ledger
+from ..store import audits as audit_store
 from .moderation import selection_for
 
 TEAMS = (
@@ -191,24 +190,24 @@ def audits(
 
 
 def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
-    """Insert ``rows`` into the ledger's ``audits`` table (made with the service's schema)."""
-    ledger.ensure_schema(conn)
-    with conn:
-        conn.executemany(
-            "INSERT INTO audits VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r.submission.audit_ref,
-                    r.stage.value,
-                    r.version,
-                    f"job-{r.submission.audit_ref}-{r.stage.value}-{r.version}",
-                    "0" * 64,
-                    r.processed_at.isoformat(timespec="seconds"),
-                    r.submission.audit_date.isoformat() if r.submission.audit_date else None,
-                    json.dumps(submission_to_dict(r.submission)),
-                    f"outbox/{r.submission.audit_ref}/{r.stage.value}-v{r.version}",
-                    None if r.moderation_selected is None else int(r.moderation_selected),
-                )
-                for r in rows
-            ],
-        )
+    """Insert ``rows`` into the ledger's ``audits`` table."""
+    audit_store.record_audits(
+        conn,
+        (
+            {
+                "audit_ref": r.submission.audit_ref,
+                "stage": r.stage,
+                "version": r.version,
+                "job_id": f"job-{r.submission.audit_ref}-{r.stage.value}-{r.version}",
+                "source_sha256": "0" * 64,
+                "processed_at": r.processed_at.isoformat(timespec="seconds"),
+                "audit_date": r.submission.audit_date.isoformat()
+                if r.submission.audit_date
+                else None,
+                "data": submission_to_dict(r.submission),
+                "pack_dir": f"outbox/{r.submission.audit_ref}/{r.stage.value}-v{r.version}",
+                "moderation_selected": r.moderation_selected,
+            }
+            for r in rows
+        ),
+    )

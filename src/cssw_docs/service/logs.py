@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from ..config import ServiceSettings
+from ..models import JobState
 from .worker import Outcome
 
 LOG_NAME = "service.log"
@@ -64,21 +65,21 @@ def outcome_line(outcome: Outcome, intake: Path, outbox: Path) -> str:
     ref = outcome.audit_ref or "no reference"
     head = f"job {outcome.job_id} {ref}:"
     dest = _where(outcome.dest_dir, intake) if outcome.dest_dir else "?"
-    if outcome.kind == "processed":
+    if outcome.kind == JobState.PROCESSED:
         pack = _where(outcome.pack_dir, outbox) if outcome.pack_dir else "?"
         return (
             f"{head} pack {outcome.stage} v{outcome.version} made in {pack}; "
             f"workbook moved to {dest}"
         )
-    if outcome.kind == "rejected":
+    if outcome.kind == JobState.REJECTED:
         codes = ", ".join(outcome.codes[:8]) + (" ..." if len(outcome.codes) > 8 else "")
         n = outcome.problems
         return (
             f"{head} rejected, {n} problem{'s' if n != 1 else ''} ({codes}); "
             f"workbook and findings in {dest}"
         )
-    if outcome.kind == "duplicate":
+    if outcome.kind == JobState.DUPLICATE:
         return f"{head} same content as an earlier job ({outcome.error}); set aside in {dest}"
-    if outcome.kind == "failed":
+    if outcome.kind == JobState.FAILED:
         return f"{head} gave up ({outcome.error}); workbook parked in {dest} with an error note"
     return f"{head} {outcome.kind} {outcome.error}".rstrip()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from ..config import Settings
 from ..folders import Folders
-from . import claim, ledger, readiness
+from ..models import JobState
+from ..store import db, jobs, mail
+from . import claim, readiness
 from .claim import AlreadyRunning, InstanceLock
 from .watch import LOCK_NAME, Summary, folders_for
 
@@ -52,27 +54,18 @@ def gather(settings: Settings, *, recent: int = 10) -> Status:
         )
     waiting += len(claim.claimed_in(folders.work)) if folders.work.exists() else 0
     status = Status(folders, _running(folders), waiting)
-    db = ledger.db_path(folders.state)
-    if not db.exists():
+    if not db.db_path(folders.state).exists():
         return status
-    conn = ledger.open_ledger(folders.state)
+    conn = db.open_ledger(folders.state)
     try:
-        for row in ledger.unfinished_jobs(conn):
+        for row in jobs.unfinished_jobs(conn):
             status.in_progress[row["state"]] = status.in_progress.get(row["state"], 0) + 1
             if row["attempts"]:
                 status.retrying.append(_line(row, _retry_text(row, settings)))
-        rows = conn.execute(
-            "SELECT * FROM jobs WHERE finished_at IS NOT NULL ORDER BY finished_at DESC, job_id"
-            " DESC LIMIT ?",
-            (recent,),
-        ).fetchall()
-        status.recent = [_line(r, _outcome_text(r)) for r in rows]
-        failed = conn.execute(
-            "SELECT * FROM jobs WHERE state = ? ORDER BY finished_at DESC LIMIT 20",
-            (ledger.FAILED,),
-        ).fetchall()
+        status.recent = [_line(r, _outcome_text(r)) for r in jobs.finished_jobs(conn, recent)]
+        failed = jobs.jobs_in_state(conn, JobState.FAILED, 20)
         status.failed = [_line(r, f"{r['last_error'] or ''} -> {_folder(r)}") for r in failed]
-        status.mail = _mail_counts(conn)
+        status.mail = {state: n for state, n in mail.counts(conn).items() if n}
     finally:
         conn.close()
     return status
@@ -102,12 +95,12 @@ def _folder(row: sqlite3.Row) -> str:
 
 def _outcome_text(row: sqlite3.Row) -> str:
     state = row["state"]
-    if state == ledger.PROCESSED:
+    if state == JobState.PROCESSED:
         return f"pack {row['stage']} v{row['version']} in {row['pack_dir']}"
-    if state == ledger.REJECTED:
+    if state == JobState.REJECTED:
         n = row["error_count"] or 0
         return f"rejected, {n} problem{'s' if n != 1 else ''}; see {_folder(row)}"
-    if state == ledger.DUPLICATE:
+    if state == JobState.DUPLICATE:
         return f"duplicate of {row['last_error']}; set aside in {_folder(row)}"
     return f"failed: {row['last_error'] or ''}"
 
@@ -120,14 +113,6 @@ def _retry_text(row: sqlite3.Row, settings: Settings) -> str:
         at = dt.datetime.fromisoformat(row["next_attempt_at"]).astimezone()
         text += f"; next try {at:%Y-%m-%d %H:%M:%S}"
     return text
-
-
-def _mail_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    try:
-        rows = conn.execute("SELECT state, COUNT(*) FROM mail_outbox GROUP BY state").fetchall()
-    except sqlite3.Error:
-        return {}
-    return {r[0]: r[1] for r in rows}
 
 
 def _when(stamp: str) -> str:
@@ -144,7 +129,7 @@ def format_status(status: Status) -> str:
         f"Watcher: {'running' if status.running else 'not running'}",
         f"Intake:  {f.intake}",
         f"Outbox:  {f.outbox}",
-        f"Ledger:  {ledger.db_path(f.state)}",
+        f"Ledger:  {db.db_path(f.state)}",
         "",
         f"Workbooks waiting to be processed: {status.waiting_in_intake}",
     ]
@@ -167,10 +152,10 @@ def format_status(status: Status) -> str:
 
 def format_summary(summary: Summary) -> str:
     """Return the plain-text summary of one ``watch --once`` run."""
-    made = summary.of_kind(ledger.PROCESSED)
-    rejected = summary.of_kind(ledger.REJECTED)
-    dups = summary.of_kind(ledger.DUPLICATE)
-    failed = summary.of_kind(ledger.FAILED)
+    made = summary.of_kind(JobState.PROCESSED)
+    rejected = summary.of_kind(JobState.REJECTED)
+    dups = summary.of_kind(JobState.DUPLICATE)
+    failed = summary.of_kind(JobState.FAILED)
     lines = [
         f"{len(made)} pack(s) made, {len(rejected)} workbook(s) rejected, "
         f"{len(dups)} duplicate(s) set aside, {len(failed)} set aside after repeated failures."

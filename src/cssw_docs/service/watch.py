@@ -18,12 +18,21 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from .. import pipeline
 from ..config import Settings
+from ..deliver import outbox
 from ..folders import Folders, free_name, make_private_dir, move
+from ..models import JobState
+from ..pipeline import JobContext
 from ..rubric import Rubric
-from . import claim, ledger, logs, readiness, worker
+from ..store import db, jobs
+from . import claim, logs, readiness, worker
 from .claim import Claimed, InstanceLock
-from .worker import JobContext, Outcome, describe_error
+from .worker import Outcome, describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"
@@ -122,7 +131,7 @@ class Watcher:
         return self.summary
 
     def _run_locked(self) -> None:
-        self.conn = ledger.open_ledger(self.folders.state)
+        self.conn = db.open_ledger(self.folders.state)
         mode = "once" if self.once else ("polling" if self.service.polling else "watching")
         log.info(
             "intake service started (%s): intake %s, outbox %s, %d worker(s)",
@@ -160,7 +169,7 @@ class Watcher:
         if self.once or self._sender is not None:
             send_pending(self.settings, self.folders)
         self.summary.retrying = [
-            r["job_id"] for r in ledger.unfinished_jobs(self.conn) if r["attempts"]
+            r["job_id"] for r in jobs.unfinished_jobs(self.conn) if r["attempts"]
         ]
         self.summary.waiting = {
             reason: self.tracker.count(reason)
@@ -226,15 +235,15 @@ class Watcher:
         They were claimed just before a crash (or a failure) and the ledger was not written.
         """
         for found in claim.claimed_in(self.folders.work):
-            if ledger.get_job(self.conn, found.job_id) is None:
+            if jobs.get_job(self.conn, found.job_id) is None:
                 self._register(found)
 
     def _resume(self) -> None:
         """Adopt workbooks left in the working folder and queue every unfinished job."""
         self._adopt()
         resumed = 0
-        for row in ledger.unfinished_jobs(self.conn):
-            if row["state"] == ledger.CLAIMED and not self._screen(row["job_id"]):
+        for row in jobs.unfinished_jobs(self.conn):
+            if row["state"] == JobState.CLAIMED and not self._screen(row["job_id"]):
                 continue
             self._schedule(row["job_id"], row["next_attempt_at"])
             resumed += 1
@@ -263,24 +272,22 @@ class Watcher:
         self._waiting_said = counts
 
     def _register(self, found: Claimed) -> None:
-        from ..pipeline import sha256_of
-
         size = found.path.stat().st_size
-        ledger.insert_job(
+        jobs.insert_job(
             self.conn,
             found.job_id,
             source_name=found.source_name,
             work_name=f"{found.job_id}/{found.source_name}",
             size=size,
-            sha256=sha256_of(found.path),
+            sha256=pipeline.sha256_of(found.path),
         )
         if self._screen(found.job_id):
             self._schedule(found.job_id, None)
 
     def _screen(self, job_id: str) -> bool:
         """Return True when the job should run; set a duplicate aside and return False."""
-        row = ledger.get_job(self.conn, job_id)
-        earlier = ledger.earlier_job_with_content(self.conn, row["sha256"], job_id)
+        row = jobs.get_job(self.conn, job_id)
+        earlier = jobs.earlier_job_with_content(self.conn, row["sha256"], job_id)
         if earlier is None:
             return True
         source = self.folders.job_file(job_id, row["source_name"])
@@ -288,23 +295,23 @@ class Watcher:
         if final is None:
             folder = make_private_dir(self.folders.dated("duplicates"))
             final = free_name(folder, row["source_name"])
-            ledger.update_job(self.conn, job_id, final_path=str(final))
+            jobs.update_job(self.conn, job_id, final_path=str(final))
         if source.exists():
             move(source, final)
         with contextlib.suppress(OSError):
             source.parent.rmdir()
-        ledger.update_job(
+        jobs.update_job(
             self.conn,
             job_id,
-            state=ledger.DUPLICATE,
+            state=JobState.DUPLICATE,
             audit_ref=earlier["audit_ref"],
             last_error=f"job {earlier['job_id']}",
-            finished_at=ledger.now(),
+            finished_at=db.now(),
         )
         self._record(
             Outcome(
                 job_id,
-                ledger.DUPLICATE,
+                JobState.DUPLICATE,
                 audit_ref=earlier["audit_ref"] or "",
                 dest_dir=str(final.parent),
                 error=f"job {earlier['job_id']}",
@@ -382,31 +389,29 @@ class Watcher:
             return
         self.summary.outcomes.append(outcome)
         line = logs.outcome_line(outcome, self.folders.intake, self.folders.outbox)
-        if outcome.kind == ledger.FAILED:
+        if outcome.kind == JobState.FAILED:
             log.error(line)
         else:
             log.info(line)
-        if outcome.kind in (ledger.PROCESSED, ledger.REJECTED) and self._sender is not None:
+        if outcome.kind in (JobState.PROCESSED, JobState.REJECTED) and self._sender is not None:
             self._sender.poke()
 
     def _failed_attempt(self, outcome: Outcome) -> None:
-        row = ledger.get_job(self.conn, outcome.job_id)
+        row = jobs.get_job(self.conn, outcome.job_id)
         if row is None:
             return
         attempts = row["attempts"] + 1
         limit = max(self.service.max_attempts, 1)
         ref = row["audit_ref"] or "no reference"
         if attempts >= limit:
-            ledger.update_job(
-                self.conn, outcome.job_id, attempts=attempts, last_error=outcome.error
-            )
+            jobs.update_job(self.conn, outcome.job_id, attempts=attempts, last_error=outcome.error)
             self._park(row, outcome, attempts)
             return
         delay = min(
             self.service.retry_base_seconds * 2 ** (attempts - 1), self.service.retry_max_seconds
         )
         due_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=delay)
-        ledger.update_job(
+        jobs.update_job(
             self.conn,
             outcome.job_id,
             attempts=attempts,
@@ -437,43 +442,31 @@ class Watcher:
             move(source, final)
         with contextlib.suppress(OSError):
             source.parent.rmdir()
-        ledger.update_job(
+        jobs.update_job(
             self.conn,
             job_id,
-            state=ledger.FAILED,
+            state=JobState.FAILED,
             final_path=str(final),
-            finished_at=ledger.now(),
+            finished_at=db.now(),
         )
         self._record(
             replace(
-                outcome, kind=ledger.FAILED, dest_dir=str(folder), audit_ref=row["audit_ref"] or ""
+                outcome,
+                kind=JobState.FAILED,
+                dest_dir=str(folder),
+                audit_ref=row["audit_ref"] or "",
             )
         )
 
     # --- the observer ----------------------------------------------------------------------
 
     def _start_observer(self) -> None:
-        from watchdog.events import FileSystemEventHandler
-
-        watcher = self
-
-        class _Wake(FileSystemEventHandler):
-            def on_any_event(self, event) -> None:
-                if event.event_type in ("opened", "closed_no_write"):
-                    return
-                watcher.dirty = True
-                watcher.wake.set()
-
         try:
             if self.service.polling:
-                from watchdog.observers.polling import PollingObserver
-
                 observer = PollingObserver(timeout=max(self.service.settle_seconds, 0.1))
             else:
-                from watchdog.observers import Observer
-
                 observer = Observer()
-            observer.schedule(_Wake(), str(self.folders.intake), recursive=False)
+            observer.schedule(_Wake(self), str(self.folders.intake), recursive=False)
             observer.start()
         except Exception as exc:
             if not self._observer_failed:
@@ -508,14 +501,25 @@ class Watcher:
             self._observer_retry_at = now + self.service.rescan_seconds
 
 
+class _Wake(FileSystemEventHandler):
+    """Wakes the watcher's loop early on any change in the intake folder."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        super().__init__()
+        self.watcher = watcher
+
+    def on_any_event(self, event) -> None:
+        """Mark the folder changed and wake the loop (reads and closes are not changes)."""
+        if event.event_type in ("opened", "closed_no_write"):
+            return
+        self.watcher.dirty = True
+        self.watcher.wake.set()
+
+
 def send_pending(settings: Settings, folders: Folders) -> None:
     """Send queued email now; a failure is logged and left for the next try."""
-    from ..deliver import outbox as deliver
-
     try:
-        result = deliver.send_pending(
-            ledger.db_path(folders.state), settings, outbox=folders.outbox
-        )
+        result = outbox.send_pending(db.db_path(folders.state), settings, outbox=folders.outbox)
     except Exception as exc:
         log.warning("sending queued email failed; it will be tried again: %s", describe_error(exc))
         return

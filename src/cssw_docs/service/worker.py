@@ -1,49 +1,36 @@
-"""One claimed workbook, in a worker process: check -> pack or rejection -> delivery -> move.
+"""A worker process: runs one job's pipeline steps and reports what happened, never raising.
 
-Every step records its result in the ledger before the next starts and repeats safely, so a
-job interrupted anywhere (even by SIGKILL) is finished by the next run without a second pack.
+The steps themselves, and the ledger records that make them safe to repeat, are in
+``pipeline.py``; this module adds what a process needs: its ledger connection, crash points
+for the tests, an error line safe for logs, and handing memory back after each job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
-import dataclasses
 import gc
 import json
 import os
-import re
 import signal
 import sqlite3
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Settings
-from ..folders import Folders, free_name, make_private_dir, move
-from ..models import Pack, PackFile, Stage, Submission, submission_from_dict, submission_to_dict
-from ..rubric import Rubric
-from . import ledger
+from .. import pipeline
+from ..models import JobState
+from ..pipeline import JobContext
+from ..store import db, jobs
 
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
-_SAFE_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
 _in_worker = False
 _connections: dict[Path, sqlite3.Connection] = {}
 
 
 @dataclass(frozen=True)
-class JobContext:
-    """What a worker needs for any job: settings, rubric and folders (all picklable)."""
-
-    settings: Settings
-    rubric: Rubric
-    folders: Folders
-
-
-@dataclass(frozen=True)
 class Outcome:
-    """What happened to one job; ``kind`` is processed, rejected, error or gone.
+    """What happened to one job; ``kind`` is a terminal job state, or error or gone.
 
     Carries no child's name and no free text from the workbook: it is logged as is.
     """
@@ -71,20 +58,15 @@ def init_worker() -> None:
 
 
 def warm_up() -> None:
-    """Import the heavy modules (docxtpl, lxml, openpyxl) now, while the service waits for files.
-
-    Submitted once per worker when the pool starts, so a worker's start-up overlaps the
-    settle interval instead of delaying the first pack.
-    """
-    from .. import pipeline  # noqa: F401
-    from ..deliver import outbox  # noqa: F401
+    """Do nothing: submitted once per worker when the pool starts, so that the worker's
+    start-up (importing docxtpl, lxml and openpyxl with this module) overlaps the settle
+    interval instead of delaying the first pack."""
 
 
 def crash_point(name: str) -> None:
     """Kill the whole service at once when ``CSSW_DOCS_TEST_CRASH_AT`` names this point (tests).
 
-    Points: after_claim, after_validate, after_render, after_deliver, before_move, after_move,
-    after_reject_files, after_notify.
+    Points: after_claim, and the pipeline's checkpoints (see :func:`pipeline.run_job`).
     """
     if os.environ.get(CRASH_ENV) != name:
         return
@@ -101,7 +83,7 @@ def crash_point(name: str) -> None:
 def _ledger(state_dir: Path) -> sqlite3.Connection:
     conn = _connections.get(state_dir)
     if conn is None:
-        conn = _connections[state_dir] = ledger.open_ledger(state_dir)
+        conn = _connections[state_dir] = db.open_ledger(state_dir)
     return conn
 
 
@@ -136,11 +118,11 @@ def describe_error(exc: BaseException, hide: tuple[str, ...] = ()) -> str:
 def run_job(job_id: str, ctx: JobContext) -> Outcome:
     """Take the job as far as it will go and return what happened; never raises."""
     conn = _ledger(ctx.folders.state)
-    row = ledger.get_job(conn, job_id)
+    row = jobs.get_job(conn, job_id)
     if row is None:
         return Outcome(job_id, "gone", error="the job is not in the ledger")
     try:
-        return _advance(conn, row, ctx)
+        return finished_outcome(pipeline.run_job(conn, job_id, ctx, crash_point))
     except Exception as exc:
         return Outcome(
             job_id,
@@ -151,6 +133,23 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
         )
     finally:
         _release_memory()
+
+
+def finished_outcome(row: sqlite3.Row) -> Outcome:
+    """Return the outcome of a job that has reached a terminal state."""
+    final = row["final_path"]
+    return Outcome(
+        row["job_id"],
+        JobState(row["state"]),
+        audit_ref=row["audit_ref"] or "",
+        stage=row["stage"] or "",
+        version=row["version"],
+        pack_dir=row["pack_dir"] or "",
+        dest_dir=str(Path(final).parent) if final else "",
+        problems=row["error_count"] or 0,
+        codes=tuple(json.loads(row["findings"])) if row["findings"] else (),
+        error=row["last_error"] or "",
+    )
 
 
 def _release_memory() -> None:
@@ -169,251 +168,3 @@ def _find_malloc_trim():
 
 
 _malloc_trim = _find_malloc_trim()
-
-
-def _advance(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outcome:
-    job_id = row["job_id"]
-    state = row["state"]
-    if state in ledger.TERMINAL:
-        return _finished_outcome(row)
-    source = ctx.folders.job_file(job_id, row["source_name"])
-    if not source.exists():
-        if row["final_path"] and Path(row["final_path"]).exists():
-            return _finish(conn, row, ctx)  # moved just before a crash
-        raise FileNotFoundError(2, "The claimed workbook is missing", "<workbook>")
-    if state in (ledger.CLAIMED, ledger.VALIDATED):
-        from .. import pipeline
-
-        checked = pipeline.check(source, ctx.rubric, ctx.settings)
-        if checked.ok:
-            _render(conn, row, ctx, checked)
-        else:
-            _write_rejection(conn, row, ctx, checked)
-        row = ledger.get_job(conn, job_id)
-        state = row["state"]
-    if state == ledger.RENDERED:
-        _deliver_pack(conn, row, ctx)
-        state = ledger.DELIVERED
-    if state == ledger.INVALID:
-        _deliver_rejection(conn, row, ctx)
-        state = ledger.NOTIFIED
-    return _finish(conn, ledger.get_job(conn, job_id), ctx)
-
-
-def _render(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked) -> None:
-    from .. import pipeline
-    from ..oversight.moderation import selection_for
-
-    job_id = row["job_id"]
-    sub: Submission = checked.submission
-    selected = selection_for(sub, ctx.rubric, ctx.settings.oversight.moderation_percent)
-    data = submission_to_dict(sub)
-    ledger.update_job(
-        conn,
-        job_id,
-        state=ledger.VALIDATED,
-        audit_ref=sub.audit_ref,
-        stage=str(sub.audit_stage) if sub.audit_stage else None,
-        data=json.dumps(data, ensure_ascii=False),
-        moderation_selected=None if selected is None else int(selected),
-        error_count=0,
-        findings=json.dumps(sorted(checked.report.codes())),
-    )
-    crash_point("after_validate")
-    # The renderer reuses the version of a pack made from the same bytes, so rendering again
-    # after a crash replaces that pack rather than adding a version.
-    pack = pipeline.render(
-        checked, ctx.rubric, ctx.settings, ctx.folders.outbox, moderation_selected=selected
-    )
-    crash_point("after_render")
-    ledger.record_audit(
-        conn,
-        audit_ref=pack.audit_ref,
-        stage=str(pack.stage),
-        version=pack.version,
-        job_id=job_id,
-        source_sha256=checked.sha256,
-        audit_date=sub.audit_date.isoformat() if sub.audit_date else None,
-        data=data,
-        pack_dir=pack.directory,
-        moderation_selected=selected,
-    )
-    ledger.update_job(
-        conn,
-        job_id,
-        state=ledger.RENDERED,
-        version=pack.version,
-        pack_dir=str(pack.directory),
-        pack=json.dumps(pack_to_dict(pack)),
-        dest_dir=str(ctx.folders.dated("processed")),
-    )
-
-
-def pack_to_dict(pack: Pack) -> dict:
-    """Return the pack as JSON-ready data for the ledger."""
-    return {
-        "audit_ref": pack.audit_ref,
-        "stage": str(pack.stage),
-        "version": pack.version,
-        "directory": str(pack.directory),
-        "files": [dataclasses.asdict(f) for f in pack.files],
-    }
-
-
-def pack_from_dict(data: dict) -> Pack:
-    """Return the Pack that :func:`pack_to_dict` made ``data`` from."""
-    return Pack(
-        audit_ref=data["audit_ref"],
-        stage=Stage(data["stage"]),
-        version=int(data["version"]),
-        directory=Path(data["directory"]),
-        files=tuple(PackFile(**f) for f in data["files"]),
-    )
-
-
-def _deliver_pack(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> None:
-    from ..deliver import outbox as deliver
-
-    selected = row["moderation_selected"]
-    deliver.enqueue_pack(
-        ledger.db_path(ctx.folders.state),
-        job_id=row["job_id"],
-        submission=submission_from_dict(json.loads(row["data"])),
-        pack=pack_from_dict(json.loads(row["pack"])),
-        settings=ctx.settings,
-        moderation_selected=None if selected is None else bool(selected),
-    )
-    crash_point("after_deliver")
-    ledger.update_job(conn, row["job_id"], state=ledger.DELIVERED)
-
-
-def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
-    """Return the stem for the rejection files: the reference when safe and free, else the job id.
-
-    Never the workbook's own name, which may carry the child's name.
-    """
-    ref = (audit_ref or "").strip()
-    if not _SAFE_REF.match(ref):
-        return job_id
-    if (folder / f"{ref} - problems.txt").exists():
-        return f"{ref} {job_id}"
-    return ref
-
-
-def _write_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, checked) -> None:
-    from .. import pipeline
-
-    job_id = row["job_id"]
-    sub = checked.submission
-    dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
-    make_private_dir(dest)
-    stem = row["out_stem"] or rejection_stem(sub.audit_ref if sub else None, job_id, dest)
-    ledger.update_job(
-        conn,
-        job_id,
-        audit_ref=(sub.audit_ref or None) if sub else None,
-        stage=str(sub.audit_stage) if sub and sub.audit_stage else None,
-        error_count=len(checked.report.errors),
-        findings=json.dumps(sorted(checked.report.codes())),
-        dest_dir=str(dest),
-        out_stem=stem,
-    )
-    written = pipeline.write_rejection(checked, dest, stem)
-    crash_point("after_reject_files")
-    ledger.update_job(
-        conn,
-        job_id,
-        state=ledger.INVALID,
-        rejection=json.dumps(
-            {
-                "auditor_email": (sub.auditor_email if sub else "") or "",
-                "attachments": [str(p) for p in written],
-                "report": [dataclasses.asdict(f) for f in checked.report.findings],
-            },
-            ensure_ascii=False,
-            default=str,
-        ),
-    )
-
-
-def _deliver_rejection(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> None:
-    from ..deliver import outbox as deliver
-    from ..models import Attachment, DocKind, FileFormat, Finding, Location, Report, Severity
-
-    info = json.loads(row["rejection"])
-    findings = []
-    for f in info["report"]:
-        loc = f.get("location")
-        findings.append(
-            Finding(
-                f["code"],
-                Severity(f["severity"]),
-                f["message"],
-                Location(**loc) if isinstance(loc, dict) else None,
-            )
-        )
-    deliver.enqueue_rejection(
-        ledger.db_path(ctx.folders.state),
-        job_id=row["job_id"],
-        source_name=row["source_name"],
-        auditor_email=info["auditor_email"] or None,
-        report=Report(tuple(findings)),
-        # Interim until the ledger keeps each file's kind: pipeline.write_rejection writes
-        # "<stem> - problems.txt" and "<stem> - marked.xlsx".
-        attachments=[
-            Attachment(Path(p), DocKind.PROBLEMS_TEXT, FileFormat.TEXT)
-            if p.endswith(".txt")
-            else Attachment(Path(p), DocKind.MARKED_WORKBOOK, FileFormat.XLSX)
-            for p in info["attachments"]
-        ],
-        settings=ctx.settings,
-    )
-    crash_point("after_notify")
-    ledger.update_job(conn, row["job_id"], state=ledger.NOTIFIED)
-
-
-def _finish(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext) -> Outcome:
-    """Move the workbook to its last folder (deciding the name once) and end the job."""
-    job_id = row["job_id"]
-    terminal = {ledger.DELIVERED: ledger.PROCESSED, ledger.NOTIFIED: ledger.REJECTED}
-    end_state = terminal.get(row["state"], row["state"])
-    if end_state not in ledger.TERMINAL:
-        raise RuntimeError(f"job {job_id} cannot finish from state {row['state']}")
-    if row["state"] in terminal:
-        source = ctx.folders.job_file(job_id, row["source_name"])
-        final = Path(row["final_path"]) if row["final_path"] else None
-        if final is None:
-            folder = Path(row["dest_dir"] or ctx.folders.dated(end_state))
-            make_private_dir(folder)
-            final = free_name(folder, row["source_name"])
-            ledger.update_job(conn, job_id, final_path=str(final))
-        crash_point("before_move")
-        if source.exists():
-            move(source, final)
-            crash_point("after_move")
-        _remove_job_dir(source.parent)
-        ledger.update_job(conn, job_id, state=end_state, finished_at=ledger.now())
-        row = ledger.get_job(conn, job_id)
-    return _finished_outcome(row)
-
-
-def _remove_job_dir(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        folder.rmdir()
-
-
-def _finished_outcome(row: sqlite3.Row) -> Outcome:
-    codes = tuple(json.loads(row["findings"])) if row["findings"] else ()
-    final = row["final_path"]
-    return Outcome(
-        row["job_id"],
-        row["state"],
-        audit_ref=row["audit_ref"] or "",
-        stage=row["stage"] or "",
-        version=row["version"],
-        pack_dir=row["pack_dir"] or "",
-        dest_dir=str(Path(final).parent) if final else "",
-        problems=row["error_count"] or 0,
-        codes=codes,
-        error=row["last_error"] or "",
-    )

@@ -10,16 +10,18 @@ from pathlib import Path
 import pytest
 
 from cssw_docs.models import Agreement, Rating, Stage, Submission
-from cssw_docs.oversight import sample, store
+from cssw_docs.oversight import records, sample
 from cssw_docs.rubric import Rubric
+from cssw_docs.store.db import connect as connect_ledger
 from oversight_support import END, START, build_ledger, in_period, latest_finals
+from store_support import release_ledger
 
 
 @pytest.fixture
 def ledger(tmp_path: Path, the_rubric: Rubric):
     """A ledger of generated audits and the rows written into it."""
     db, rows = build_ledger(tmp_path, the_rubric)
-    conn = store.connect(db)
+    conn = connect_ledger(db)
     yield conn, rows
     conn.close()
 
@@ -27,7 +29,7 @@ def ledger(tmp_path: Path, the_rubric: Rubric):
 def test_each_reference_appears_once_as_its_latest_final(ledger) -> None:
     """Drafts and superseded Final versions are not counted twice."""
     conn, rows = ledger
-    loaded = store.load(conn)
+    loaded = records.load(conn)
     expected = {r.submission.audit_ref: r.version for r in latest_finals(rows)}
     assert {r.audit_ref: r.version for r in loaded.audits} == expected
     assert any(v == 2 for v in expected.values())  # the sample has second versions
@@ -43,7 +45,7 @@ def test_each_reference_appears_once_as_its_latest_final(ledger) -> None:
 def test_period_is_by_audit_date_inclusive(ledger, start: dt.date, end: dt.date | None) -> None:
     """Only audits dated in the period are loaded."""
     conn, rows = ledger
-    loaded = store.load(conn, start, end)
+    loaded = records.load(conn, start, end)
     wanted = in_period(latest_finals(rows), start, end or dt.date.max)
     assert sorted(r.audit_ref for r in loaded.audits) == sorted(
         r.submission.audit_ref for r in wanted
@@ -52,38 +54,38 @@ def test_period_is_by_audit_date_inclusive(ledger, start: dt.date, end: dt.date 
 
 def test_referral_resolved_by_a_later_version(tmp_path: Path, good_audit: Submission) -> None:
     """A disagreeing v1 followed by an agreeing v2 is a resolved referral."""
-    conn = store.connect(tmp_path / "ledger.sqlite3")
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
     when = dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC)
     v1 = dataclasses.replace(good_audit, practitioner_agreement=Agreement.DISAGREE)
     sample.write(conn, [sample.LedgerRow(v1, 1, when, True)])
-    (record,) = store.load(conn).audits
+    (record,) = records.load(conn).audits
     assert record.referred and record.referral_open
     sample.write(conn, [sample.LedgerRow(good_audit, 2, when + dt.timedelta(days=3), True)])
-    (record,) = store.load(conn).audits
+    (record,) = records.load(conn).audits
     assert record.referred and not record.referral_open
     assert "later version" in record.resolution_note
 
 
 def test_resolving_a_referral(tmp_path: Path, good_audit: Submission) -> None:
     """A recorded resolution closes the referral; a second attempt is refused in plain words."""
-    conn = store.connect(tmp_path / "ledger.sqlite3")
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
     sub = dataclasses.replace(good_audit, practitioner_agreement=Agreement.DISAGREE)
     sample.write(conn, [sample.LedgerRow(sub, 1, dt.datetime(2026, 5, 1, tzinfo=dt.UTC), None)])
-    store.resolve_referral(conn, sub.audit_ref.lower(), "Rating confirmed.", "Head of QA")
-    (record,) = store.load(conn).audits
+    records.resolve_referral(conn, sub.audit_ref.lower(), "Rating confirmed.", "Head of QA")
+    (record,) = records.load(conn).audits
     assert not record.referral_open and record.resolution_note == "Rating confirmed."
-    with pytest.raises(store.OversightError, match="already resolved"):
-        store.resolve_referral(conn, sub.audit_ref, "again")
+    with pytest.raises(records.OversightError, match="already resolved"):
+        records.resolve_referral(conn, sub.audit_ref, "again")
 
 
 def test_resolving_when_nobody_disagreed(tmp_path: Path, good_audit: Submission) -> None:
     """An audit without a disagreement has nothing to resolve."""
-    conn = store.connect(tmp_path / "ledger.sqlite3")
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
     sample.write(
         conn, [sample.LedgerRow(good_audit, 1, dt.datetime(2026, 5, 1, tzinfo=dt.UTC), None)]
     )
-    with pytest.raises(store.OversightError, match="did not disagree"):
-        store.resolve_referral(conn, good_audit.audit_ref, "x")
+    with pytest.raises(records.OversightError, match="did not disagree"):
+        records.resolve_referral(conn, good_audit.audit_ref, "x")
 
 
 @pytest.mark.parametrize(
@@ -99,25 +101,25 @@ def test_resolving_when_nobody_disagreed(tmp_path: Path, good_audit: Submission)
 )
 def test_parse_rating(text: str, expected: Rating) -> None:
     """The panel's rating is read loosely."""
-    assert store.parse_rating(text) is expected
+    assert records.parse_rating(text) is expected
 
 
 @pytest.mark.parametrize("text", ["Great", "Not applicable", ""])
 def test_parse_rating_refuses(text: str) -> None:
     """A word that is not a grade is refused with the list of grades."""
-    with pytest.raises(store.OversightError, match="Use one of: Outstanding, Good"):
-        store.parse_rating(text)
+    with pytest.raises(records.OversightError, match="Use one of: Outstanding, Good"):
+        records.parse_rating(text)
 
 
 def test_moderation_outcome_latest_counts(ledger) -> None:
     """Recording twice keeps the later outcome on the audit."""
     conn, rows = ledger
     ref = latest_finals(rows)[0].submission.audit_ref
-    store.record_moderation(conn, ref, "Good", "first", "Chair")
+    records.record_moderation(conn, ref, "Good", "first", "Chair")
     conn.execute("UPDATE moderation_outcomes SET recorded_at = '2000-01-01T00:00:00+00:00'")
     conn.commit()
-    store.record_moderation(conn, ref, "Inadequate", "second")
-    record = store.find(conn, ref)
+    records.record_moderation(conn, ref, "Inadequate", "second")
+    record = records.find(conn, ref)
     assert record.moderation is not None
     assert (record.moderation.rating, record.moderation.note) == (Rating.INADEQUATE, "second")
     assert record.moderation.moderator == "Moderation panel"
@@ -126,22 +128,40 @@ def test_moderation_outcome_latest_counts(ledger) -> None:
 def test_unknown_reference_is_refused(ledger) -> None:
     """An audit that is not in the ledger gets a plain message."""
     conn, _ = ledger
-    with pytest.raises(store.OversightError, match="no Final audit CSSW-9999"):
-        store.record_moderation(conn, "CSSW-9999", "Good", "x")
+    with pytest.raises(records.OversightError, match="no Final audit CSSW-9999"):
+        records.record_moderation(conn, "CSSW-9999", "Good", "x")
 
 
 def test_missing_ledger_is_not_created(tmp_path: Path) -> None:
     """Reading a ledger that does not exist explains why and creates nothing."""
     db = tmp_path / "state" / "ledger.sqlite3"
-    with pytest.raises(store.OversightError, match="no audit has been processed yet"):
-        store.open_existing(db)
+    with pytest.raises(records.OversightError, match="no audit has been processed yet"):
+        records.open_existing(db)
     assert not db.exists()
 
 
 def test_ledger_without_audits_table_is_empty(tmp_path: Path) -> None:
     """A ledger the service has not written audits into yet reads as empty."""
-    conn = store.connect(tmp_path / "ledger.sqlite3")
-    assert store.load(conn) == store.Ledger((), ())
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
+    assert records.load(conn) == records.Ledger((), ())
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"moderation_outcomes", "escalation_resolutions"} <= tables
     assert isinstance(conn, sqlite3.Connection)
+
+
+def test_release_ledger_reads_as_oversight_records(tmp_path: Path) -> None:
+    """A release 0.1.0 ledger gives its latest Finals, its Draft, moderation and resolution."""
+    conn = connect_ledger(release_ledger(tmp_path))
+    loaded = records.load(conn)
+    by_ref = {r.audit_ref: r for r in loaded.audits}
+    assert sorted(by_ref) == [f"CSSW-2026-0{n}" for n in (142, 157, 163, 171, 184, 201)]
+    assert by_ref["CSSW-2026-0142"].version == 2
+    assert loaded.drafts_only == ("CSSW-2026-0178",)
+    assert by_ref["CSSW-2026-0157"].moderation.rating is Rating.REQUIRES_IMPROVEMENT
+    referred = by_ref["CSSW-2026-0184"]
+    assert referred.submission.practitioner_agreement is Agreement.DISAGREE
+    assert referred.referred and not referred.referral_open
+    assert referred.resolution_note == "Reviewed with the practitioner; rating stands."
+    records.record_moderation(conn, "CSSW-2026-0171", "Inadequate", "Panel agreed.")
+    assert records.find(conn, "CSSW-2026-0171").moderation.rating is Rating.INADEQUATE
+    conn.close()

@@ -11,27 +11,8 @@ from pathlib import Path
 
 from ..config import Settings
 from ..models import Agreement, Rating, Stage, Submission, submission_from_dict
-from ..service import ledger
+from ..store import audits, db
 from .moderation import normalise_ref
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS moderation_outcomes (
-  audit_ref TEXT NOT NULL,        -- normalised reference (moderation.normalise_ref)
-  recorded_at TEXT NOT NULL,      -- UTC ISO 8601; the latest outcome of a reference counts
-  moderator TEXT NOT NULL,
-  rating TEXT NOT NULL,           -- the panel's overall rating
-  note TEXT NOT NULL,
-  PRIMARY KEY (audit_ref, recorded_at)
-);
-CREATE TABLE IF NOT EXISTS escalation_resolutions (
-  audit_ref TEXT NOT NULL,        -- normalised reference
-  version INTEGER NOT NULL,       -- the Final version whose referral this resolves
-  resolved_at TEXT NOT NULL,      -- UTC ISO 8601
-  resolved_by TEXT NOT NULL,
-  note TEXT NOT NULL,
-  PRIMARY KEY (audit_ref, version)
-);
-"""
 
 
 class OversightError(Exception):
@@ -89,35 +70,17 @@ class Ledger:
 
 def ledger_path(settings: Settings) -> Path:
     """Return where the ledger lives: ``<service.state_dir>/ledger.sqlite3``."""
-    return ledger.db_path(Path(settings.service.state_dir))
+    return db.db_path(Path(settings.service.state_dir))
 
 
-def connect(db: Path) -> sqlite3.Connection:
-    """Return a connection to the ledger with oversight's own tables in place."""
-    conn = ledger.connect(Path(db))
-    conn.executescript(SCHEMA)
-    return conn
-
-
-def open_existing(db: Path) -> sqlite3.Connection:
+def open_existing(path: Path) -> sqlite3.Connection:
     """Return a connection to a ledger that must already exist (reading never creates one)."""
-    if not Path(db).is_file():
+    if not Path(path).is_file():
         raise OversightError(
-            f"There is no ledger at {db}: no audit has been processed yet, or the setting "
+            f"There is no ledger at {path}: no audit has been processed yet, or the setting "
             "service.state_dir points at the wrong folder."
         )
-    return connect(Path(db))
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def _has_audits_table(conn: sqlite3.Connection) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audits'"
-    ).fetchone()
-    return row is not None
+    return db.connect(Path(path))
 
 
 def _stage_order(stage: str) -> int:
@@ -127,11 +90,7 @@ def _stage_order(stage: str) -> int:
 def outcomes(conn: sqlite3.Connection) -> dict[str, ModerationOutcome]:
     """Return the latest moderation outcome of each normalised reference."""
     found: dict[str, ModerationOutcome] = {}
-    rows = conn.execute(
-        "SELECT audit_ref, recorded_at, moderator, rating, note FROM moderation_outcomes "
-        "ORDER BY recorded_at"
-    )
-    for row in rows:
+    for row in audits.moderation_outcome_rows(conn):
         found[row["audit_ref"]] = ModerationOutcome(
             row["audit_ref"],
             row["recorded_at"],
@@ -143,8 +102,7 @@ def outcomes(conn: sqlite3.Connection) -> dict[str, ModerationOutcome]:
 
 
 def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], str]:
-    rows = conn.execute("SELECT audit_ref, version, note FROM escalation_resolutions")
-    return {(row["audit_ref"], row["version"]): row["note"] for row in rows}
+    return {(row["audit_ref"], row["version"]): row["note"] for row in audits.resolution_rows(conn)}
 
 
 def load(
@@ -155,16 +113,10 @@ def load(
     Each reference appears once, as its latest Final version; a reference with only Draft
     versions is listed in ``drafts_only``.
     """
-    if not _has_audits_table(conn):
-        return Ledger((), ())
     latest_final: dict[str, sqlite3.Row] = {}
     latest_any: dict[str, sqlite3.Row] = {}
     disagreed: set[str] = set()
-    rows = conn.execute(
-        "SELECT audit_ref, stage, version, processed_at, audit_date, data, pack_dir, "
-        "moderation_selected FROM audits"
-    )
-    for row in rows:
+    for row in audits.audit_rows(conn):
         ref = normalise_ref(row["audit_ref"])
         key = (_stage_order(row["stage"]), row["version"], row["processed_at"])
         held = latest_any.get(ref)
@@ -266,22 +218,19 @@ def record_moderation(
     record = find(conn, audit_ref)
     outcome = ModerationOutcome(
         normalise_ref(record.audit_ref),
-        _now(),
+        db.now(),
         moderator.strip() or "Moderation panel",
         parse_rating(rating),
         note.strip(),
     )
-    with conn:
-        conn.execute(
-            "INSERT OR REPLACE INTO moderation_outcomes VALUES (?, ?, ?, ?, ?)",
-            (
-                outcome.audit_ref,
-                outcome.recorded_at,
-                outcome.moderator,
-                outcome.rating,
-                outcome.note,
-            ),
-        )
+    audits.record_moderation_outcome(
+        conn,
+        audit_ref=outcome.audit_ref,
+        recorded_at=outcome.recorded_at,
+        moderator=outcome.moderator,
+        rating=outcome.rating,
+        note=outcome.note,
+    )
     return record, outcome
 
 
@@ -295,17 +244,14 @@ def resolve_referral(
             "it is already resolved" if record.referred else "the practitioner did not disagree"
         )
         raise OversightError(f"Audit {record.audit_ref} has no open referral: {reason}.")
-    with conn:
-        conn.execute(
-            "INSERT INTO escalation_resolutions VALUES (?, ?, ?, ?, ?)",
-            (
-                normalise_ref(record.audit_ref),
-                record.version,
-                _now(),
-                resolved_by.strip() or "Head of Quality Assurance",
-                note.strip(),
-            ),
-        )
+    audits.record_resolution(
+        conn,
+        audit_ref=normalise_ref(record.audit_ref),
+        version=record.version,
+        resolved_at=db.now(),
+        resolved_by=resolved_by.strip() or "Head of Quality Assurance",
+        note=note.strip(),
+    )
     return record
 
 

@@ -1,4 +1,4 @@
-"""The mail outbox: every message, fully built, in the ledger's ``mail_outbox`` table."""
+"""The ``mail_outbox`` table: every message, fully built, and where it stands (``MailState``)."""
 
 from __future__ import annotations
 
@@ -6,40 +6,10 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..service.ledger import connect as ledger_connect
+from ..models import MailState
 
-PENDING = "pending"  # waiting to be sent (first time or after a temporary failure)
-SENDING = "sending"  # claimed by a sender; if it crashed, taken again when the lease ends
-SENT = "sent"
-FAILED = "failed"  # the server refused it for good: `cssw-docs mail retry` after fixing
-BLOCKED = "blocked"  # an address is outside mail.allowed_domains: never sent
-STATES = (PENDING, SENDING, SENT, FAILED, BLOCKED)
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mail_outbox (
-  message_id TEXT PRIMARY KEY,      -- deterministic: job, stage, version and route
-  job_id TEXT NOT NULL,
-  audit_ref TEXT NOT NULL DEFAULT '',
-  route TEXT NOT NULL,              -- draft, final, supervision, storyboard, head-of-qa ...
-  sender TEXT NOT NULL,
-  recipients TEXT NOT NULL,         -- JSON list of envelope addresses
-  subject TEXT NOT NULL,            -- marking and audit reference only
-  message BLOB NOT NULL,            -- the whole message as sent (RFC 5322 bytes)
-  size INTEGER NOT NULL,
-  state TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
-  server_reply TEXT,
-  created_at TEXT NOT NULL,         -- UTC ISO 8601
-  updated_at TEXT NOT NULL,
-  next_attempt_at TEXT NOT NULL,    -- pending: not before; sending: the claim's lease end
-  sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (state, next_attempt_at);
-CREATE INDEX IF NOT EXISTS mail_outbox_job ON mail_outbox (job_id);
-"""
+STATES: tuple[MailState, ...] = tuple(MailState)
 
 
 @dataclass(frozen=True)
@@ -49,7 +19,7 @@ class Outgoing:
     message_id: str
     job_id: str
     audit_ref: str
-    route: str
+    route: str  # a models.Route value
     sender: str
     recipients: tuple[str, ...]
     subject: str
@@ -66,13 +36,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def connect(db: Path) -> sqlite3.Connection:
-    """Return a ledger connection with the ``mail_outbox`` table present."""
-    conn = ledger_connect(Path(db))
-    conn.executescript(_SCHEMA)
-    return conn
-
-
 def exists(conn: sqlite3.Connection, message_id: str) -> bool:
     """Return True when the message is already in the outbox (in any state)."""
     row = conn.execute("SELECT 1 FROM mail_outbox WHERE message_id = ?", (message_id,))
@@ -84,7 +47,7 @@ def add(
     out: Outgoing,
     *,
     when: dt.datetime,
-    state: str = PENDING,
+    state: MailState = MailState.PENDING,
     error: str | None = None,
 ) -> bool:
     """Store a message unless its Message-ID is already there; return True when stored."""
@@ -98,7 +61,7 @@ def add(
                 out.message_id,
                 out.job_id,
                 out.audit_ref,
-                out.route,
+                str(out.route),
                 out.sender,
                 json.dumps(list(out.recipients)),
                 out.subject,
@@ -125,7 +88,7 @@ def due(conn: sqlite3.Connection, when: dt.datetime) -> list[sqlite3.Row]:
         "SELECT message_id, job_id, audit_ref, route, sender, recipients, attempts"
         " FROM mail_outbox WHERE state IN (?, ?) AND next_attempt_at <= ?"
         " ORDER BY created_at, message_id",
-        (PENDING, SENDING, stamp(when)),
+        (MailState.PENDING, MailState.SENDING, stamp(when)),
     ).fetchall()
 
 
@@ -143,12 +106,12 @@ def claim(conn: sqlite3.Connection, message_id: str, when: dt.datetime, lease: f
             " next_attempt_at = ? WHERE message_id = ? AND state IN (?, ?)"
             " AND next_attempt_at <= ?",
             (
-                SENDING,
+                MailState.SENDING,
                 stamp(when),
                 stamp(when + dt.timedelta(seconds=lease)),
                 message_id,
-                PENDING,
-                SENDING,
+                MailState.PENDING,
+                MailState.SENDING,
                 stamp(when),
             ),
         )
@@ -161,7 +124,7 @@ def mark_sent(conn: sqlite3.Connection, message_id: str, reply: str, when: dt.da
         conn.execute(
             "UPDATE mail_outbox SET state = ?, server_reply = ?, last_error = NULL,"
             " sent_at = ?, updated_at = ? WHERE message_id = ?",
-            (SENT, reply, stamp(when), stamp(when), message_id),
+            (MailState.SENT, reply, stamp(when), stamp(when), message_id),
         )
 
 
@@ -174,7 +137,7 @@ def mark_retry(
             "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ?,"
             " next_attempt_at = ? WHERE message_id = ?",
             (
-                PENDING,
+                MailState.PENDING,
                 error,
                 stamp(when),
                 stamp(when + dt.timedelta(seconds=delay)),
@@ -184,7 +147,7 @@ def mark_retry(
 
 
 def mark(
-    conn: sqlite3.Connection, message_id: str, state: str, error: str, when: dt.datetime
+    conn: sqlite3.Connection, message_id: str, state: MailState, error: str, when: dt.datetime
 ) -> None:
     """Record a final state (``failed`` or ``blocked``) with the reason."""
     with conn:
@@ -202,20 +165,31 @@ def requeue(conn: sqlite3.Connection, message_ids: list[str], when: dt.datetime)
             cur = conn.execute(
                 "UPDATE mail_outbox SET state = ?, next_attempt_at = ?, updated_at = ?"
                 " WHERE message_id = ? AND state IN (?, ?, ?)",
-                (PENDING, stamp(when), stamp(when), message_id, PENDING, FAILED, BLOCKED),
+                (
+                    MailState.PENDING,
+                    stamp(when),
+                    stamp(when),
+                    message_id,
+                    MailState.PENDING,
+                    MailState.FAILED,
+                    MailState.BLOCKED,
+                ),
             )
             changed += cur.rowcount
     return changed
 
 
-def counts(conn: sqlite3.Connection) -> dict[str, int]:
+def counts(conn: sqlite3.Connection) -> dict[MailState, int]:
     """Return how many messages are in each state (every state present, zero when none)."""
     found = dict(conn.execute("SELECT state, COUNT(*) FROM mail_outbox GROUP BY state"))
     return {state: int(found.get(state, 0)) for state in STATES}
 
 
 def rows(
-    conn: sqlite3.Connection, *, states: tuple[str, ...] = STATES, job_id: str | None = None
+    conn: sqlite3.Connection,
+    *,
+    states: tuple[MailState, ...] = STATES,
+    job_id: str | None = None,
 ) -> list[sqlite3.Row]:
     """Return the outbox rows (without the message bytes) in ``states``, oldest first."""
     marks = ", ".join("?" for _ in states)

@@ -1,0 +1,167 @@
+"""The ledger's whole schema, as numbered migrations applied in order (``PRAGMA user_version``).
+
+Migration 1 is the schema of release 0.1.0 exactly; it uses ``IF NOT EXISTS`` so that it
+adopts a ledger that release wrote (``user_version`` 0, some or all tables present). Every
+later change is a new migration appended to :data:`MIGRATIONS` (e.g. ``ALTER TABLE ... ADD
+COLUMN``), never an edit of an earlier one, so each ledger in use reaches the same schema.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step of the schema: the ``user_version`` it leads to and its SQL statements."""
+
+    version: int
+    summary: str
+    statements: tuple[str, ...]
+
+
+class SchemaError(Exception):
+    """The ledger cannot be used by this version of cssw-docs; the message says what to do."""
+
+
+RELEASE_0_1_0 = Migration(
+    1,
+    "the tables of release 0.1.0: jobs, audits, mail_outbox, moderation outcomes, resolutions",
+    (
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+          job_id TEXT PRIMARY KEY,
+          source_name TEXT NOT NULL,        -- the auditor's file name (may hold a name)
+          work_name TEXT NOT NULL,          -- the file's name in intake/.work/
+          size INTEGER,
+          sha256 TEXT,
+          state TEXT NOT NULL,              -- models.JobState
+          attempts INTEGER NOT NULL DEFAULT 0,
+          last_error TEXT,
+          next_attempt_at TEXT,             -- UTC ISO 8601; NULL = now
+          audit_ref TEXT,
+          stage TEXT,
+          version INTEGER,
+          pack_dir TEXT,
+          pack TEXT,                        -- JSON: models.pack_to_dict(pack)
+          data TEXT,                        -- JSON: models.submission_to_dict(submission)
+          moderation_selected INTEGER,
+          error_count INTEGER,
+          findings TEXT,                    -- JSON list of finding codes (no free text)
+          rejection TEXT,                   -- JSON: auditor email, files written, findings
+          dest_dir TEXT,                    -- where the source goes when the job ends
+          out_stem TEXT,                    -- stem of the rejection files
+          final_path TEXT,                  -- where the source ended up
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL,
+          finished_at TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS jobs_sha256 ON jobs (sha256)",
+        "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)",
+        """
+        CREATE TABLE IF NOT EXISTS audits (
+          audit_ref TEXT NOT NULL,
+          stage TEXT NOT NULL,
+          version INTEGER NOT NULL,
+          job_id TEXT NOT NULL,
+          source_sha256 TEXT NOT NULL,
+          processed_at TEXT NOT NULL,
+          audit_date TEXT,
+          data TEXT NOT NULL,               -- JSON: models.submission_to_dict(submission)
+          pack_dir TEXT NOT NULL,
+          moderation_selected INTEGER,
+          PRIMARY KEY (audit_ref, stage, version)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS mail_outbox (
+          message_id TEXT PRIMARY KEY,      -- deterministic: job, stage, version and route
+          job_id TEXT NOT NULL,
+          audit_ref TEXT NOT NULL DEFAULT '',
+          route TEXT NOT NULL,              -- models.Route
+          sender TEXT NOT NULL,
+          recipients TEXT NOT NULL,         -- JSON list of envelope addresses
+          subject TEXT NOT NULL,            -- marking and audit reference only
+          message BLOB NOT NULL,            -- the whole message as sent (RFC 5322 bytes)
+          size INTEGER NOT NULL,
+          state TEXT NOT NULL,              -- models.MailState
+          attempts INTEGER NOT NULL DEFAULT 0,
+          last_error TEXT,
+          server_reply TEXT,
+          created_at TEXT NOT NULL,         -- UTC ISO 8601
+          updated_at TEXT NOT NULL,
+          next_attempt_at TEXT NOT NULL,    -- pending: not before; sending: the lease end
+          sent_at TEXT
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS mail_outbox_due ON mail_outbox (state, next_attempt_at)",
+        "CREATE INDEX IF NOT EXISTS mail_outbox_job ON mail_outbox (job_id)",
+        """
+        CREATE TABLE IF NOT EXISTS moderation_outcomes (
+          audit_ref TEXT NOT NULL,          -- normalised reference (moderation.normalise_ref)
+          recorded_at TEXT NOT NULL,        -- UTC ISO 8601; the latest outcome counts
+          moderator TEXT NOT NULL,
+          rating TEXT NOT NULL,             -- the panel's overall rating
+          note TEXT NOT NULL,
+          PRIMARY KEY (audit_ref, recorded_at)
+        )
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS escalation_resolutions (
+          audit_ref TEXT NOT NULL,          -- normalised reference
+          version INTEGER NOT NULL,         -- the Final version whose referral this resolves
+          resolved_at TEXT NOT NULL,        -- UTC ISO 8601
+          resolved_by TEXT NOT NULL,
+          note TEXT NOT NULL,
+          PRIMARY KEY (audit_ref, version)
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0,)
+LATEST = MIGRATIONS[-1].version
+
+
+def version(conn: sqlite3.Connection) -> int:
+    """Return the schema version the ledger is at (0: new, or written by release 0.1.0)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations the ledger lacks, in one transaction; return the version before.
+
+    Safe when several processes open the ledger at once: the version is read again under the
+    write lock, so each migration runs once.
+    """
+    latest = migrations[-1].version if migrations else 0
+    found = version(conn)
+    if found == latest:
+        return found
+    _refuse_newer(found, latest)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = version(conn)
+        _refuse_newer(found, latest)
+        for migration in migrations:
+            if migration.version <= found:
+                continue
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {int(migration.version)}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return found
+
+
+def _refuse_newer(found: int, latest: int) -> None:
+    if found > latest:
+        raise SchemaError(
+            f"The ledger was written by a newer version of cssw-docs (schema {found}; this "
+            f"version knows up to {latest}). Install the newer cssw-docs to use it."
+        )
