@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..models import Agreement, Rating, Stage, Submission, submission_from_dict
+from ..rules import referred_to_head_of_qa
 from ..store import audits, db
 from .moderation import normalise_ref
 
@@ -128,9 +129,8 @@ def load(
             latest_any[ref] = row
         if row["stage"] != Stage.FINAL:
             continue
-        if '"Disagree"' in row["data"]:  # cheap pre-check; confirmed on the parsed audit
-            data = json.loads(row["data"])
-            if data.get("practitioner_agreement") == Agreement.DISAGREE:
+        if Agreement.DISAGREE in row["data"]:  # cheap pre-check; confirmed on the parsed audit
+            if referred_to_head_of_qa(submission_from_dict(json.loads(row["data"]))):
                 disagreed.add(ref)
         held = latest_final.get(ref)
         if held is None or (row["version"], row["processed_at"]) > (
@@ -166,7 +166,7 @@ def _record(
     sub = submission_from_dict(json.loads(row["data"]))
     selected = row["moderation_selected"]
     referred = ref in disagreed
-    now_disagrees = sub.practitioner_agreement is Agreement.DISAGREE
+    now_disagrees = referred_to_head_of_qa(sub)
     note = resolved.get((ref, row["version"]), "")
     if referred and not now_disagrees:
         note = note or "A later version of the audit was received."
