@@ -129,9 +129,11 @@ def load(
             latest_any[ref] = row
         if row["stage"] != Stage.FINAL:
             continue
-        if Agreement.DISAGREE in row["data"]:  # cheap pre-check; confirmed on the parsed audit
-            if referred_to_head_of_qa(submission_from_dict(json.loads(row["data"]))):
-                disagreed.add(ref)
+        # A cheap text pre-check first; the rule is asked of the parsed audit.
+        if Agreement.DISAGREE in row["data"] and referred_to_head_of_qa(
+            submission_from_dict(json.loads(row["data"]))
+        ):
+            disagreed.add(ref)
         held = latest_final.get(ref)
         if held is None or (row["version"], row["processed_at"]) > (
             held["version"],
