@@ -212,7 +212,7 @@ class Report:
 
 @dataclass(frozen=True)
 class SectionAssessment:
-    """The auditor's judgement of one of the six practice sections."""
+    """The auditor's judgement of one of the rubric's practice sections."""
 
     key: str
     rating: Rating | None = None
@@ -235,7 +235,7 @@ class Action:
 
 @dataclass(frozen=True)
 class FeedbackResponse:
-    """One family member's answer to one of the five standard questions."""
+    """One family member's answer to one of the rubric's standard questions."""
 
     respondent: str = ""
     question: int | None = None
@@ -267,7 +267,7 @@ class DescriptorMark:
 
 @dataclass(frozen=True)
 class PracticeAreaNote:
-    """The auditor's notes on one of the eleven core areas of practice."""
+    """The auditor's notes on one of the rubric's core areas of practice."""
 
     area: str = ""
     notes: str = ""
