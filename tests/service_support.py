@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -147,6 +148,15 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0) -> o
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def today() -> str:
+    """Return today's date as the watcher names its dated folders (``YYYY-MM-DD``).
+
+    Call it when the test checks a folder, never at import: a suite that starts before
+    midnight would otherwise look in yesterday's folder.
+    """
+    return dt.date.today().isoformat()
 
 
 def files_in(folder: Path, pattern: str = "*.xlsx") -> list[Path]:

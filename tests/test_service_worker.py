@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -17,9 +16,9 @@ from service_support import (
     jobs,
     packs,
     run_once,
+    today,
 )
 
-TODAY = dt.date.today().isoformat()
 BAD = "invalid-incomplete"
 
 
@@ -111,8 +110,8 @@ def test_same_workbook_twice_gives_one_pack(tmp_path):
     assert result.returncode == 0
     assert packs(tmp_path / "outbox") == [f"{GOOD_REF}/final-v1"]
     intake = tmp_path / "intake"
-    assert [p.name for p in (intake / "processed" / TODAY).iterdir()] == ["a.xlsx"]
-    duplicates = sorted(p.name for p in (intake / "duplicates" / TODAY).iterdir())
+    assert [p.name for p in (intake / "processed" / today()).iterdir()] == ["a.xlsx"]
+    duplicates = sorted(p.name for p in (intake / "duplicates" / today()).iterdir())
     assert duplicates == ["a.xlsx", "b.xlsx"]
     assert sorted(j["state"] for j in jobs(tmp_path)) == ["duplicate", "duplicate", "processed"]
     assert "same content as an earlier job" in result.stderr
@@ -136,7 +135,7 @@ def test_revised_workbook_with_the_same_reference_is_a_new_version(tmp_path, the
     rows = sorted(conn.execute("SELECT audit_ref, stage, version FROM audits"))
     conn.close()
     assert rows == [(GOOD_REF, "Final", 1), (GOOD_REF, "Final", 2)]
-    processed = tmp_path / "intake" / "processed" / TODAY
+    processed = tmp_path / "intake" / "processed" / today()
     assert sorted(p.name for p in processed.iterdir()) == ["audit (2).xlsx", "audit.xlsx"]
 
 
