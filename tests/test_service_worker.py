@@ -62,6 +62,7 @@ def clean_run(tmp_path_factory) -> dict:
     return end_state(tmp)
 
 
+@pytest.mark.slow
 def test_clean_run_is_what_we_expect(clean_run):
     """Without a crash: one pack, one rejection with its two files, nothing left in .work."""
     assert clean_run["packs"] == [f"{GOOD_REF}/final-v1"]
@@ -98,6 +99,7 @@ def test_sigkill_then_restart_loses_nothing_and_repeats_nothing(tmp_path, clean_
     assert end_state(tmp_path) == clean_run
 
 
+@pytest.mark.slow
 def test_same_workbook_twice_gives_one_pack(tmp_path):
     """The same bytes dropped again, at once or later, are set aside as duplicates."""
     data = example_bytes("good")
@@ -117,6 +119,7 @@ def test_same_workbook_twice_gives_one_pack(tmp_path):
     assert "same content as an earlier job" in result.stderr
 
 
+@pytest.mark.slow
 def test_revised_workbook_with_the_same_reference_is_a_new_version(tmp_path, the_rubric):
     """New content under the same reference gives version 2, recorded in the audits table."""
     from cssw_docs import examples
