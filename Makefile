@@ -1,10 +1,14 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv when missing.
+# While editing, `make check` runs the quick tests (those not marked slow) in about 20 s;
+# `make test` runs the whole suite, slow tests included (watcher subprocesses, LibreOffice).
+# Both spread the tests over the cores with pytest-xdist. To run one file on its own, serially:
+#   .venv/bin/python -m pytest -q tests/test_render.py
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-output
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test check bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +27,10 @@ demo: $(VENV)/.installed-run
 	$(BIN)/python -m cssw_docs.demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
+
+check: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -n auto --dist worksteal -m "not slow"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/run.py

@@ -1,4 +1,4 @@
-"""Shared fixtures: the rubric, the example audit, and LibreOffice (never skipped in CI)."""
+"""Shared fixtures: the rubric, the example audit, a test SMTP server and LibreOffice."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 from cssw_docs import examples, rubric
 from cssw_docs.models import Submission
 from cssw_docs.rubric import Rubric
+from deliver_support import Recorder, start_server
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,20 @@ def soffice() -> str:
             pytest.fail("LibreOffice is not installed; .ci/run should have installed it.")
         pytest.skip("LibreOffice (soffice) is not installed; run `bash .ci/run` to install it")
     return path
+
+
+@pytest.fixture(scope="session")
+def _smtp_session():
+    """One plain SMTP server on 127.0.0.1 for the whole test session (per xdist worker)."""
+    controller, recorder = start_server()
+    yield controller, recorder
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_server(_smtp_session) -> tuple[object, Recorder]:
+    """The shared plain SMTP server, with nothing received and nobody refused yet."""
+    controller, recorder = _smtp_session
+    recorder.received.clear()
+    recorder.refuse.clear()
+    return controller, recorder

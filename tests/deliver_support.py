@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import socket
 import ssl
 import subprocess
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from functools import cache
 from pathlib import Path
 
 import docx
@@ -36,12 +38,8 @@ def make_pack(
     files = []
     names = DOCUMENTS if stage is Stage.FINAL else DOCUMENTS[:2]
     for title, kind in names:
-        doc = docx.Document()
-        doc.add_heading(f"{ref} {title}", level=1)
-        if padding:
-            doc.core_properties.comments = "x" * padding
         path = folder / f"{ref} {title}.docx"
-        doc.save(path)
+        path.write_bytes(_word_document(f"{ref} {title}", padding))
         files.append(_pack_file(path, kind))
     if stage is Stage.FINAL:
         csv = folder / "supervision_actions.csv"
@@ -52,6 +50,18 @@ def make_pack(
     (folder / "audit.json").write_text("{}", "utf-8")
     files.append(_pack_file(folder / "audit.json", DocKind.AUDIT_JSON, FileFormat.JSON))
     return Pack(ref, stage, 1, folder, tuple(files))
+
+
+@cache
+def _word_document(heading: str, padding: int) -> bytes:
+    """Return a small real Word document with ``heading`` (built once per test process)."""
+    doc = docx.Document()
+    doc.add_heading(heading, level=1)
+    if padding:
+        doc.core_properties.comments = "x" * padding
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
 
 
 def _pack_file(path: Path, kind: DocKind, fmt: FileFormat = FileFormat.DOCX) -> PackFile:

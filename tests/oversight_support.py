@@ -19,14 +19,28 @@ AS_OF = dt.date(2026, 9, 1)
 COUNT = 70
 
 
+# (rubric, count, seed) -> (the rubric, ledger bytes, rows): each ledger is generated once.
+_BUILT: dict[tuple[int, int, int], tuple[Rubric, bytes, tuple[LedgerRow, ...]]] = {}
+
+
 def build_ledger(folder: Path, rubric: Rubric, count: int = COUNT, seed: int = 6):
-    """Return (ledger path, the rows written) for ``count`` generated audits in ``folder``."""
+    """Return (ledger path, the rows written) for ``count`` generated audits in ``folder``.
+
+    The ledger is generated and written once per test process; later calls copy its bytes.
+    """
     db = folder / "ledger.sqlite3"
-    rows = sample.audits(rubric, count, seed=seed)
-    conn = connect_ledger(db)
-    sample.write(conn, rows)
-    conn.close()
-    return db, rows
+    key = (id(rubric), count, seed)
+    if key not in _BUILT:
+        rows = sample.audits(rubric, count, seed=seed)
+        conn = connect_ledger(db)
+        sample.write(conn, rows)
+        conn.close()
+        assert not db.with_name(db.name + "-wal").exists()
+        _BUILT[key] = (rubric, db.read_bytes(), tuple(rows))  # keeps the rubric (and id) alive
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        db.write_bytes(_BUILT[key][1])
+    return db, list(_BUILT[key][2])
 
 
 def latest_finals(rows: list[LedgerRow]) -> list[LedgerRow]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -13,11 +14,10 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from cssw_docs import examples, rubric
-from cssw_docs.workbook.generate import write_submission
+from workbook_support import example_bytes as example_bytes  # re-exported for the service tests
 
 GOOD_REF = "CSSW-2026-0142"
 
@@ -33,17 +33,6 @@ FAST = {
     "CSSW_DOCS_RENDER__STORYBOARD_PDF": "false",
     "CSSW_DOCS_RENDER__PDF": "false",
 }
-
-
-@cache
-def example_bytes(name: str = "good") -> bytes:
-    """Return the bytes of the named example workbook (made once per test session)."""
-    the_rubric = rubric.load()
-    path = Path(os.environ.get("TMPDIR", "/tmp")) / f"cssw-svc-{os.getpid()}-{name}.xlsx"
-    write_submission(examples.example(name, the_rubric), path, the_rubric)
-    data = path.read_bytes()
-    path.unlink()
-    return data
 
 
 def example_ref(name: str) -> str:
@@ -147,6 +136,15 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 90.0) -> o
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.05)
+
+
+def today() -> str:
+    """Return today's date as the watcher names its dated folders (``YYYY-MM-DD``).
+
+    Call it when the test checks a folder, never at import: a suite that starts before
+    midnight would otherwise look in yesterday's folder.
+    """
+    return dt.date.today().isoformat()
 
 
 def files_in(folder: Path, pattern: str = "*.xlsx") -> list[Path]:

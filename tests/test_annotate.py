@@ -9,7 +9,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from cssw_docs import examples
 from cssw_docs.models import Finding, Location, Report, Severity, Submission
 from cssw_docs.rubric import Rubric
 from cssw_docs.workbook.annotate import (
@@ -19,17 +18,16 @@ from cssw_docs.workbook.annotate import (
     WARNING_COLOUR,
     annotate,
 )
-from cssw_docs.workbook.generate import write_submission
 from cssw_docs.workbook.parse import read_workbook
+from workbook_support import write_example
 
 E, W = Severity.ERROR, Severity.WARNING
 
 
 @pytest.fixture(scope="module")
-def source(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> Path:
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example audit's workbook (read-only for the tests)."""
-    path = tmp_path_factory.mktemp("src") / "audit.xlsx"
-    return write_submission(examples.good(the_rubric), path, the_rubric)
+    return write_example(tmp_path_factory.mktemp("src") / "audit.xlsx", "good")
 
 
 @pytest.fixture(scope="module")

@@ -12,15 +12,15 @@ from click.testing import CliRunner
 from cssw_docs import examples, render
 from cssw_docs.cli import cli
 from cssw_docs.rubric import Rubric
-from cssw_docs.workbook.generate import write_submission
+from workbook_support import write_example
 
 
 @pytest.fixture(scope="module")
-def workbooks(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> Path:
+def workbooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The good, draft and invalid example workbooks, written by the generator."""
     folder = tmp_path_factory.mktemp("workbooks")
     for name in ("good", "draft", "invalid-incomplete"):
-        write_submission(examples.example(name, the_rubric), folder / f"{name}.xlsx", the_rubric)
+        write_example(folder / f"{name}.xlsx", name)
     return folder
 
 
@@ -29,6 +29,7 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args))
 
 
+@pytest.mark.slow
 def test_render_makes_the_pack_and_lists_it(workbooks: Path, tmp_path: Path) -> None:
     """A valid workbook becomes a pack; the command prints its folder and files."""
     result = run("render", str(workbooks / "good.xlsx"), "-o", str(tmp_path))

@@ -15,21 +15,18 @@ from cssw_docs import examples
 from cssw_docs.cli import cli
 from cssw_docs.rubric import Rubric
 from cssw_docs.workbook.generate import write_submission
+from workbook_support import write_example
 
 
 @pytest.fixture(scope="module")
 def workbooks(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> dict[str, Path]:
     """Filled workbooks: a valid one, one with a warning, one with errors, and a non-workbook."""
     folder = tmp_path_factory.mktemp("workbooks")
-    good = examples.good(the_rubric)
-    subs = {
-        "good": good,
-        "warning": examples.variant(good, discussion_minutes=90),
-        "bad": examples.invalid_incomplete(the_rubric),
-    }
+    warning = examples.variant(examples.good(the_rubric), discussion_minutes=90)
     paths = {
-        name: write_submission(sub, folder / f"{name}.xlsx", the_rubric)
-        for name, sub in subs.items()
+        "good": write_example(folder / "good.xlsx", "good"),
+        "warning": write_submission(warning, folder / "warning.xlsx", the_rubric),
+        "bad": write_example(folder / "bad.xlsx", "invalid-incomplete"),
     }
     paths["text"] = folder / "notes.xlsx"
     paths["text"].write_text("not a workbook", "utf-8")

@@ -79,6 +79,7 @@ def test_new_wants_an_xlsx_name(tmp_path: Path) -> None:
     assert "must end in .xlsx" in result.output
 
 
+@pytest.mark.slow
 def test_examples_writes_every_example(tmp_path: Path) -> None:
     """`workbook examples -o DIR` writes DIR/<name>.xlsx for each example, a line each."""
     folder = tmp_path / "examples"

@@ -49,11 +49,9 @@ GOOD_PW = {"CSSW_DOCS_SMTP_PASSWORD": Credentials.password}
 
 
 @pytest.fixture
-def server():
-    """A plain SMTP server on 127.0.0.1 recording what it accepts."""
-    controller, recorder = start_server()
-    yield controller, recorder
-    controller.stop()
+def server(smtp_server):
+    """A plain SMTP server on 127.0.0.1 recording what it accepts (shared, emptied per test)."""
+    return smtp_server
 
 
 @pytest.fixture(scope="module")

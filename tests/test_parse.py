@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import io
 import subprocess
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +32,16 @@ from cssw_docs.rubric import Rubric
 from cssw_docs.workbook import layout
 from cssw_docs.workbook.generate import new_workbook, write_submission
 from cssw_docs.workbook.parse import read_workbook
+from workbook_support import example_bytes
 
 DATA = Path(__file__).parent / "data"
 _ITEMS = ("actions", "feedback", "gaps", "descriptors", "practice_areas")
 
 
 @pytest.fixture(scope="module")
-def good_bytes(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> bytes:
-    """The bytes of the example audit's workbook, written once for this module."""
-    path = tmp_path_factory.mktemp("good") / "audit.xlsx"
-    return write_submission(examples.good(the_rubric), path, the_rubric).read_bytes()
+def good_bytes() -> bytes:
+    """The bytes of the example audit's workbook (written once per test process)."""
+    return example_bytes("good")
 
 
 @pytest.fixture
@@ -62,23 +65,45 @@ def _cell(wb: openpyxl.Workbook, name: str) -> Any:
     return wb[sheet][ref.replace("$", "")]
 
 
+@functools.lru_cache(maxsize=1)
+def _opened(data: bytes) -> openpyxl.Workbook:
+    """Return workbook ``data`` opened with openpyxl; the last one is kept for the next edit."""
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _typed_in(path: Path, edits: list[tuple[Callable[[openpyxl.Workbook], Any], Any]]) -> None:
+    """Save ``path`` with (cell finder, value) edits typed in through openpyxl.
+
+    Edits of the same workbook share one openpyxl load: after saving, every edited cell gets
+    its value and number format back, so the next edit starts from the original workbook.
+    """
+    wb = _opened(path.read_bytes())
+    cells = [find(wb) for find, _ in edits]
+    before = [(cell.value, cell.number_format) for cell in cells]
+    try:
+        for cell, (_, value) in zip(cells, edits, strict=True):
+            cell.value = value
+        wb.save(path)
+    finally:
+        for cell, (value, number_format) in zip(reversed(cells), reversed(before), strict=True):
+            cell.value = value
+            cell.number_format = number_format
+
+
 def _edited(path: Path, **values: Any) -> Path:
     """Return ``path`` after setting the cells of some defined names, as an auditor would."""
-    wb = openpyxl.load_workbook(path)
-    for name, value in values.items():
-        _cell(wb, name).value = value
-    wb.save(path)
+    _typed_in(path, [(functools.partial(_cell, name=name), v) for name, v in values.items()])
     return path
 
 
 def _table_cells(path: Path, sub: Submission, edits: list[tuple[str, Any, str, Any]]) -> None:
     """Set (table, sheet row, header, value) cells, as an auditor typing into the tables."""
-    wb = openpyxl.load_workbook(path)
+    found = []
     for table, row, header, value in edits:
         loc = sub.cell_of(table, row, header)
         assert loc is not None
-        wb[loc.sheet][loc.cell].value = value
-    wb.save(path)
+        found.append((lambda wb, loc=loc: wb[loc.sheet][loc.cell], value))
+    _typed_in(path, found)
 
 
 def _variants(rubric: Rubric) -> dict[str, Submission]:

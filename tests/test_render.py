@@ -74,10 +74,10 @@ def ratings_table(path: Path):
     raise AssertionError("no ratings table")
 
 
-@pytest.fixture
-def final_pack(good_audit: Submission, the_rubric: Rubric, tmp_path: Path):
-    """The pack of the Good Final example."""
-    return make_pack(good_audit, the_rubric, tmp_path / "outbox")
+@pytest.fixture(scope="module")
+def final_pack(the_rubric: Rubric, tmp_path_factory: pytest.TempPathFactory):
+    """The pack of the Good Final example, rendered once for the module (read it, never edit it)."""
+    return make_pack(examples.good(the_rubric), the_rubric, tmp_path_factory.mktemp("outbox"))
 
 
 # --- what is in the pack ---------------------------------------------------------------------

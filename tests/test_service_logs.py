@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import stat
 
+import pytest
+
 from cssw_docs.service import logs
 from cssw_docs.service.worker import Outcome
 from service_support import drop, example_bytes, log_text, run_once
 
 
+@pytest.mark.slow
 def test_one_line_per_outcome_without_names(tmp_path, good_audit):
     """A workbook named after the child: the log and stderr never show the name or MOSAIC ID."""
     intake = tmp_path / "intake"

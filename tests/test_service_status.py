@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from click.testing import CliRunner
 
 from cssw_docs.cli import cli
@@ -19,6 +20,7 @@ def use_folders(monkeypatch, tmp) -> None:
     monkeypatch.chdir(tmp)
 
 
+@pytest.mark.slow
 def test_watch_once_then_status(tmp_path, monkeypatch, good_audit):
     """A --once run prints its summary; status then lists the outcomes without names."""
     use_folders(monkeypatch, tmp_path)
@@ -36,6 +38,7 @@ def test_watch_once_then_status(tmp_path, monkeypatch, good_audit):
     assert "Workbooks waiting to be processed: 0" in status.output
 
 
+@pytest.mark.slow
 def test_status_lists_retries(tmp_path, monkeypatch):
     """A workbook that hit a temporary problem is listed with its attempt count and reason."""
     use_folders(monkeypatch, tmp_path)
@@ -84,6 +87,7 @@ def test_config_show_output_loads_back(tmp_path, monkeypatch):
     assert config.load(tmp_path / "saved.toml", environ={}) == config.load(environ={})
 
 
+@pytest.mark.slow
 def test_watch_takes_its_folders_from_a_config_file(tmp_path, monkeypatch):
     """`watch --once --config FILE` uses the folders the file names."""
     monkeypatch.chdir(tmp_path)

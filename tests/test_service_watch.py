@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import os
 import threading
@@ -25,12 +24,12 @@ from service_support import (
     run_once,
     start,
     stop,
+    today,
     wait_for,
     with_ref,
 )
 
 pytestmark = pytest.mark.slow
-TODAY = dt.date.today().isoformat()
 
 
 def started(tmp: Path) -> bool:
@@ -60,7 +59,7 @@ def test_slow_writer_gives_one_pack_after_the_last_byte(tmp_path):
         assert packs(tmp_path / "outbox") == [f"{GOOD_REF}/final-v1"]
         pack = tmp_path / "outbox" / GOOD_REF / "final-v1"
         assert manifest_sha(pack) == hashlib.sha256(data).hexdigest()
-        assert (tmp_path / "intake" / "processed" / TODAY / "slow.xlsx").read_bytes() == data
+        assert (tmp_path / "intake" / "processed" / today() / "slow.xlsx").read_bytes() == data
         assert [j["state"] for j in jobs(tmp_path)] == ["processed"]
     finally:
         assert stop(proc) == 0
@@ -82,7 +81,7 @@ def test_truncated_and_zero_filled_wait_then_are_rejected_and_kept(tmp_path):
         wait_for(lambda: finished(tmp_path, 2), "the broken files to be rejected")
     finally:
         assert stop(proc) == 0
-    rejected = tmp_path / "intake" / "rejected" / TODAY
+    rejected = tmp_path / "intake" / "rejected" / today()
     assert (rejected / "cut.xlsx").read_bytes() == data[: len(data) * 2 // 3]
     assert (rejected / "zeros.xlsx").read_bytes() == b"\0" * len(data)
     texts = sorted(p.read_text("utf-8") for p in rejected.glob("* - problems.txt"))
@@ -156,7 +155,7 @@ def test_unwritable_outbox_is_retried_and_the_service_carries_on(tmp_path):
     assert packs(outbox) == [f"{GOOD_REF}/final-v1"]
     assert sorted(j["state"] for j in jobs(tmp_path)) == ["processed", "rejected"]
     assert "attempt 1 of 100 failed" in log_text(tmp_path)
-    assert not (tmp_path / "intake" / "rejected" / TODAY / "good.xlsx").exists()
+    assert not (tmp_path / "intake" / "rejected" / today() / "good.xlsx").exists()
 
 
 def test_a_file_that_keeps_failing_is_parked_with_its_error(tmp_path):
@@ -171,7 +170,7 @@ def test_a_file_that_keeps_failing_is_parked_with_its_error(tmp_path):
         assert proc.poll() is None
     finally:
         assert stop(proc) == 0
-    failed = tmp_path / "intake" / "failed" / TODAY
+    failed = tmp_path / "intake" / "failed" / today()
     (job,) = jobs(tmp_path)
     assert job["state"] == "failed" and job["attempts"] == 2
     assert (failed / "good.xlsx").read_bytes() == example_bytes("good")

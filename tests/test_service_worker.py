@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -18,9 +17,9 @@ from service_support import (
     jobs,
     packs,
     run_once,
+    today,
 )
 
-TODAY = dt.date.today().isoformat()
 BAD = "invalid-incomplete"
 
 
@@ -64,6 +63,7 @@ def clean_run(tmp_path_factory) -> dict:
     return end_state(tmp)
 
 
+@pytest.mark.slow
 def test_clean_run_is_what_we_expect(clean_run):
     """Without a crash: one pack, one rejection with its two files, nothing left in .work."""
     assert clean_run["packs"] == [f"{GOOD_REF}/final-v1"]
@@ -100,6 +100,7 @@ def test_sigkill_then_restart_loses_nothing_and_repeats_nothing(tmp_path, clean_
     assert end_state(tmp_path) == clean_run
 
 
+@pytest.mark.slow
 def test_same_workbook_twice_gives_one_pack(tmp_path):
     """The same bytes dropped again, at once or later, are set aside as duplicates."""
     data = example_bytes("good")
@@ -112,13 +113,14 @@ def test_same_workbook_twice_gives_one_pack(tmp_path):
     assert result.returncode == 0
     assert packs(tmp_path / "outbox") == [f"{GOOD_REF}/final-v1"]
     intake = tmp_path / "intake"
-    assert [p.name for p in (intake / "processed" / TODAY).iterdir()] == ["a.xlsx"]
-    duplicates = sorted(p.name for p in (intake / "duplicates" / TODAY).iterdir())
+    assert [p.name for p in (intake / "processed" / today()).iterdir()] == ["a.xlsx"]
+    duplicates = sorted(p.name for p in (intake / "duplicates" / today()).iterdir())
     assert duplicates == ["a.xlsx", "b.xlsx"]
     assert sorted(j["state"] for j in jobs(tmp_path)) == ["duplicate", "duplicate", "processed"]
     assert "same content as an earlier job" in result.stderr
 
 
+@pytest.mark.slow
 def test_revised_workbook_with_the_same_reference_is_a_new_version(tmp_path, the_rubric):
     """New content under the same reference gives version 2, recorded in the audits table."""
     from cssw_docs import examples
@@ -137,7 +139,7 @@ def test_revised_workbook_with_the_same_reference_is_a_new_version(tmp_path, the
     rows = sorted(conn.execute("SELECT audit_ref, stage, version FROM audits"))
     conn.close()
     assert rows == [(GOOD_REF, "Final", 1), (GOOD_REF, "Final", 2)]
-    processed = tmp_path / "intake" / "processed" / TODAY
+    processed = tmp_path / "intake" / "processed" / today()
     assert sorted(p.name for p in processed.iterdir()) == ["audit (2).xlsx", "audit.xlsx"]
 
 

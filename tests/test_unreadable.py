@@ -15,9 +15,9 @@ from cssw_docs.config import ValidationSettings
 from cssw_docs.models import Severity, Submission
 from cssw_docs.rubric import Rubric
 from cssw_docs.workbook import parse
-from cssw_docs.workbook.generate import write_submission
 from cssw_docs.workbook.parse import UnreadableWorkbook, read_workbook
 from cssw_docs.workbook.safety import OLE2_SIGNATURE
+from workbook_support import example_bytes
 from zip_support import count_opens
 
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
@@ -37,13 +37,9 @@ BILLION_LAUGHS = b"""<?xml version="1.0"?>
 
 
 @pytest.fixture(scope="module")
-def real_workbook(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> bytes:
-    """The bytes of a valid filled intake workbook."""
-    from cssw_docs import examples
-
-    path = tmp_path_factory.mktemp("real") / "good.xlsx"
-    write_submission(examples.good(the_rubric), path, the_rubric)
-    return path.read_bytes()
+def real_workbook() -> bytes:
+    """The bytes of a valid filled intake workbook (written once per test process)."""
+    return example_bytes("good")
 
 
 def _rezip(
