@@ -450,6 +450,11 @@ def start_xoauth2_server(standin: StandIn) -> tuple[Controller, XOAuth2Handler]:
 
 def m365_settings(standin: StandIn, transport: str, smtp_port: int = 0, **mail: object):
     """Return settings for ``transport`` against the stand-ins (secret from SECRET_ENV)."""
+    return mail_settings(**m365_mail(standin, transport, smtp_port, **mail))
+
+
+def m365_mail(standin: StandIn, transport: str, smtp_port: int = 0, **mail: object) -> dict:
+    """Return the ``[mail]`` values for ``transport`` against the stand-ins."""
     values: dict[str, object] = {
         "transport": transport,
         "tenant_id": TENANT,
@@ -462,4 +467,4 @@ def m365_settings(standin: StandIn, transport: str, smtp_port: int = 0, **mail: 
     if transport == "smtp-oauth":
         values.update(host="127.0.0.1", port=smtp_port, security="starttls")
     values.update(mail)
-    return mail_settings(**values)
+    return values

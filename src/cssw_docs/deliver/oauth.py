@@ -233,3 +233,8 @@ def token_source(mail: MailSettings, environ: Mapping[str, str], scope: str) -> 
     if key not in _SOURCES:
         _SOURCES[key] = TokenSource(mail, credential, scope)
     return _SOURCES[key]
+
+
+def forget_tokens() -> None:
+    """Forget every cached token and app, so the next send signs in afresh."""
+    _SOURCES.clear()
