@@ -252,7 +252,7 @@ class StandIn:
         if kind is None and "client_assertion" in form:
             return 401, {
                 "error": "invalid_client",
-                "error_description": "AADSTS700027: Client assertion contains an invalid signature.",
+                "error_description": "AADSTS700027: Client assertion has an invalid signature.",
                 "error_codes": [700027],
             }
         if kind is None:

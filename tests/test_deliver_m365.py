@@ -183,6 +183,18 @@ def test_graph_without_sent_items_keeps_the_message_id(tmp_path, standin, smtp, 
         )
 
 
+def test_ca_file_wins_over_requests_ca_bundle(tmp_path, standin, smtp, monkeypatch):
+    """mail.ca_file is used even when REQUESTS_CA_BUNDLE names another CA (requests' default)."""
+    other = make_pki(tmp_path / "other")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other.ca_file))
+    settings = _settings(standin, smtp, "graph")
+    result = probe.send_test(
+        settings, "qa.admin@camden.gov.uk", db=tmp_path / "l.sqlite3", outbox=tmp_path, environ=ENV
+    )
+    assert result.sent, result.text
+    assert len(standin.token_requests) == 1 and len(standin.posts) == 1
+
+
 def test_certificate_readable_by_others_is_refused(tmp_path, standin, smtp, good_audit):
     """A private key other accounts can read is not used: nothing is asked of Entra ID."""
     loose = make_app_certificate(tmp_path / "loose", mode=0o644)

@@ -22,8 +22,6 @@ from ..config import MailSettings
 from . import graph, oauth
 from .failures import SMTP_ENHANCED, TransportError, explain
 
-__all__ = ["TransportError", "open_sender"]
-
 SECURITY_CHOICES = ("starttls", "tls", "none")
 OFFICE365_SMTP_HOST = "smtp.office365.com"  # smtp-oauth when mail.host is empty
 
