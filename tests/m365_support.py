@@ -405,6 +405,7 @@ class XOAuth2Handler:
     standin: StandIn
     mailbox: str = MAILBOX
     refuse_with: str | None = None  # e.g. "535 5.7.139 ...": every AUTH gets this answer
+    busy: int = 0  # answer this many DATA commands with a 4xx (Exchange throttling)
     attempts: list[tuple[str, str]] = field(default_factory=list)  # (user, token)
     received: list[Delivered] = field(default_factory=list)
 
@@ -427,6 +428,9 @@ class XOAuth2Handler:
         )
 
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.busy:
+            self.busy -= 1
+            return "451 4.7.500 Server busy. Please try again later."
         self.received.append(Delivered(list(envelope.rcpt_tos), envelope.original_content))
         return "250 2.0.0 OK queued as test"
 

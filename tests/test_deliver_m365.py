@@ -301,6 +301,20 @@ def test_graph_throttling_waits_as_long_as_retry_after_asks(tmp_path, standin, s
     assert _send(tmp_path, settings, t0 + dt.timedelta(seconds=601)).sent == 3
 
 
+def test_smtp_throttling_4xx_waits_and_retries(tmp_path, standin, smtp, good_audit):
+    """Exchange's 451 4.7.500 (busy) leaves the message waiting; it goes on the next try."""
+    smtp[1].busy = 1
+    settings = _settings(standin, smtp, "smtp-oauth")
+    _enqueue(tmp_path, good_audit, settings)
+    t0 = dt.datetime.now(dt.UTC)
+    busy = _send(tmp_path, settings, t0)
+    assert (busy.sent, busy.retrying, busy.failed) == (2, 1, 0)
+    assert "451 4.7.500" in busy.last_error and "tried again" in busy.last_error
+    later = _send(tmp_path, settings, t0 + dt.timedelta(hours=1))
+    assert (later.sent, later.pending) == (1, 0)
+    assert alerts.read(tmp_path / "state" / "ledger.sqlite3") is None  # not a sign-in problem
+
+
 def test_graph_retry_after_as_a_date():
     """Retry-After may be an HTTP date; a missing or odd one means a minute."""
     now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
