@@ -28,7 +28,7 @@ from cssw_docs.cli import cli
 from cssw_docs.deliver import alerts, graph, oauth, probe, queue, routes
 from cssw_docs.deliver import outbox as deliver
 from cssw_docs.models import DocKind, Route
-from deliver_support import mail_settings, make_pack
+from deliver_support import free_port, mail_settings, make_pack
 from m365_support import (
     MAILBOX,
     SECRET,
@@ -313,6 +313,16 @@ def test_smtp_throttling_4xx_waits_and_retries(tmp_path, standin, smtp, good_aud
     later = _send(tmp_path, settings, t0 + dt.timedelta(hours=1))
     assert (later.sent, later.pending) == (1, 0)
     assert alerts.read(tmp_path / "state" / "ledger.sqlite3") is None  # not a sign-in problem
+
+
+def test_graph_unreachable_keeps_every_message_waiting(tmp_path, standin, smtp, good_audit):
+    """Graph down: every message waits for the next try, and nothing is noted as a stop."""
+    settings = _settings(standin, smtp, "graph", graph_url=f"https://127.0.0.1:{free_port()}")
+    _enqueue(tmp_path, good_audit, settings)
+    summary = _send(tmp_path, settings)
+    assert (summary.sent, summary.retrying, summary.pending) == (0, 3, 3)
+    assert "Could not reach Microsoft Graph" in summary.last_error
+    assert alerts.read(tmp_path / "state" / "ledger.sqlite3") is None
 
 
 def test_graph_retry_after_as_a_date():

@@ -43,7 +43,7 @@ class GraphSender:
         self.mailbox = mailbox(mail)
         self.url = f"{mail.graph_url.rstrip('/')}/v1.0/users/{quote(self.mailbox)}/sendMail"
         self.session = https.session(mail)
-        self.broken: TransportError | None = None  # a sign-in or permission problem: stop
+        self.broken: TransportError | None = None  # cannot sign in or connect: stop this run
         self.throttled: TransportError | None = None  # Graph asked us to wait: stop this run
 
     def send(self, data: bytes, sender: str, recipients: list[str], message_id: str) -> str:
@@ -67,14 +67,16 @@ class GraphSender:
                 self.tokens.renew()
                 answer = self._post(body, content_type)
         except TransportError as exc:
-            if exc.auth:
+            if exc.connection:  # no token (or no way to get one): the same for every message
                 self.broken = exc
             raise
         except OSError as exc:  # requests' errors are OSErrors (network, TLS, timeout)
-            raise TransportError(
+            self.broken = TransportError(
                 f"Could not reach Microsoft Graph at {self.mail.graph_url} "
-                f"({type(exc).__name__}). It will be tried again."
-            ) from exc
+                f"({type(exc).__name__}). It will be tried again.",
+                connection=True,
+            )
+            raise self.broken from exc
         if answer.status_code in (200, 202):
             request_id = answer.headers.get("request-id", "")
             return f"{answer.status_code} accepted by Microsoft Graph for {self.mailbox}" + (
