@@ -73,10 +73,20 @@ class ServiceSettings:
     log_backups: int = 5
 
 
+TRANSPORTS = ("smtp", "smtp-oauth", "graph")
+
+
 @dataclass(frozen=True)
 class MailSettings:
-    """Where and how packs are emailed. The password comes only from the environment."""
+    """Where and how packs are emailed. Passwords and secrets come only from the environment.
 
+    ``transport``: ``smtp`` (a relay, or a user name and password; no host: .eml files),
+    ``smtp-oauth`` (Microsoft 365 SMTP with an app-only OAuth token) or ``graph`` (Microsoft
+    Graph ``sendMail``). The last two sign in as the Entra app ``client_id`` of ``tenant_id``
+    with ``certificate_file`` (preferred) or the secret in ``client_secret_env``.
+    """
+
+    transport: str = "smtp"  # smtp | smtp-oauth | graph
     host: str = ""
     port: int = 587
     security: str = "starttls"  # starttls | tls | none
@@ -96,6 +106,26 @@ class MailSettings:
     sender_name: str = "CSSW Quality Assurance"
     retry_base_seconds: float = 60.0
     retry_max_seconds: float = 1800.0
+    tenant_id: str = ""  # Microsoft 365 (smtp-oauth, graph): the Directory (tenant) ID
+    client_id: str = ""  # the Application (client) ID of the app registration
+    client_secret_env: str = "CSSW_DOCS_M365_CLIENT_SECRET"  # used when no certificate_file
+    certificate_file: Path | None = None  # PEM: private key and certificate, mode 0600
+    mailbox: str = ""  # the mailbox that sends; empty: the sender address
+    save_to_sent_items: bool = True  # graph: keep a copy in the mailbox's Sent Items
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_url: str = "https://graph.microsoft.com"
+
+    def __post_init__(self) -> None:
+        if self.transport not in TRANSPORTS:
+            raise ConfigError(
+                f"mail.transport = {self.transport!r} is not one of {', '.join(TRANSPORTS)}."
+            )
+        if self.client_secret_env and not self.client_secret_env.startswith(ENV_PREFIX):
+            raise ConfigError(
+                f"mail.client_secret_env = {self.client_secret_env!r} must name a variable "
+                f"starting with {ENV_PREFIX} (e.g. CSSW_DOCS_M365_CLIENT_SECRET), so no other "
+                "secret of the service account can be sent to Microsoft by mistake."
+            )
 
 
 @dataclass(frozen=True)
@@ -155,6 +185,12 @@ def _refuse_secrets(data: dict[str, Any], source: Path) -> None:
             f"{source} holds a mail password. Remove it: the SMTP password is read only from "
             "the environment variable named by mail.password_env "
             "(default CSSW_DOCS_SMTP_PASSWORD)."
+        )
+    if isinstance(mail, dict) and "client_secret" in mail:
+        raise ConfigError(
+            f"{source} holds a client secret. Remove it: the Microsoft 365 client secret is "
+            "read only from the environment variable named by mail.client_secret_env "
+            "(default CSSW_DOCS_M365_CLIENT_SECRET); a certificate_file is better still."
         )
 
 
@@ -258,6 +294,9 @@ def to_toml(settings: Settings, environ: dict[str, str] | None = None) -> str:
             var = values.get("password_env") or "CSSW_DOCS_SMTP_PASSWORD"
             state = "set" if environ.get(var) else "not set"
             lines.append(f"# password: ******** ({state}; read only from ${var})")
+            var = values.get("client_secret_env") or ""
+            state = "set" if environ.get(var) else "not set"
+            lines.append(f"# client secret: ******** ({state}; read only from ${var})")
     return "\n".join(lines) + "\n"
 
 
@@ -265,6 +304,6 @@ def _toml_line(key: str, value: Any) -> str:
     """Return one ``key = value`` line (written by tomli-w), masked or commented as needed."""
     if value is None:
         return f"# {key} = (not set)"
-    if key != "password_env" and any(w in key.lower() for w in SECRET_WORDS):
+    if not key.endswith("_env") and any(w in key.lower() for w in SECRET_WORDS):
         value = "********"
     return tomli_w.dumps({key: value}).strip()

@@ -1,4 +1,4 @@
-"""Commands: mail (status, send, retry)."""
+"""Commands: mail (status, send, retry, test)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..deliver import outbox
+from ..deliver import alerts, outbox, probe
 from ..models import MailState
 from .common import Context, pass_context
 
@@ -46,6 +46,11 @@ def status(ctx: Context) -> None:
     Example: `cssw-docs mail status`
     """
     db, _ = _paths(ctx)
+    stopped = alerts.read(db)
+    if stopped is not None:
+        click.echo(f"Sending has STOPPED since {stopped.since}: {stopped.problem}")
+        click.echo("After fixing it, check with `cssw-docs mail test --to ADDRESS`.")
+        click.echo("")
     if not db.exists():
         click.echo(f"No mail has been queued yet (no ledger at {db}).")
         return
@@ -116,6 +121,23 @@ def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(requeued)} message(s) queued again.")
     _report(summary)
+
+
+@mail.command("test")
+@click.option("--to", "to", required=True, metavar="ADDRESS", help="Who gets the test message.")
+@pass_context
+def test(ctx: Context, to: str) -> None:
+    """Send one harmless message through the configured transport; explain any failure.
+
+    It carries no audit. mail.allowed_domains applies. Exit status 1 when it was not sent.
+
+    Example: `cssw-docs mail test --to qa.unit@camden.gov.uk`
+    """
+    db, outbox_dir = _paths(ctx)
+    result = probe.send_test(ctx.settings, to, db=db, outbox=outbox_dir)
+    click.echo(result.text)
+    if not result.sent:
+        raise SystemExit(1)
 
 
 commands: list[click.Command] = [mail]

@@ -21,7 +21,7 @@ from ..models import Attachment, MailState, Pack, Report, Route, Submission
 from ..store import mail
 from ..store.db import connect as connect_ledger
 from ..store.db import db_path as ledger_db_path
-from . import compose, routes, transport
+from . import alerts, compose, routes, transport
 from .routes import Delivery
 
 log = logging.getLogger(__name__)
@@ -174,7 +174,7 @@ def enqueue_pack(
                 ids.append(msg_id)
                 continue
             files = tuple(a for a in delivery.attachments if a.path.exists())
-            oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+            oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
             attach = () if oversize else files
             blocks = compose.pack_body(
                 delivery,
@@ -231,7 +231,7 @@ def enqueue_rejection(
     try:
         if mail.exists(conn, msg_id):
             return [msg_id]
-        oversize = compose.too_big(files, settings.mail.max_attachment_mb)
+        oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
         attach = () if oversize else files
         blocks = compose.rejection_body(
             delivery, source_name, report, settings, attachments=attach, oversize=oversize
@@ -292,6 +292,7 @@ def send_pending(
                     state, error = result
                     counts[state] += 1
                     last_error = error or last_error
+        alerts.after_run(db, transport.stopped_by(sender), sent=counts["sent"], when=when)
         pending = mail.counts(conn)[MailState.PENDING]
     finally:
         conn.close()
@@ -319,7 +320,7 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
             mail.mark(conn, msg_id, MailState.FAILED, error, when)
             log.error("%s message %s refused: %s", row["route"], msg_id, error)
             return "failed", error
-        delay = _backoff(row["attempts"] + 1, settings)
+        delay = max(_backoff(row["attempts"] + 1, settings), exc.retry_after or 0.0)
         mail.mark_retry(conn, msg_id, error, when, delay)
         log.warning(
             "%s message %s not sent, retry in %.0f s: %s", row["route"], msg_id, delay, error

@@ -1,6 +1,8 @@
-"""Sending stored messages: SMTP (STARTTLS, TLS or, only when asked, plain) or .eml files.
+"""Sending stored messages: SMTP (STARTTLS, TLS or, only when asked, plain), .eml files, or
+Microsoft 365 (SMTP with an OAuth token, or Microsoft Graph).
 
-This is the only module that imports smtplib.
+This is the only module that imports smtplib; :func:`open_sender` picks the sender the settings
+ask for.
 """
 
 from __future__ import annotations
@@ -17,21 +19,11 @@ from pathlib import Path
 from typing import Protocol
 
 from ..config import MailSettings
+from . import graph, oauth
+from .failures import SMTP_ENHANCED, TransportError, explain
 
 SECURITY_CHOICES = ("starttls", "tls", "none")
-
-
-class TransportError(Exception):
-    """A message could not be handed over; the text says why in plain words.
-
-    ``permanent``: the server refused this message for good (retrying will not help).
-    ``connection``: nothing could be sent at all (server down, TLS or login failed).
-    """
-
-    def __init__(self, message: str, *, permanent: bool = False, connection: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-        self.connection = connection
+OFFICE365_SMTP_HOST = "smtp.office365.com"  # smtp-oauth when mail.host is empty
 
 
 class Sender(Protocol):
@@ -98,17 +90,28 @@ def _reply_text(code: int, text: bytes | str) -> str:
 
 
 class SmtpSender:
-    """Sends over one SMTP connection, opened on the first message."""
+    """Sends over one SMTP connection, opened on the first message.
 
-    def __init__(self, mail: MailSettings, environ: Mapping[str, str]):
+    With ``tokens`` it signs in to Microsoft 365 with ``AUTH XOAUTH2`` (an app-only token for
+    the mailbox) instead of a user name and password.
+    """
+
+    def __init__(
+        self,
+        mail: MailSettings,
+        environ: Mapping[str, str],
+        tokens: oauth.TokenSource | None = None,
+    ):
         self.mail = mail
         self.environ = environ
+        self.tokens = tokens
+        self.host = mail.host.strip() or (OFFICE365_SMTP_HOST if tokens else "")
         self.smtp: smtplib.SMTP | None = None
         self.broken: TransportError | None = None
 
     @property
     def where(self) -> str:
-        return f"{self.mail.host}:{self.mail.port}"
+        return f"{self.host}:{self.mail.port}"
 
     def _open(self) -> smtplib.SMTP:
         mail = self.mail
@@ -119,29 +122,39 @@ class SmtpSender:
                 connection=True,
             )
         password = None
-        if mail.username:
+        if self.tokens is not None:
+            if security == "none":
+                raise TransportError(
+                    "A Microsoft 365 token is never sent without encryption: use "
+                    'mail.security = "starttls" (port 587).',
+                    auth=True,
+                    code="setup",
+                )
+        elif mail.username:
             password = self.environ.get(mail.password_env, "")
             if not password:
                 raise TransportError(
                     f"mail.username is set but the environment variable {mail.password_env} "
                     "holding the SMTP password is empty. Set it for the service account.",
-                    connection=True,
+                    auth=True,
+                    code="setup",
                 )
             if security == "none":
                 raise TransportError(
                     "A password is never sent without encryption: use mail.security = "
                     '"starttls" or "tls", or remove mail.username for an unauthenticated relay.',
-                    connection=True,
+                    auth=True,
+                    code="setup",
                 )
         context = tls_context(mail) if security != "none" else None
         smtp: smtplib.SMTP | None = None
         try:
             if security == "tls":
                 smtp = smtplib.SMTP_SSL(
-                    mail.host, mail.port, timeout=mail.timeout_seconds, context=context
+                    self.host, mail.port, timeout=mail.timeout_seconds, context=context
                 )
             else:
-                smtp = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout_seconds)
+                smtp = smtplib.SMTP(self.host, mail.port, timeout=mail.timeout_seconds)
             smtp.ehlo()
             if security == "starttls":
                 if not smtp.has_extn("starttls"):
@@ -154,17 +167,14 @@ class SmtpSender:
                 smtp.ehlo()
             if password is not None:
                 smtp.login(mail.username, password)
+            elif self.tokens is not None:
+                self._xoauth2(smtp)
         except TransportError:
             _quietly_close(smtp)
             raise
         except smtplib.SMTPAuthenticationError as exc:
             _quietly_close(smtp)
-            raise TransportError(
-                f"The mail server {self.where} refused the login for {mail.username} "
-                f"({_reply_text(exc.smtp_code, exc.smtp_error)}). Check the password in "
-                f"{mail.password_env} and that SMTP AUTH is enabled for the mailbox.",
-                connection=True,
-            ) from exc
+            raise self._login_refused(exc) from exc
         except ssl.SSLCertVerificationError as exc:
             _quietly_close(smtp)
             raise TransportError(
@@ -181,6 +191,38 @@ class SmtpSender:
                 connection=True,
             ) from exc
         return smtp
+
+    def _xoauth2(self, smtp: smtplib.SMTP) -> None:
+        """Sign in with the app's token; a refused token is renewed once, then reported."""
+        assert self.tokens is not None
+        user = oauth.mailbox(self.mail)
+        try:
+            _xoauth2(smtp, user, self.tokens.token())
+        except smtplib.SMTPAuthenticationError as exc:
+            if "5.7.139" in _reply_text(exc.smtp_code, exc.smtp_error):
+                raise  # SMTP AUTH is off for the mailbox: no token can help
+            self.tokens.renew()
+            _xoauth2(smtp, user, self.tokens.token())
+
+    def _login_refused(self, exc: smtplib.SMTPAuthenticationError) -> TransportError:
+        reply = _reply_text(exc.smtp_code, exc.smtp_error)
+        enhanced = SMTP_ENHANCED.search(reply)
+        code = f"{exc.smtp_code} {enhanced.group(1)}" if enhanced else str(exc.smtp_code)
+        if self.tokens is None:
+            return TransportError(
+                f"The mail server {self.where} refused the login for {self.mail.username} "
+                f"({reply}). Check the password in {self.mail.password_env} and that SMTP AUTH "
+                "is enabled for the mailbox.",
+                auth=True,
+                code=code,
+            )
+        user = oauth.mailbox(self.mail)
+        meaning = explain(code, mailbox=user) or explain("5.7.3", mailbox=user)
+        return TransportError(
+            f"Microsoft 365 refused the sign-in for {user} at {self.where} ({reply}). {meaning}",
+            auth=True,
+            code=code,
+        )
 
     def send(self, data: bytes, sender: str, recipients: list[str], message_id: str) -> str:
         """Send one message; return the server's reply to the end of the data."""
@@ -233,6 +275,12 @@ class SmtpSender:
         self.smtp = None
 
 
+def _xoauth2(smtp: smtplib.SMTP, user: str, token: str) -> None:
+    """Run ``AUTH XOAUTH2``; a challenge (the server's error details) gets an empty answer."""
+    first = f"user={user}\x01auth=Bearer {token}\x01\x01"
+    smtp.auth("XOAUTH2", lambda challenge=None: first if challenge is None else "")
+
+
 def _refused(what: str, code: int, text: bytes | str) -> TransportError:
     permanent = 500 <= code < 600
     again = "" if permanent else " It will be tried again."
@@ -263,16 +311,61 @@ def _quietly_close(smtp: smtplib.SMTP | None) -> None:
             smtp.close()
 
 
+class Unusable:
+    """Stands in for a sender that cannot be set up: every message gets the same problem."""
+
+    def __init__(self, problem: TransportError):
+        self.broken = problem
+
+    def send(self, data: bytes, sender: str, recipients: list[str], message_id: str) -> str:
+        """Raise the set-up problem."""
+        raise self.broken
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 @contextlib.contextmanager
 def open_sender(
     mail: MailSettings, outbox: Path, *, today: dt.date, environ: Mapping[str, str] | None = None
 ) -> Iterator[Sender]:
-    """Yield the sender the settings ask for: SMTP when ``mail.host`` is set, else .eml files."""
-    if not mail.host.strip():
+    """Yield the sender ``mail.transport`` asks for; plain SMTP without a host writes .eml files."""
+    if mail.transport == "smtp" and not mail.host.strip():
         yield EmlWriter(outbox, today)
         return
-    smtp = SmtpSender(mail, os.environ if environ is None else environ)
+    sender = _sender(mail, os.environ if environ is None else environ)
     try:
-        yield smtp
+        yield sender
     finally:
-        smtp.close()
+        sender.close()
+
+
+def _sender(
+    mail: MailSettings, environ: Mapping[str, str]
+) -> SmtpSender | graph.GraphSender | Unusable:
+    if mail.transport == "smtp":
+        return SmtpSender(mail, environ)
+    scope = oauth.OUTLOOK_SCOPE if mail.transport == "smtp-oauth" else oauth.graph_scope(mail)
+    try:
+        tokens = oauth.token_source(mail, environ, scope)
+    except TransportError as exc:
+        return Unusable(exc)
+    if mail.transport == "smtp-oauth":
+        return SmtpSender(mail, environ, tokens)
+    return graph.GraphSender(mail, tokens)
+
+
+def stopped_by(sender: Sender) -> TransportError | None:
+    """Return the sign-in or permission problem that stopped ``sender``, if one did."""
+    problem = getattr(sender, "broken", None)
+    return problem if isinstance(problem, TransportError) and problem.auth else None
+
+
+def attachment_limit_mb(mail: MailSettings) -> float:
+    """Return the most a message may attach in total; a larger pack is pointed to instead.
+
+    Microsoft Graph takes at most 4 MB a request, so with ``graph`` it is 2 MB or less.
+    """
+    if mail.transport == "graph":
+        return min(mail.max_attachment_mb, graph.ATTACHMENT_LIMIT_MB)
+    return mail.max_attachment_mb
