@@ -1,14 +1,16 @@
-"""The service's folders and the filing primitives: private folders, free names, safe moves."""
+"""The service's folders and filing primitives: private folders, free names, moves, locks."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import errno
+import importlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 WORK = ".work"
 
@@ -86,3 +88,30 @@ def move(source: Path, target: Path) -> Path:
         shutil.copy2(source, target)
         os.remove(source)
     return target
+
+
+# Advisory file locks: flock on POSIX, msvcrt's byte-range lock on Windows.
+_fcntl = None if os.name == "nt" else importlib.import_module("fcntl")
+_msvcrt = importlib.import_module("msvcrt") if os.name == "nt" else None
+
+
+def lock_file(fh: IO, *, wait: bool) -> None:
+    """Take an exclusive lock on the open file ``fh``.
+
+    With ``wait`` False a lock held elsewhere raises :class:`BlockingIOError` at once.
+    """
+    if _fcntl is not None:
+        _fcntl.flock(fh.fileno(), _fcntl.LOCK_EX | (0 if wait else _fcntl.LOCK_NB))
+        return
+    try:  # pragma: no cover - Windows only
+        _msvcrt.locking(fh.fileno(), _msvcrt.LK_LOCK if wait else _msvcrt.LK_NBLCK, 1)
+    except OSError as exc:  # pragma: no cover
+        raise BlockingIOError(str(exc)) from exc
+
+
+def unlock_file(fh: IO) -> None:
+    """Release the lock :func:`lock_file` took on ``fh``."""
+    if _fcntl is not None:
+        _fcntl.flock(fh.fileno(), _fcntl.LOCK_UN)
+    else:  # pragma: no cover - Windows only
+        _msvcrt.locking(fh.fileno(), _msvcrt.LK_UNLCK, 1)

@@ -19,17 +19,13 @@ from typing import Any
 
 from .. import __version__
 from ..config import RenderSettings
+from ..folders import lock_file, unlock_file
 from ..models import DocKind, FileFormat, Pack, PackFile, Stage, Submission, submission_to_dict
 from ..rubric import Rubric
 from ..rules import REFERENCE_HELP, reference_is_safe, storyboard_due
 from . import pdf
 from .context import build_context, line
 from .docx import DOCUMENTS, Rendered, RenderError, render_document, template_path
-
-try:
-    import fcntl
-except ImportError:  # Windows: no advisory locks; renders of one audit are rare enough
-    fcntl = None
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +107,14 @@ def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
 
 
 @contextlib.contextmanager
-def _ref_lock(ref_dir: Path) -> Iterator[bool]:
-    """Hold an exclusive lock on one audit's folder (where the platform allows it)."""
-    if fcntl is None:
-        yield False
-        return
+def _ref_lock(ref_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on one audit's folder while its pack is written."""
     with (ref_dir / ".lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        lock_file(fh, wait=True)
         try:
-            yield True
+            yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            unlock_file(fh)
 
 
 def _remove_leftovers(ref_dir: Path) -> None:
@@ -183,9 +176,8 @@ def render_pack(
         ref_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"Cannot create the pack folder {ref_dir}: {exc.strerror}.") from exc
-    with _ref_lock(ref_dir) as locked:
-        if locked:
-            _remove_leftovers(ref_dir)
+    with _ref_lock(ref_dir):
+        _remove_leftovers(ref_dir)
         n = version or _choose_version(ref_dir, stage, source_sha256)
         final = ref_dir / f"{stage.value.lower()}-v{n}"
         tmp = ref_dir / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"

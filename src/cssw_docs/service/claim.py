@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ..folders import lock_file, unlock_file
+
 
 class AlreadyRunning(Exception):
     """Another watcher holds the lock on this state folder or intake folder."""
@@ -103,7 +105,7 @@ class InstanceLock:
         fh = os.fdopen(fd, "r+b", buffering=0)
         while True:
             try:
-                _lock(fh)
+                lock_file(fh, wait=False)
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
@@ -124,28 +126,6 @@ class InstanceLock:
     def __exit__(self, *exc: object) -> None:
         if self._fh is not None:
             with contextlib.suppress(OSError):
-                _unlock(self._fh)
+                unlock_file(self._fh)
             self._fh.close()
             self._fh = None
-
-
-if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
-
-    def _lock(fh: IO[bytes]) -> None:
-        try:
-            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError as exc:
-            raise BlockingIOError(str(exc)) from exc
-
-    def _unlock(fh: IO[bytes]) -> None:
-        msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
-
-else:
-    import fcntl
-
-    def _lock(fh: IO[bytes]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-
-    def _unlock(fh: IO[bytes]) -> None:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
