@@ -86,6 +86,8 @@ class MailSettings:
     timeout_seconds: float = 30.0
     sender: str = "cssw-docs@example.gov.uk"
     allowed_domains: tuple[str, ...] = ()
+    # Sending by SMTP with an empty allowed_domains is refused unless this says so explicitly.
+    allow_any_domain: bool = False
     qa_admin: tuple[str, ...] = ()
     head_of_qa: tuple[str, ...] = ()
     smt: tuple[str, ...] = ()
