@@ -141,6 +141,28 @@ def test_hostile_configured_address_on_the_pack_route_is_blocked_and_the_qa_admi
     assert "not one plain email address" in _body(notice)
 
 
+def test_retrying_a_message_to_an_unusable_address_sends_nothing(tmp_path, server, good_audit):
+    """`mail retry` of an email blocked for an unusable address blocks it again, sends nothing."""
+    controller, recorder = server
+    settings = _smtp(controller, tmp_path, smt=[HOSTILE["comma"]], qa_admin=[QA_ADMIN])
+    deliver.enqueue_pack(
+        _db(settings),
+        job_id="job-t",
+        submission=good_audit,
+        pack=make_pack(tmp_path / "outbox"),
+        settings=settings,
+    )
+    _, waiting = deliver.status(_db(settings))
+    (blocked,) = [r["message_id"] for r in waiting if r["state"] == "blocked"]
+    requeued, summary = deliver.retry(
+        _db(settings), settings, outbox=tmp_path / "outbox", message_ids=[blocked]
+    )
+    assert requeued == [blocked]
+    assert summary.blocked == 1
+    _nobody_outside(recorder)
+    assert recorder.by_subject("storyboard") == []
+
+
 @pytest.mark.parametrize("hostile", HOSTILE_VALUES, ids=HOSTILE_IDS)
 def test_hostile_configured_address_on_the_moderation_notice_is_blocked(
     tmp_path, server, good_audit, hostile
@@ -280,18 +302,18 @@ def test_workbook_with_hostile_auditor_address_is_rejected_to_the_qa_admin(
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "to"),
+    ("field", "value", "to", "code"),
     [
-        ("practitioner_name", "Tom\u2028Baxter", AUDITOR),
-        ("manager_name", "Grace\u2029Mensah", AUDITOR),
-        ("practitioner_name", "Tom\u0085Baxter", AUDITOR),
-        ("manager_name", "Grace\nMensah", AUDITOR),
-        ("auditor_email", "priya.natarajan\n@camden.gov.uk", QA_ADMIN),
+        ("practitioner_name", "Tom\u2028Baxter", AUDITOR, "name.invalid"),
+        ("manager_name", "Grace\u2029Mensah", AUDITOR, "name.invalid"),
+        ("practitioner_name", "Tom\u0085Baxter", AUDITOR, "name.invalid"),
+        ("manager_name", "Grace\nMensah", AUDITOR, "name.invalid"),
+        ("auditor_email", "priya.natarajan\n@camden.gov.uk", QA_ADMIN, "email.invalid"),
     ],
     ids=["U+2028", "U+2029", "U+0085", "line feed", "line feed in the auditor address"],
 )
 def test_workbook_whose_email_cannot_be_written_is_rejected_not_failed(
-    tmp_path, server, good_audit, the_rubric, field, value, to
+    tmp_path, server, good_audit, the_rubric, field, value, to, code
 ):
     """A line break in a name or an address rejects the workbook with a plain reason."""
     controller, recorder = server
@@ -300,13 +322,15 @@ def test_workbook_whose_email_cannot_be_written_is_rejected_not_failed(
         tmp_path, examples.variant(good_audit, **{field: value}), the_rubric, settings
     )
     assert row["state"] == JobState.REJECTED
+    assert json.loads(row["findings"]) == [code]
     assert not list((folders.intake / "failed").glob("**/*.xlsx"))
     deliver.send_pending(_db(settings), settings, outbox=folders.outbox)
     _nobody_outside(recorder)
     (message,) = recorder.received
     assert message.rcpt_tos == [to]
     body = _body(message)
-    assert "cannot be used in an email" in body or "not a valid email address" in body
+    assert f"[{code}]" in body
+    assert "line break" in body
     assert value not in body  # the cell is named, its value not quoted
 
 
@@ -340,8 +364,10 @@ def test_email_that_cannot_be_written_after_rendering_rejects_the_job(
     deliver.send_pending(_db(settings), settings, outbox=folders.outbox)
     (message,) = recorder.received
     assert message.rcpt_tos == [AUDITOR]
-    assert "Allocated worker" in _body(message) or "cannot be used in an email" in _body(message)
-    assert "email.not_composable" in _body(message)
+    body = _body(message)
+    assert "“Allocated worker” cannot be used in an email" in body
+    assert "[email.not_composable]" in body
+    assert "Tom\u2028Baxter" not in body
 
 
 # --- Sending by SMTP needs an allowlist --------------------------------------------------

@@ -378,7 +378,7 @@ def _auditor_problem(auditor_email: str | None) -> str | None:
         return None
     problem = addresses.address_problem(email)
     return (
-        f"the auditor's email address in the workbook cannot be used: {problem}"
+        f"the auditor's email address in the workbook is not usable, as {problem}"
         if problem
         else None
     )

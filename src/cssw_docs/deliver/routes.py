@@ -166,9 +166,14 @@ def rejection_route(
 def admin_route(
     route: Route, mail: MailSettings, attachments: tuple[Attachment, ...] = ()
 ) -> Delivery | None:
-    """Return a message to the usable ``mail.qa_admin`` addresses, or None when there are none."""
-    admins = tuple(p for p in listed(mail.qa_admin) if not refused((p,), mail.allowed_domains))
-    return Delivery(route, admins, (), attachments) if admins else None
+    """Return a message to ``mail.qa_admin``, or None when no address is configured.
+
+    Only the usable admin addresses are on it when there are any; when none is usable the
+    message keeps them all, so it is stored as blocked and shows in ``mail status``.
+    """
+    admins = listed(mail.qa_admin)
+    usable = tuple(p for p in admins if not refused((p,), mail.allowed_domains))
+    return Delivery(route, usable or admins, (), attachments) if admins else None
 
 
 def blocked_notice_route(mail: MailSettings) -> Delivery:
@@ -185,6 +190,7 @@ def refused(
     parsed domain must be in ``allowed_domains`` (subdomains count, look-alikes do not), unless
     the allowlist is empty. Plain strings (a stored message's recipients) are read the same way.
     """
+    allowed = addresses.normal_domains(allowed_domains)
     out = []
     for person in people:
         person = person if isinstance(person, Person) else Person(person)
@@ -193,7 +199,7 @@ def refused(
         except AddressError as exc:
             out.append(Refused(addresses.printable(person.email), f"not usable: {exc}", True))
             continue
-        if allowed_domains and not addresses.domain_allowed(box.domain, allowed_domains):
+        if allowed and not addresses.domain_allowed(box.domain, allowed):
             out.append(Refused(box.address, OUTSIDE, False))
     return out
 
