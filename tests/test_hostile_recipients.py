@@ -206,6 +206,29 @@ def test_hostile_qa_admin_entry_does_not_receive_the_blocked_notice(
 
 
 @pytest.mark.parametrize("hostile", HOSTILE_VALUES, ids=HOSTILE_IDS)
+def test_only_a_hostile_qa_admin_gets_nothing_and_the_pack_still_goes_out(
+    tmp_path, server, good_audit, hostile
+):
+    """With mail.qa_admin unusable, the notice is blocked too; the rest of the pack is sent."""
+    controller, recorder = server
+    settings = _smtp(controller, tmp_path, qa_admin=[hostile])
+    outsider = examples.variant(good_audit, practitioner_email="tom.baxter@gmail.com")
+    deliver.enqueue_pack(
+        _db(settings),
+        job_id="job-o",
+        submission=outsider,
+        pack=make_pack(tmp_path / "outbox"),
+        settings=settings,
+    )
+    deliver.send_pending(_db(settings), settings, outbox=tmp_path / "outbox")
+    _nobody_outside(recorder)
+    assert recorder.by_subject("not sent") == []
+    assert recorder.by_subject("Supervision insert")  # the manager's message is not held up
+    counts, _ = deliver.status(_db(settings))
+    assert counts["blocked"] == 2  # the final pack and the notice about it
+
+
+@pytest.mark.parametrize("hostile", HOSTILE_VALUES, ids=HOSTILE_IDS)
 def test_hostile_workbook_address_on_the_pack_route_queues_nothing(
     tmp_path, server, good_audit, hostile
 ):

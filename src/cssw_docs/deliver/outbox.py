@@ -140,7 +140,7 @@ def _block(
         unusable=[str(r) for r in refused if r.unusable],
         settings=settings,
     )
-    notice = _outgoing(
+    notice, refused_too = _prepare(
         msg_id=notice_id,
         job_id=outgoing.job_id,
         ref=ref,
@@ -151,7 +151,7 @@ def _block(
         settings=settings,
         when=when,
     )
-    return _store(conn, notice, [], settings, ref=ref, when=when)
+    return _store(conn, notice, refused_too, settings, ref=ref, when=when)
 
 
 def _outgoing(
