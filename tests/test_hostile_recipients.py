@@ -13,9 +13,10 @@ from click.testing import CliRunner
 
 from cssw_docs import examples, pipeline
 from cssw_docs.cli import cli
+from cssw_docs.deliver import compose
 from cssw_docs.deliver import outbox as deliver
 from cssw_docs.folders import Folders
-from cssw_docs.models import Attachment, DocKind, FileFormat, JobState, Report, Stage
+from cssw_docs.models import Attachment, DocKind, FileFormat, JobState, Report, Route, Stage
 from cssw_docs.service import claim
 from cssw_docs.store import db as ledger_db
 from cssw_docs.store import jobs
@@ -391,6 +392,29 @@ def test_email_that_cannot_be_written_after_rendering_rejects_the_job(
     assert "“Allocated worker” cannot be used in an email" in body
     assert "[email.not_composable]" in body
     assert "Tom\u2028Baxter" not in body
+
+
+def test_any_failure_to_write_a_pack_email_rejects_the_job_and_sends_none_of_it(
+    tmp_path, server, good_audit, the_rubric, monkeypatch
+):
+    """If writing one pack email raises, none is queued and the job is rejected, not failed."""
+    controller, recorder = server
+    settings = _smtp(controller, tmp_path, qa_admin=[QA_ADMIN])
+    real = compose.build_message
+
+    def broken_supervision(**kwargs):
+        if kwargs["delivery"].route == Route.SUPERVISION:
+            raise ValueError("simulated: this message cannot be written")
+        return real(**kwargs)
+
+    monkeypatch.setattr(compose, "build_message", broken_supervision)
+    row, folders = _process(tmp_path, good_audit, the_rubric, settings)
+    assert row["state"] == JobState.REJECTED
+    assert json.loads(row["findings"]) == ["email.not_composable"]
+    deliver.send_pending(_db(settings), settings, outbox=folders.outbox)
+    (message,) = recorder.received  # the rejection only: no part of the pack went out
+    assert message.rcpt_tos == [AUDITOR]
+    assert "The supervision email could not be written, so nothing was emailed" in _body(message)
 
 
 # --- Sending by SMTP needs an allowlist --------------------------------------------------

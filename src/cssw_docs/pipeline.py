@@ -172,9 +172,8 @@ def not_composable(
             )
         else:
             message = (
-                f"The workbook's email could not be written: {reason}. Nothing was emailed; "
-                "check the names and email addresses in the workbook, then save it into the "
-                "intake folder again."
+                f"{reason[:1].upper()}{reason[1:]}, so nothing was emailed. Check the names and "
+                "email addresses in the workbook, then save it into the intake folder again."
             )
         where = sub.where(field) if sub is not None and field else None
         added.append(Finding(NOT_COMPOSABLE, Severity.ERROR, message, where))

@@ -186,9 +186,10 @@ def _outgoing(
     except (compose.EmailTemplateError, OSError):
         raise
     except Exception as exc:  # anything else about this message's content is permanent
-        raise NotComposable(
-            [("", f"the {delivery.route} email could not be written ({type(exc).__name__})")]
-        ) from exc
+        log.warning(
+            "%s message %s could not be written: %s", delivery.route, msg_id, type(exc).__name__
+        )
+        raise NotComposable([("", f"the {delivery.route} email could not be written")]) from exc
     return mail.Outgoing(
         message_id=msg_id,
         job_id=job_id,
