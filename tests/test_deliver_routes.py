@@ -155,7 +155,7 @@ def test_rejection_with_nobody_to_tell_is_none():
 )
 def test_allowlist(addresses, allowed, outside):
     """Allowed domains and their subdomains pass, look-alikes do not; empty allows everyone."""
-    assert routes.outside_allowlist(addresses, allowed) == outside
+    assert [r.address for r in routes.refused(addresses, allowed)] == outside
 
 
 def test_documents_are_chosen_by_kind_never_by_name(tmp_path, good_audit):

@@ -324,6 +324,7 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         mail.mark_sent = crash
         settings = Settings().with_changes(**{
             "mail.host": "127.0.0.1", "mail.port": int(sys.argv[3]), "mail.security": "none",
+            "mail.allowed_domains": ["camden.gov.uk"],
         })
         outbox.send_pending(Path(sys.argv[1]), settings, outbox=Path(sys.argv[2]))
         """

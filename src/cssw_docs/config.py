@@ -96,6 +96,8 @@ class MailSettings:
     timeout_seconds: float = 30.0
     sender: str = "cssw-docs@example.gov.uk"
     allowed_domains: tuple[str, ...] = ()
+    # Sending by SMTP with an empty allowed_domains is refused unless this says so explicitly.
+    allow_any_domain: bool = False
     qa_admin: tuple[str, ...] = ()
     head_of_qa: tuple[str, ...] = ()
     smt: tuple[str, ...] = ()
@@ -114,6 +116,11 @@ class MailSettings:
     save_to_sent_items: bool = True  # graph: keep a copy in the mailbox's Sent Items
     authority_host: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com"
+
+    @property
+    def files_only(self) -> bool:
+        """Return True when messages are written as .eml files, not sent (smtp, no host)."""
+        return self.transport == "smtp" and not self.host.strip()
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:

@@ -10,10 +10,11 @@ again, without a second pack or a second email.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,9 +27,11 @@ from .models import (
     Attachment,
     DocKind,
     FileFormat,
+    Finding,
     JobState,
     Pack,
     Report,
+    Severity,
     Submission,
     attachment_from_dict,
     attachment_to_dict,
@@ -45,6 +48,7 @@ from .rubric import Rubric
 from .store import audits, db, jobs
 from .validate import validate
 from .workbook.annotate import annotate
+from .workbook.layout import all_fields
 from .workbook.parse import UnreadableWorkbook, read_workbook
 
 # --- the flow ------------------------------------------------------------------------------
@@ -142,6 +146,39 @@ def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> 
         marked = annotate(checked.source, checked.report, folder / f"{stem} - marked.xlsx")
         written.append(Attachment(marked, DocKind.MARKED_WORKBOOK, FileFormat.XLSX))
     return written
+
+
+NOT_COMPOSABLE = "email.not_composable"  # the finding when a workbook's email cannot be written
+
+
+def not_composable(
+    checked: Checked, problems: Sequence[tuple[str, str]], rubric: Rubric
+) -> Checked:
+    """Return ``checked`` with an ``email.not_composable`` error for each (field, reason).
+
+    A message that cannot be written is a permanent problem with the workbook: it is rejected
+    (to its auditor, or to the QA admin when the auditor's address is the problem), never
+    retried. The messages name the cell, never its value.
+    """
+    labels = {f.name: f.label for f in all_fields(rubric)}
+    sub = checked.submission
+    added = []
+    for field, reason in problems:
+        if field:
+            message = (
+                f"“{labels.get(field, field)}” cannot be used in an email ({reason}). Write one "
+                "plain email address, or the name on one line, then save the workbook into "
+                "the intake folder again."
+            )
+        else:
+            message = (
+                f"{reason[:1].upper()}{reason[1:]}, so nothing was emailed. Check the names and "
+                "email addresses in the workbook, then save it into the intake folder again."
+            )
+        where = sub.where(field) if sub is not None and field else None
+        added.append(Finding(NOT_COMPOSABLE, Severity.ERROR, message, where))
+    report = Report((*added, *checked.report.findings))
+    return dataclasses.replace(checked, report=report)
 
 
 # --- the same steps as a watcher job --------------------------------------------------------
@@ -263,16 +300,24 @@ def _reject_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
 
 
 def _queue_pack_emails(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
-    """Rendered: queue every message the pack needs (idempotent by Message-ID)."""
+    """Rendered: queue every message the pack needs (idempotent by Message-ID).
+
+    A message that cannot be written (an address or name no email can hold) queues nothing
+    and turns the job into a rejection: the workbook goes to rejected/ with its findings.
+    """
     selected = row["moderation_selected"]
-    outbox.enqueue_pack(
-        db.db_path(ctx.folders.state),
-        job_id=row["job_id"],
-        submission=submission_from_dict(json.loads(row["data"])),
-        pack=pack_from_dict(json.loads(row["pack"])),
-        settings=ctx.settings,
-        moderation_selected=None if selected is None else bool(selected),
-    )
+    try:
+        outbox.enqueue_pack(
+            db.db_path(ctx.folders.state),
+            job_id=row["job_id"],
+            submission=submission_from_dict(json.loads(row["data"])),
+            pack=pack_from_dict(json.loads(row["pack"])),
+            settings=ctx.settings,
+            moderation_selected=None if selected is None else bool(selected),
+        )
+    except outbox.NotComposable as exc:
+        _reject_not_composable(conn, row, ctx, cp, exc.problems)
+        return
     cp("after_deliver")
     jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
 
@@ -291,6 +336,20 @@ def _queue_rejection_email(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
     )
     cp("after_notify")
     jobs.update_job(conn, row["job_id"], state=JobState.NOTIFIED)
+
+
+def _reject_not_composable(
+    conn, row, ctx: JobContext, cp: Checkpoint, problems: Sequence[tuple[str, str]]
+) -> None:
+    """Rendered, but its email cannot be written: reject the workbook instead (no email sent).
+
+    The pack stays in the outbox, unsent; the rejection goes to rejected/, not processed/.
+    """
+    if row["out_stem"] is None:  # not begun: the rejection's folder replaces processed/
+        jobs.update_job(conn, row["job_id"], dest_dir=str(ctx.folders.dated("rejected")))
+        row = jobs.get_job(conn, row["job_id"])
+    checked = check(_claimed_file(row, ctx), ctx.rubric, ctx.settings)
+    _reject_job(conn, row, ctx, cp, not_composable(checked, problems, ctx.rubric))
 
 
 def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:

@@ -91,7 +91,10 @@ def send(ctx: Context) -> None:
     Example: `cssw-docs mail send`
     """
     db, outbox_dir = _paths(ctx)
-    summary = outbox.send_pending(db, ctx.settings, outbox=outbox_dir)
+    try:
+        summary = outbox.send_pending(db, ctx.settings, outbox=outbox_dir)
+    except outbox.SendingRefused as exc:
+        raise click.ClickException(f"Nothing was sent: {exc}") from None
     _report(summary)
 
 
@@ -119,6 +122,8 @@ def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
         )
     except outbox.UnknownMessage as exc:
         raise click.ClickException(str(exc)) from exc
+    except outbox.SendingRefused as exc:
+        raise click.ClickException(f"Nothing was sent: {exc}") from None
     click.echo(f"{len(requeued)} message(s) queued again.")
     _report(summary)
 

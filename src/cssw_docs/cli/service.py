@@ -69,6 +69,7 @@ def watch(
       cssw-docs watch --intake /mnt/audits/intake --outbox /mnt/audits/outbox --polling
       cssw-docs watch --once        (process what is waiting, then exit: for cron)
     """
+    from ..deliver.outbox import SendingRefused
     from ..service.claim import AlreadyRunning
     from ..service.status import format_summary
     from ..service.watch import Watcher
@@ -107,6 +108,8 @@ def watch(
         raise click.ClickException(
             message + " Stop it first, or give this one --state-dir."
         ) from None
+    except SendingRefused as exc:
+        raise click.ClickException(f"The intake service will not start: {exc}") from None
     except OSError as exc:
         raise click.ClickException(
             f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "

@@ -396,11 +396,16 @@ def rejection_body(
     *,
     attachments: Sequence[Attachment],
     oversize: Oversize | None,
+    auditor_problem: str | None = None,
 ) -> list[Block]:
-    """Return the body of a rejection: what to do first, then every problem, errors first."""
+    """Return the body of a rejection: what to do first, then every problem, errors first.
+
+    ``auditor_problem`` says, in the QA admin's copy, why the auditor could not be emailed.
+    """
     name = " ".join(source_name.split()) or "(no name)"
     context = {
         "name": name,
+        "auditor_problem": auditor_problem or "",
         "problems": len(report.errors),
         "findings": Verbatim(explain_findings(report, name)),
     } | _files(settings, attachments, oversize)
@@ -413,15 +418,26 @@ def explain_findings(report: Report, source_name: str) -> str:
 
 
 def blocked_notice_body(
-    *, ref: str, route: Route, blocked_id: str, outside: Sequence[str], settings: Settings
+    *,
+    ref: str,
+    route: Route,
+    blocked_id: str,
+    outside: Sequence[str],
+    settings: Settings,
+    unusable: Sequence[str] = (),
 ) -> list[Block]:
-    """Return the QA admin's notice about a message held back by the allowlist (no pack)."""
+    """Return the QA admin's notice about a message held back (no pack).
+
+    ``outside`` are addresses outside the allowlist; ``unusable`` are recipients that are not
+    one plain address, each with the reason (printable: no line breaks).
+    """
     context = {
         "ref": ref,
         "route": Route(route).value,
         "rejected": route in (Route.REJECTION, Route.REJECTION_ADMIN),
         "domains": ", ".join(settings.mail.allowed_domains),
         "outside": list(outside),
+        "unusable": list(unusable),
         "blocked_id": blocked_id.strip("<>"),
     }
     return parse_blocks(wording(f"{Route.BLOCKED_NOTICE.value}.txt", context, settings))

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import addresses
 from ..config import Settings
 from ..models import Attachment, MailState, Pack, Report, Route, Submission
 from ..store import mail
@@ -46,47 +47,87 @@ class SendSummary:
         return f"{text}. Last problem: {self.last_error}" if self.last_error else text
 
 
+class NotComposable(Exception):
+    """A message for a workbook's own people cannot be written: a problem with the workbook.
+
+    ``problems`` are (field, reason) pairs; the field is ``""`` when no one cell is the cause.
+    Nothing of the job was queued when this is raised. The pipeline rejects the workbook.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{f or 'the email'}: {r}" for f, r in self.problems))
+
+
+class SendingRefused(Exception):
+    """The mail settings forbid sending (see ``routes.sending_problems``); str() says why."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Raise SendingRefused when the mail settings must not be used to send anything."""
+    problems = routes.sending_problems(settings.mail)
+    if problems:
+        raise SendingRefused(" ".join(problems))
+
+
 def _local_today(now: dt.datetime) -> dt.date:
     return now.astimezone().date()
 
 
 def _store(
-    conn, outgoing: mail.Outgoing, settings: Settings, *, ref: str, when: dt.datetime
+    conn,
+    outgoing: mail.Outgoing,
+    refused: list[routes.Refused],
+    settings: Settings,
+    *,
+    ref: str,
+    when: dt.datetime,
 ) -> list[str]:
     """Queue one message, or hold it back and queue the QA admin's notice; return the IDs."""
-    outside = routes.outside_allowlist(outgoing.recipients, settings.mail.allowed_domains)
-    if not outside:
+    if not refused:
         if mail.add(conn, outgoing, when=when):
             log.info("queued %s message %s for %s", outgoing.route, outgoing.message_id, ref)
         return [outgoing.message_id]
-    return [outgoing.message_id, *_block(conn, outgoing, outside, settings, ref=ref, when=when)]
+    return [outgoing.message_id, *_block(conn, outgoing, refused, settings, ref=ref, when=when)]
+
+
+def _block_reason(refused: list[routes.Refused]) -> str:
+    """Return the reason recorded for a blocked message (``mail status`` shows it)."""
+    parts = []
+    outside = [r.address for r in refused if not r.unusable]
+    if outside:
+        parts.append("these addresses are outside mail.allowed_domains: " + ", ".join(outside))
+    unusable = [str(r) for r in refused if r.unusable]
+    if unusable:
+        parts.append("these addresses are not one plain email address: " + ", ".join(unusable))
+    return "Not sent: " + "; ".join(parts)
 
 
 def _block(
     conn,
     outgoing: mail.Outgoing,
-    outside: list[str],
+    refused: list[routes.Refused],
     settings: Settings,
     *,
     ref: str,
     when: dt.datetime,
 ) -> list[str]:
     """Store the message as blocked and queue a notice (no pack) to ``mail.qa_admin``."""
-    reason = "Not sent: these addresses are outside mail.allowed_domains: " + ", ".join(outside)
+    reason = _block_reason(refused)
     if not mail.add(conn, outgoing, when=when, state=MailState.BLOCKED, error=reason):
         mail.mark(conn, outgoing.message_id, MailState.BLOCKED, reason, when)
     log.warning(
-        "%s message %s for %s blocked: %d address(es) outside the allowed domains",
+        "%s message %s for %s blocked: %d address(es) outside the allowed domains or unusable",
         outgoing.route,
         outgoing.message_id,
         ref,
-        len(outside),
+        len(refused),
     )
     if outgoing.route == Route.BLOCKED_NOTICE:
         return []
     admins = routes.blocked_notice_route(settings.mail)
     if not admins.to:
-        log.warning("no mail.qa_admin address is configured, so nobody was told")
+        log.warning("no usable mail.qa_admin address is configured, so nobody was told")
         return []
     notice_id = compose.message_id(outgoing.message_id, Route.BLOCKED_NOTICE)
     if mail.exists(conn, notice_id):
@@ -95,10 +136,11 @@ def _block(
         ref=ref,
         route=Route(outgoing.route),
         blocked_id=outgoing.message_id,
-        outside=outside,
+        outside=[r.address for r in refused if not r.unusable],
+        unusable=[str(r) for r in refused if r.unusable],
         settings=settings,
     )
-    notice = _outgoing(
+    notice, refused_too = _prepare(
         msg_id=notice_id,
         job_id=outgoing.job_id,
         ref=ref,
@@ -109,7 +151,7 @@ def _block(
         settings=settings,
         when=when,
     )
-    return _store(conn, notice, settings, ref=ref, when=when)
+    return _store(conn, notice, refused_too, settings, ref=ref, when=when)
 
 
 def _outgoing(
@@ -124,15 +166,30 @@ def _outgoing(
     settings: Settings,
     when: dt.datetime,
 ) -> mail.Outgoing:
-    msg = compose.build_message(
-        msg_id=msg_id,
-        subject=subject,
-        delivery=delivery,
-        blocks=blocks,
-        attachments=attachments,
-        settings=settings,
-        when=when,
-    )
+    """Return the message composed for the outbox; raise NotComposable when it cannot be.
+
+    A broken email template or an unreadable attachment is not the workbook's fault and is
+    raised as it is (the job is tried again); so is an unusable ``mail.sender``.
+    """
+    check_sender(settings)
+    try:
+        msg = compose.build_message(
+            msg_id=msg_id,
+            subject=subject,
+            delivery=delivery,
+            blocks=blocks,
+            attachments=attachments,
+            settings=settings,
+            when=when,
+        )
+        data = msg.as_bytes()
+    except (compose.EmailTemplateError, OSError):
+        raise
+    except Exception as exc:  # anything else about this message's content is permanent
+        log.warning(
+            "%s message %s could not be written: %s", delivery.route, msg_id, type(exc).__name__
+        )
+        raise NotComposable([("", f"the {delivery.route} email could not be written")]) from exc
     return mail.Outgoing(
         message_id=msg_id,
         job_id=job_id,
@@ -141,8 +198,59 @@ def _outgoing(
         sender=settings.mail.sender,
         recipients=delivery.recipients,
         subject=str(msg["Subject"]),
-        data=msg.as_bytes(),
+        data=data,
     )
+
+
+def check_sender(settings: Settings) -> None:
+    """Raise SendingRefused when ``mail.sender`` cannot be the From (a settings error)."""
+    problem = routes.sender_problem(settings.mail)
+    if problem is not None:
+        raise SendingRefused(problem)
+
+
+def _prepare(
+    *,
+    msg_id: str,
+    job_id: str,
+    ref: str,
+    delivery: Delivery,
+    subject: str,
+    blocks: list[compose.Block],
+    attachments: tuple[Attachment, ...],
+    settings: Settings,
+    when: dt.datetime,
+) -> tuple[mail.Outgoing, list[routes.Refused]]:
+    """Return the message to queue and who may not receive it (then it is stored blocked).
+
+    A message to an address that is not one plain address is never composed (it could never
+    be sent): it is stored without content, so no retry can send it.
+    """
+    refused = routes.refused((*delivery.to, *delivery.cc), settings.mail.allowed_domains)
+    if any(r.unusable for r in refused):
+        never = mail.Outgoing(
+            msg_id,
+            job_id,
+            ref,
+            delivery.route,
+            settings.mail.sender,
+            delivery.recipients,
+            " ".join(subject.split()),
+            b"",
+        )
+        return never, refused
+    outgoing = _outgoing(
+        msg_id=msg_id,
+        job_id=job_id,
+        ref=ref,
+        delivery=delivery,
+        subject=subject,
+        blocks=blocks,
+        attachments=attachments,
+        settings=settings,
+        when=when,
+    )
+    return outgoing, refused
 
 
 def enqueue_pack(
@@ -158,20 +266,25 @@ def enqueue_pack(
     """Queue every message a rendered pack needs; return their Message-IDs.
 
     Idempotent: calling it again for the same job queues nothing new. Messages with an address
-    outside ``mail.allowed_domains`` are stored as ``blocked`` and ``mail.qa_admin`` is told.
+    that is not one plain address, or outside ``mail.allowed_domains``, are stored as
+    ``blocked`` and ``mail.qa_admin`` is told. Raises NotComposable, queueing nothing, when
+    the workbook's own addresses or names cannot go into an email.
     """
     when = now or mail.utcnow()
     today = _local_today(when)
     ref = compose.safe_reference(pack.audit_ref, submission)
+    problems = routes.workbook_problems(submission)
+    if problems:
+        raise NotComposable(problems)
     conn = connect_ledger(db)
-    ids: list[str] = []
     try:
+        planned: list[str | tuple[mail.Outgoing, list[routes.Refused]]] = []
         for delivery in routes.pack_routes(
             submission, pack, settings.mail, moderation_selected=moderation_selected
         ):
             msg_id = compose.message_id(job_id, pack.stage, pack.version, delivery.route)
             if mail.exists(conn, msg_id):
-                ids.append(msg_id)
+                planned.append(msg_id)
                 continue
             files = tuple(a for a in delivery.attachments if a.path.exists())
             oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
@@ -187,18 +300,26 @@ def enqueue_pack(
                 moderation_selected=moderation_selected,
             )
             subject = compose.subject_for(delivery.route, settings.render.marking, ref)
-            outgoing = _outgoing(
-                msg_id=msg_id,
-                job_id=job_id,
-                ref=ref,
-                delivery=delivery,
-                subject=subject,
-                blocks=blocks,
-                attachments=attach,
-                settings=settings,
-                when=when,
+            planned.append(
+                _prepare(
+                    msg_id=msg_id,
+                    job_id=job_id,
+                    ref=ref,
+                    delivery=delivery,
+                    subject=subject,
+                    blocks=blocks,
+                    attachments=attach,
+                    settings=settings,
+                    when=when,
+                )
             )
-            ids += _store(conn, outgoing, settings, ref=ref, when=when)
+        # Every message was composed before any is stored, so none goes out half a pack.
+        ids: list[str] = []
+        for item in planned:
+            if isinstance(item, str):
+                ids.append(item)
+            else:
+                ids += _store(conn, *item, settings, ref=ref, when=when)
     finally:
         conn.close()
     return ids
@@ -217,39 +338,91 @@ def enqueue_rejection(
 ) -> list[str]:
     """Queue the rejection for the auditor (or ``mail.qa_admin`` when unknown); return the IDs.
 
-    ``attachments`` are the marked workbook and the problems text, each with its kind.
+    ``attachments`` are the marked workbook and the problems text, each with its kind. The
+    auditor gets it only at exactly one plain address; when their address is missing or not
+    usable, or their message cannot be written, it goes to the QA admin instead.
     """
     when = now or mail.utcnow()
     files = tuple(a for a in attachments if a.path.exists())
     delivery = routes.rejection_route(auditor_email, settings.mail, files)
-    if delivery is None:
-        log.warning("rejection for job %s: no auditor address and no mail.qa_admin", job_id)
-        return []
-    ref = compose.REJECTED_REF
-    msg_id = compose.message_id(job_id, "rejection", delivery.route)
     conn = connect_ledger(db)
     try:
-        if mail.exists(conn, msg_id):
-            return [msg_id]
-        oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
-        attach = () if oversize else files
-        blocks = compose.rejection_body(
-            delivery, source_name, report, settings, attachments=attach, oversize=oversize
+        if delivery is not None and delivery.route == Route.REJECTION:
+            try:
+                return _queue_rejection(
+                    conn, delivery, job_id, source_name, report, files, settings, when, None
+                )
+            except NotComposable:
+                log.warning(
+                    "rejection for job %s: the auditor's email could not be written", job_id
+                )
+                delivery = routes.admin_route(Route.REJECTION_ADMIN, settings.mail, files)
+                why = "the email to the auditor's address in the workbook could not be written"
+        else:
+            why = _auditor_problem(auditor_email)
+        if delivery is None:
+            log.warning(
+                "rejection for job %s: no usable auditor address and no mail.qa_admin", job_id
+            )
+            return []
+        return _queue_rejection(
+            conn, delivery, job_id, source_name, report, files, settings, when, why
         )
-        outgoing = _outgoing(
-            msg_id=msg_id,
-            job_id=job_id,
-            ref=ref,
-            delivery=delivery,
-            subject=compose.subject_for(delivery.route, settings.render.marking, ref),
-            blocks=blocks,
-            attachments=attach,
-            settings=settings,
-            when=when,
-        )
-        return _store(conn, outgoing, settings, ref=ref, when=when)
     finally:
         conn.close()
+
+
+def _auditor_problem(auditor_email: str | None) -> str | None:
+    """Return why a rejection does not go to a given auditor's address (None: none given)."""
+    email = (auditor_email or "").strip()
+    if not email:
+        return None
+    problem = addresses.address_problem(email)
+    return (
+        f"the auditor's email address in the workbook is not usable, as {problem}"
+        if problem
+        else None
+    )
+
+
+def _queue_rejection(
+    conn,
+    delivery: Delivery,
+    job_id: str,
+    source_name: str,
+    report: Report,
+    files: tuple[Attachment, ...],
+    settings: Settings,
+    when: dt.datetime,
+    auditor_problem: str | None,
+) -> list[str]:
+    ref = compose.REJECTED_REF
+    msg_id = compose.message_id(job_id, "rejection", delivery.route)
+    if mail.exists(conn, msg_id):
+        return [msg_id]
+    oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
+    attach = () if oversize else files
+    blocks = compose.rejection_body(
+        delivery,
+        source_name,
+        report,
+        settings,
+        attachments=attach,
+        oversize=oversize,
+        auditor_problem=auditor_problem,
+    )
+    outgoing, refused = _prepare(
+        msg_id=msg_id,
+        job_id=job_id,
+        ref=ref,
+        delivery=delivery,
+        subject=compose.subject_for(delivery.route, settings.render.marking, ref),
+        blocks=blocks,
+        attachments=attach,
+        settings=settings,
+        when=when,
+    )
+    return _store(conn, outgoing, refused, settings, ref=ref, when=when)
 
 
 def _backoff(attempts: int, settings: Settings) -> float:
@@ -268,8 +441,11 @@ def send_pending(
     """Send every message that is due, record each result, and return what happened.
 
     A message is marked sent only after the server accepted it; a crash in between means it is
-    sent again, with the same Message-ID. Errors never escape: they are recorded per message.
+    sent again, with the same Message-ID. Errors with one message never escape: they are
+    recorded per message. Raises SendingRefused, sending nothing, when the mail settings forbid
+    sending (SMTP with an empty ``mail.allowed_domains``, see ``routes.sending_problems``).
     """
+    check_settings(settings)
     when = now or mail.utcnow()
     lease = settings.mail.timeout_seconds * 4 + 60
     counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0}
@@ -303,17 +479,23 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
     """Send one due message; return (summary key, error) or None when another sender has it."""
     msg_id = row["message_id"]
     recipients = json.loads(row["recipients"])
-    outside = routes.outside_allowlist(tuple(recipients), settings.mail.allowed_domains)
-    if outside:  # the allowlist may have been tightened since the message was queued
+    # Checked again: the allowlist may have been tightened since the message was queued.
+    refused = routes.refused(tuple(recipients), settings.mail.allowed_domains)
+    data = mail.message_bytes(conn, msg_id)
+    if not data:  # never composed (an unusable address): it can never be sent
+        refused = refused or [
+            routes.Refused("(every recipient)", "the message was never written", True)
+        ]
+    if refused:
         outgoing = mail.Outgoing(
             msg_id, row["job_id"], row["audit_ref"], row["route"], row["sender"], (), "", b""
         )
-        _block(conn, outgoing, outside, settings, ref=row["audit_ref"], when=when)
+        _block(conn, outgoing, refused, settings, ref=row["audit_ref"], when=when)
         return "blocked", None
     if not mail.claim(conn, msg_id, when, lease):
         return None
     try:
-        reply = sender.send(mail.message_bytes(conn, msg_id), row["sender"], recipients, msg_id)
+        reply = sender.send(data, row["sender"], recipients, msg_id)
     except transport.TransportError as exc:
         error = str(exc)
         if exc.permanent:
@@ -376,8 +558,10 @@ def retry(
     """Make the named (or all failed) messages due now, send what is due; return both.
 
     A Message-ID may be given without its angle brackets, or as its first 8+ characters.
-    A blocked message is sent only if the allowlist now allows every address.
+    A blocked message is sent only if the allowlist now allows every address. Raises
+    SendingRefused, changing nothing, when the mail settings forbid sending.
     """
+    check_settings(settings)
     when = now or mail.utcnow()
     conn = connect_ledger(db)
     try:

@@ -72,9 +72,9 @@ def send_test(
     when = now or dt.datetime.now(dt.UTC)
     mail = settings.mail
     to = to.strip()
-    if to.count("@") != 1 or to.startswith("@") or to.endswith("@"):
-        return Probe(False, f"{to!r} is not an email address.")
-    if routes.outside_allowlist((to,), mail.allowed_domains):
+    for refusal in routes.refused((to,), mail.allowed_domains):
+        if refusal.unusable:
+            return Probe(False, f"{refusal.address} is not one plain email address.")
         return Probe(
             False,
             f"Not sent: {to} is outside mail.allowed_domains "
@@ -97,7 +97,7 @@ def send_test(
         code = f" [{exc.code}]" if exc.code and exc.code != "setup" else ""
         return Probe(False, f"The test message was NOT sent through {where}.{code}\n{exc}\n{after}")
     alerts.clear(db)
-    if mail.transport == "smtp" and not mail.host.strip():
+    if mail.files_only:
         return Probe(
             True,
             f"No mail server is set (mail.host is empty), so nothing was emailed: the test "

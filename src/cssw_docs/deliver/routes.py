@@ -1,28 +1,73 @@
-"""Who gets which documents of a pack, and who is told about a rejected workbook (pure)."""
+"""Who gets which documents of a pack, and who is told about a rejected workbook (pure).
+
+Every address on every route is read by :mod:`cssw_docs.addresses` before a message is
+queued: :func:`refused` says which recipients of a message may not receive it (not exactly one
+plain address, or outside ``mail.allowed_domains``), and the outbox blocks that message.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from email.headerregistry import Address
 
+from .. import addresses
+from ..addresses import AddressError, Mailbox
 from ..config import MailSettings
 from ..models import Attachment, DocKind, FileFormat, Pack, Route, Stage, Submission
 from ..rules import referred_to_head_of_qa, storyboard_due
 
+# The workbook's own recipients: (email field, name field) of the Submission.
+WORKBOOK_PEOPLE: tuple[tuple[str, str], ...] = (
+    ("auditor_email", "auditor_name"),
+    ("practitioner_email", "practitioner_name"),
+    ("manager_email", "manager_name"),
+)
+# The configured address lists, each checked like a workbook's addresses.
+CONFIGURED_LISTS: tuple[str, ...] = (
+    "qa_admin",
+    "head_of_qa",
+    "smt",
+    "learning_development",
+    "moderation_coordinator",
+)
+
 
 @dataclass(frozen=True)
 class Person:
-    """A named recipient; ``name`` may be empty for a configured address list."""
+    """A recipient as given (a workbook cell or a configured list); ``name`` may be empty."""
 
     email: str
     name: str = ""
 
+    def mailbox(self) -> Mailbox:
+        """Return the one mailbox this person is; raise AddressError when it is not usable."""
+        return addresses.parse(self.email, self.name)
+
     def header(self) -> str:
-        """Return the address as it goes in a To or Cc header."""
+        """Return the person as it goes in a To or Cc header; raise AddressError if unusable."""
+        return self.mailbox().header()
+
+    @property
+    def envelope(self) -> str:
+        """Return the envelope address when usable, else the given text made printable."""
         try:
-            return str(Address(display_name=self.name, addr_spec=self.email))
-        except (ValueError, IndexError):
-            return self.email
+            return self.mailbox().address
+        except AddressError:
+            return addresses.printable(self.email)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A recipient who may not receive a message: the address (printable) and why not."""
+
+    address: str
+    reason: str
+    unusable: bool  # True: not one plain address; False: outside mail.allowed_domains
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.reason})"
+
+
+OUTSIDE = "outside mail.allowed_domains"
 
 
 @dataclass(frozen=True)
@@ -36,8 +81,8 @@ class Delivery:
 
     @property
     def recipients(self) -> tuple[str, ...]:
-        """Return every envelope address, To then Cc."""
-        return tuple(p.email for p in (*self.to, *self.cc))
+        """Return every envelope address, To then Cc (printable text for an unusable one)."""
+        return tuple(p.envelope for p in (*self.to, *self.cc))
 
 
 def pack_documents(
@@ -56,10 +101,11 @@ def _people(*pairs: tuple[str, str]) -> tuple[Person, ...]:
     out = []
     for email, name in pairs:
         email = (email or "").strip()
-        if not email or email.lower() in seen:
+        person = Person(email, (name or "").strip())
+        if not email or person.envelope.lower() in seen:
             continue
-        seen.add(email.lower())
-        out.append(Person(email, (name or "").strip()))
+        seen.add(person.envelope.lower())
+        out.append(person)
     return tuple(out)
 
 
@@ -69,8 +115,8 @@ def listed(addresses: tuple[str, ...]) -> tuple[Person, ...]:
 
 
 def _minus(people: tuple[Person, ...], others: tuple[Person, ...]) -> tuple[Person, ...]:
-    taken = {p.email.lower() for p in others}
-    return tuple(p for p in people if p.email.lower() not in taken)
+    taken = {p.envelope.lower() for p in others}
+    return tuple(p for p in people if p.envelope.lower() not in taken)
 
 
 def pack_routes(
@@ -106,34 +152,119 @@ def pack_routes(
 def rejection_route(
     auditor_email: str | None, mail: MailSettings, attachments: tuple[Attachment, ...]
 ) -> Delivery | None:
-    """Return the message for a rejected workbook: to its auditor, else to the QA admin."""
+    """Return the message for a rejected workbook: to its auditor, else to the QA admin.
+
+    The auditor gets it only when their address is exactly one plain address; anything else
+    (empty, two addresses, a name around it, a line break) sends it to ``mail.qa_admin``.
+    """
     email = (auditor_email or "").strip()
-    if email and "@" in email:
+    if email and addresses.is_usable(email):
         return Delivery(Route.REJECTION, _people((email, "")), (), attachments)
+    return admin_route(Route.REJECTION_ADMIN, mail, attachments)
+
+
+def admin_route(
+    route: Route, mail: MailSettings, attachments: tuple[Attachment, ...] = ()
+) -> Delivery | None:
+    """Return a message to ``mail.qa_admin``, or None when no address is configured.
+
+    Only the usable admin addresses are on it when there are any; when none is usable the
+    message keeps them all, so it is stored as blocked and shows in ``mail status``.
+    """
     admins = listed(mail.qa_admin)
-    if admins:
-        return Delivery(Route.REJECTION_ADMIN, admins, (), attachments)
-    return None
+    usable = tuple(p for p in admins if not refused((p,), mail.allowed_domains))
+    return Delivery(route, usable or admins, (), attachments) if admins else None
 
 
 def blocked_notice_route(mail: MailSettings) -> Delivery:
-    """Return the notice to ``mail.qa_admin`` about a message the allowlist held back."""
-    return Delivery(Route.BLOCKED_NOTICE, listed(mail.qa_admin))
+    """Return the notice to ``mail.qa_admin`` about a message held back (no pack)."""
+    return admin_route(Route.BLOCKED_NOTICE, mail) or Delivery(Route.BLOCKED_NOTICE, ())
 
 
-def outside_allowlist(addresses: tuple[str, ...], allowed_domains: tuple[str, ...]) -> list[str]:
-    """Return the addresses whose domain is not allowed (none when the allowlist is empty).
+def refused(
+    people: tuple[Person, ...] | tuple[str, ...], allowed_domains: tuple[str, ...]
+) -> list[Refused]:
+    """Return the recipients who may not receive a message, each with the reason.
 
-    A subdomain counts as inside (``x@social.camden.gov.uk`` with ``camden.gov.uk``), as in
-    the validator's ``email_domains`` warning; a look-alike (``evil-camden.gov.uk``) does not.
+    A recipient must parse as exactly one plain address (its display name too); then its
+    parsed domain must be in ``allowed_domains`` (subdomains count, look-alikes do not), unless
+    the allowlist is empty. Plain strings (a stored message's recipients) are read the same way.
     """
-    allowed = {d.strip().lower().lstrip("@.") for d in allowed_domains if d.strip()}
-    if not allowed:
-        return []
-    bad = []
-    for address in addresses:
-        local, at, domain = address.strip().lower().rpartition("@")
-        inside = any(domain == d or domain.endswith("." + d) for d in allowed)
-        if not (local and at and domain and inside):
-            bad.append(address)
-    return bad
+    allowed = addresses.normal_domains(allowed_domains)
+    out = []
+    for person in people:
+        person = person if isinstance(person, Person) else Person(person)
+        try:
+            box = person.mailbox()
+        except AddressError as exc:
+            out.append(Refused(addresses.printable(person.email), f"not usable: {exc}", True))
+            continue
+        if allowed and not addresses.domain_allowed(box.domain, allowed):
+            out.append(Refused(box.address, OUTSIDE, False))
+    return out
+
+
+def workbook_problems(sub: Submission) -> list[tuple[str, str]]:
+    """Return (field, reason) for each of the workbook's addresses or names no email can use.
+
+    The validator refuses these already (``email.invalid``, ``name.invalid``); the outbox asks
+    again before composing, so a message that could not be written is never half-queued.
+    """
+    out = []
+    for email_field, name_field in WORKBOOK_PEOPLE:
+        email, name = getattr(sub, email_field).strip(), getattr(sub, name_field).strip()
+        if email and (problem := addresses.address_problem(email)):
+            out.append((email_field, problem))
+        if name and (problem := addresses.name_problem(name)):
+            out.append((name_field, problem))
+    return out
+
+
+def sending_problems(mail: MailSettings) -> list[str]:
+    """Return why no email may be sent with these settings (empty when it may).
+
+    Children's data must not go out to any address by default: a service that sends (SMTP
+    with ``mail.host``, or Microsoft 365) needs ``mail.allowed_domains``, or
+    ``mail.allow_any_domain = true`` said explicitly.
+    ``.eml`` mode (no host) writes files only, so it may run without either. The sender must
+    be one plain address in every mode, or no message can be written.
+    """
+    out = []
+    if problem := sender_problem(mail):
+        out.append(problem)
+    if (
+        not mail.files_only
+        and not addresses.normal_domains(mail.allowed_domains)
+        and not mail.allow_any_domain
+    ):
+        out.append(
+            "cssw-docs will not send email while "
+            "mail.allowed_domains is empty: any address typed into a workbook would receive a "
+            "child's details. Add the council's domains to the [mail] section of cssw-docs.toml, "
+            'e.g. allowed_domains = ["camden.gov.uk"], or, only if every domain must really be '
+            "allowed, set allow_any_domain = true there."
+        )
+    return out
+
+
+def sender_problem(mail: MailSettings) -> str | None:
+    """Return why ``mail.sender`` (with ``mail.sender_name``) cannot be the From, or None."""
+    try:
+        addresses.parse(mail.sender, mail.sender_name)
+    except AddressError as exc:
+        return (
+            f"mail.sender or mail.sender_name cannot be used ({exc}): set sender to one "
+            "plain address in the [mail] section of cssw-docs.toml, e.g. "
+            'sender = "cssw-docs@camden.gov.uk".'
+        )
+    return None
+
+
+def unusable_configured(mail: MailSettings) -> list[str]:
+    """Return a line for each address in a configured list that is not one plain address."""
+    out = []
+    for key in CONFIGURED_LISTS:
+        for address in getattr(mail, key):
+            if problem := addresses.address_problem(address):
+                out.append(f"mail.{key}: {addresses.printable(address)} ({problem})")
+    return out

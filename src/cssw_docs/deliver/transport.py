@@ -330,7 +330,7 @@ def open_sender(
     mail: MailSettings, outbox: Path, *, today: dt.date, environ: Mapping[str, str] | None = None
 ) -> Iterator[Sender]:
     """Yield the sender ``mail.transport`` asks for; plain SMTP without a host writes .eml files."""
-    if mail.transport == "smtp" and not mail.host.strip():
+    if mail.files_only:
         yield EmlWriter(outbox, today)
         return
     sender = _sender(mail, os.environ if environ is None else environ)

@@ -24,7 +24,7 @@ from watchdog.observers.polling import PollingObserver
 
 from .. import pipeline
 from ..config import Settings
-from ..deliver import outbox
+from ..deliver import outbox, routes
 from ..folders import Folders, free_name, make_private_dir, move
 from ..models import JobState
 from ..pipeline import JobContext
@@ -113,7 +113,12 @@ class Watcher:
         self.wake.set()
 
     def run(self) -> Summary:
-        """Run until stopped; return what was done. Raises AlreadyRunning if another runs."""
+        """Run until stopped; return what was done. Raises AlreadyRunning if another runs.
+
+        Raises outbox.SendingRefused, before touching anything, when the mail settings must not
+        be used (SMTP with an empty ``mail.allowed_domains`` and no ``allow_any_domain``).
+        """
+        outbox.check_settings(self.settings)
         old_umask = os.umask(0o077)
         try:
             self.folders.create()
@@ -140,6 +145,8 @@ class Watcher:
             self.folders.outbox,
             self.workers,
         )
+        for problem in routes.unusable_configured(self.settings.mail):
+            log.warning("not one plain email address, so nothing is sent to it: %s", problem)
         self._resume()
         self._pool = self._new_pool()
         if not self.once:

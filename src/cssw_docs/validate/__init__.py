@@ -23,6 +23,7 @@ from .fields import (
     audit_ref_is_safe,
     emails_are_valid,
     known_choices,
+    names_fit_an_email,
     recommended_fields,
     required_fields,
 )
@@ -36,6 +37,7 @@ RULES: tuple[Rule, ...] = (
     known_choices,
     audit_ref_is_safe,
     emails_are_valid,
+    names_fit_an_email,
     dates_not_in_future,
     review_period,
     discussion,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from .. import addresses
 from ..models import Finding
 from ..rules import REFERENCE_HELP, reference_identifies_child, reference_is_safe
 from .check import ERROR, WARNING, Check, filled
@@ -40,10 +40,8 @@ FINAL_REQUIRED: tuple[str, ...] = ("practitioner_agreement", "practitioner_feedb
 RECOMMENDED: tuple[str, ...] = ("good_practice", "areas_for_development")
 
 EMAIL_FIELDS: tuple[str, ...] = ("auditor_email", "practitioner_email", "manager_email")
-EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,}"
-)
+# The names that go beside those addresses in email headers.
+NAME_FIELDS: tuple[str, ...] = ("auditor_name", "practitioner_name", "manager_name")
 
 
 def _requirements(c: Check) -> Iterator[tuple[str, str]]:
@@ -129,28 +127,47 @@ def audit_ref_is_safe(c: Check) -> Iterator[Finding]:
 
 
 def emails_are_valid(c: Check) -> Iterator[Finding]:
-    """Email addresses are well formed, and inside the allowed domains when configured."""
-    domains = tuple(d.strip().lstrip("@").casefold() for d in c.settings.email_domains if d)
+    """Email addresses are exactly one plain address each, inside the domains when configured.
+
+    The same parser as every email the service sends (``cssw_docs.addresses``), so a workbook
+    whose address could not be emailed is refused here, at the cell, and not when sending.
+    """
     for name in EMAIL_FIELDS:
         address = getattr(c.sub, name).strip()
         if not address:
             continue
-        if not EMAIL.fullmatch(address):
+        try:
+            box = addresses.parse(address)
+        except addresses.AddressError as exc:
             yield c.at(
                 "email.invalid",
                 ERROR,
-                f"{c.label(name)} is not a valid email address. Write one address only, "
-                "like firstname.lastname@camden.gov.uk.",
+                f"{c.label(name)} is not a valid email address: {exc}. Write one address "
+                "only, like firstname.lastname@camden.gov.uk.",
                 name,
             )
             continue
-        domain = address.rsplit("@", 1)[1].casefold()
-        if domains and not any(domain == d or domain.endswith("." + d) for d in domains):
+        domains = addresses.normal_domains(c.settings.email_domains)
+        if domains and not addresses.domain_allowed(box.domain, domains):
             yield c.at(
                 "email.outside_domain",
                 WARNING,
                 f"{c.label(name)} is outside the council's email domains "
                 f"({', '.join(domains)}). Check it: the pack will not be emailed to an "
                 "outside address.",
+                name,
+            )
+
+
+def names_fit_an_email(c: Check) -> Iterator[Finding]:
+    """The names of the auditor, worker and manager can stand beside their address in an email."""
+    for name in NAME_FIELDS:
+        problem = addresses.name_problem(getattr(c.sub, name).strip())
+        if problem is not None:
+            yield c.at(
+                "name.invalid",
+                ERROR,
+                f"{c.label(name)} cannot be used in an email: {problem}. Write the name on one "
+                "line, as plain text.",
                 name,
             )
