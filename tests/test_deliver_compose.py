@@ -237,12 +237,23 @@ def test_rejection_body_lists_problems_first_error_first(tmp_path):
     )
     delivery = routes.rejection_route("priya@camden.gov.uk", mail_settings().mail, ())
     blocks = compose.rejection_body(
-        delivery, "Amara Okafor.xlsx", report, mail_settings(), attachments=[], oversize=None
-    )
+        delivery, "with reference CSSW-2026-0195", report, mail_settings(), attachments=[],
+        oversize=None,
+    )  # fmt: skip
     text = compose.render_text(blocks)
     assert text.index("Give the audit date.") < text.index("Rate the assessment.")
     assert text.index("Rate the assessment.") < text.index("An action is due in a year.")
     assert text.index("What we ask you to do:") < text.index("Give the audit date.")
+    assert "Your audit workbook with reference CSSW-2026-0195 could not" in " ".join(text.split())
+
+
+def test_rejection_names_the_workbook_by_reference_or_arrival_never_by_file_name():
+    """A rejection says which workbook by its accepted reference, else when it arrived."""
+    when = dt.datetime(2026, 11, 26, 10, 42, tzinfo=dt.UTC)
+    assert compose.workbook_words("CSSW-2026-0195", "J1", when) == "with reference CSSW-2026-0195"
+    words = compose.workbook_words(None, "20261126-104200-ab12cd", when)
+    assert words.startswith("received on 26 November 2026 at ")
+    assert words.endswith("(job 20261126-104200-ab12cd)")
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,7 @@ def enqueue_rejection(
     db: Path,
     *,
     job_id: str,
-    source_name: str,
+    audit_ref: str | None,
     auditor_email: str | None,
     report: Report,
     attachments: Sequence[Attachment],
@@ -218,6 +218,8 @@ def enqueue_rejection(
     """Queue the rejection for the auditor (or ``mail.qa_admin`` when unknown); return the IDs.
 
     ``attachments`` are the marked workbook and the problems text, each with its kind.
+    ``audit_ref`` is the reference only when it passed every reference rule (else None): the
+    message names the workbook by it, or by when it arrived, never by its file name.
     """
     when = now or mail.utcnow()
     files = tuple(a for a in attachments if a.path.exists())
@@ -233,8 +235,9 @@ def enqueue_rejection(
             return [msg_id]
         oversize = compose.too_big(files, settings.mail.max_attachment_mb)
         attach = () if oversize else files
+        workbook = compose.workbook_words(audit_ref, job_id, when)
         blocks = compose.rejection_body(
-            delivery, source_name, report, settings, attachments=attach, oversize=oversize
+            delivery, workbook, report, settings, attachments=attach, oversize=oversize
         )
         outgoing = _outgoing(
             msg_id=msg_id,
