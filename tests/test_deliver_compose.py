@@ -10,7 +10,7 @@ from email.parser import BytesParser
 import docx
 import pytest
 
-from cssw_docs import examples
+from cssw_docs import examples, privacy
 from cssw_docs.deliver import compose, routes
 from cssw_docs.deliver.compose import _greeting
 from cssw_docs.deliver.routes import Person
@@ -175,6 +175,24 @@ def test_bodies_never_name_the_child(tmp_path, good_audit, the_rubric, route):
         assert sub.child_mosaic_id not in body
         assert sub.child_name.split()[-1] not in body
         assert "What we ask you to do" in body
+
+
+@pytest.mark.parametrize("route", ["storyboard", "moderation", "final"])
+def test_a_theme_or_title_naming_the_child_is_redacted_in_every_body(tmp_path, good_audit, route):
+    """The theme and storyboard title reach SMT and L&D: the child becomes "the child" there.
+
+    The validator refuses such a theme or title; this is the second line, for an audit stored
+    by an older release or an edited rulebook.
+    """
+    sub = examples.variant(
+        good_audit,
+        audit_theme="Neglect and Аmara's lived experience",  # a Cyrillic a
+        storyboard_title="The Okafors' three houses (M1234567)",
+    )
+    msg, _ = _compose(tmp_path, sub, route)
+    for body in (_text(msg), msg.get_body(("html",)).get_content()):
+        assert not privacy.names_child(body, sub), body
+    assert "the child's lived experience" in " ".join(_text(msg).split())
 
 
 def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):

@@ -310,7 +310,8 @@ class Identity:
     def redact(self, text: str, replacement: str = "the child") -> str:
         """Return ``text`` with each identifier (and a "the" just before it) replaced."""
         hits: list[Hit] = []
-        for hit in self.hits(text):  # "Amara Okafor-Reid" is one name, replaced once
+        for hit in (_with_invisibles(text, h) for h in self.hits(text)):
+            # "Amara Okafor-Reid" is one name, replaced once
             if hits and _JOINED_BY.fullmatch(text[hits[-1].end : hit.start]):
                 hits[-1] = Hit(hits[-1].start, hit.end, hits[-1].whats | hit.whats)
             else:
@@ -332,6 +333,16 @@ class Identity:
             at = hit.end
         out.append(text[at:])
         return "".join(out)
+
+
+def _with_invisibles(text: str, hit: Hit) -> Hit:
+    """Return ``hit`` widened over invisible characters touching it (zero-width, joiners)."""
+    start, end = hit.start, hit.end
+    while start > 0 and not _fold_char(text[start - 1]):
+        start -= 1
+    while end < len(text) and not _fold_char(text[end]):
+        end += 1
+    return Hit(start, end, hit.whats)
 
 
 _JOINED_BY = re.compile(r"[\s_\-‐‑]*")
