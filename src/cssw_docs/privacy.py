@@ -476,7 +476,7 @@ def redacted(sub: Submission) -> Submission:
             if not f.compare or f.name in _KEPT:
                 continue
             value = getattr(obj, f.name)
-            if isinstance(value, str) and value:
+            if type(value) is str and value:  # not an enum such as a rating
                 new = identity.redact(value)
                 if new != value:
                     changes[f.name] = new
