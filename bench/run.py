@@ -153,7 +153,7 @@ def make_mix(n: int, rubric: Rubric, settings: Settings, *, seed: int = 7, prefi
     for i in range(n):
         name = rng.choices(names, weights)[0]
         base = bases[name]
-        ref = f"{prefix}-{i + 1:05d}"
+        ref = f"{prefix}-2026-{i + 1:05d}"  # the default reference format
         size = max(rng.randint(MIN_ACTIONS, MAX_ACTIONS), 1)
         kind = rng.choice(rubric.audit_types)
         tries = [

@@ -49,3 +49,54 @@ def test_a_limit_moved_to_the_rubric_says_where_it_went(tmp_path):
         config.ConfigError, match=r"action_due_within_months in the rubric's \[rules\]"
     ):
         config.load(f, environ={})
+
+
+def test_the_reference_pattern_has_a_strict_default():
+    """Out of the box a reference is 2-8 capitals, the year and a number: CSSW-2026-0142."""
+    s = config.Settings()
+    assert s.validation.reference_pattern == r"^[A-Z]{2,8}-\d{4}-\d{3,6}$"
+    assert s.validation.reference_example == "CSSW-2026-0142"
+
+
+def test_a_council_can_set_its_own_reference_pattern(tmp_path):
+    """A pattern of letters, digits and dashes with an example that fits it is accepted."""
+    f = tmp_path / "c.toml"
+    f.write_text(
+        '[validation]\nreference_pattern = "FD[0-9]{6}(-[A-Z])?"\nreference_example = "FD123456"\n'
+    )
+    s = config.load(f, environ={})
+    assert s.validation.reference_pattern == "FD[0-9]{6}(-[A-Z])?"
+
+
+@pytest.mark.parametrize(
+    ("pattern", "complaint"),
+    [
+        ("[A-Z", "not a valid regular expression"),
+        (".+", "cannot be used in a file name"),
+        (r"\S+", "cannot be used in a file name"),
+        ("[^x]+", "cannot be used in a file name"),
+        ("[A-Z]+(/[0-9]+)?", r"'/'"),
+        ("[A-Z]+[.][0-9]+", r"'\.'"),
+        ("[+-9A-Z]+", r"'\.' '/'"),  # a range that runs over . and /
+        (r"[A-Z]+\s[0-9]+", "' '"),
+        (r"[A-Z]+\\[0-9]+", r"'\\\\'"),
+        (r"(CSSW)-\1", "cannot check"),
+    ],
+)
+def test_a_reference_pattern_that_could_name_a_path_is_refused_at_load(
+    tmp_path, pattern, complaint
+):
+    """The pattern must compile and must not let a separator, dot or space into a reference."""
+    with pytest.raises(config.ConfigError, match=complaint):
+        config.load(environ={"CSSW_DOCS_VALIDATION__REFERENCE_PATTERN": pattern})
+
+
+def test_a_reference_example_must_fit_the_pattern():
+    """The example shown in messages is checked against the pattern at load."""
+    with pytest.raises(config.ConfigError, match="reference_example"):
+        config.load(
+            environ={
+                "CSSW_DOCS_VALIDATION__REFERENCE_PATTERN": "FD[0-9]{6}",
+                "CSSW_DOCS_VALIDATION__REFERENCE_EXAMPLE": "CSSW-2026-0142",
+            }
+        )

@@ -10,7 +10,7 @@ from email.parser import BytesParser
 import docx
 import pytest
 
-from cssw_docs import examples
+from cssw_docs import examples, privacy
 from cssw_docs.deliver import compose, routes
 from cssw_docs.deliver.compose import _greeting
 from cssw_docs.deliver.routes import Person
@@ -177,6 +177,24 @@ def test_bodies_never_name_the_child(tmp_path, good_audit, the_rubric, route):
         assert "What we ask you to do" in body
 
 
+@pytest.mark.parametrize("route", ["storyboard", "moderation", "final"])
+def test_a_theme_or_title_naming_the_child_is_redacted_in_every_body(tmp_path, good_audit, route):
+    """The theme and storyboard title reach SMT and L&D: the child becomes "the child" there.
+
+    The validator refuses such a theme or title; this is the second line, for an audit stored
+    by an older release or an edited rulebook.
+    """
+    sub = examples.variant(
+        good_audit,
+        audit_theme="Neglect and Аmara's lived experience",  # a Cyrillic a
+        storyboard_title="The Okafors' three houses (M1234567)",
+    )
+    msg, _ = _compose(tmp_path, sub, route)
+    for body in (_text(msg), msg.get_body(("html",)).get_content()):
+        assert not privacy.names_child(body, sub), body
+    assert "the child's lived experience" in " ".join(_text(msg).split())
+
+
 def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):
     """The storyboard message celebrates the worker and the team by name."""
     msg, _ = _compose(tmp_path, good_audit, Route.STORYBOARD)
@@ -237,12 +255,23 @@ def test_rejection_body_lists_problems_first_error_first(tmp_path):
     )
     delivery = routes.rejection_route("priya@camden.gov.uk", mail_settings().mail, ())
     blocks = compose.rejection_body(
-        delivery, "Amara Okafor.xlsx", report, mail_settings(), attachments=[], oversize=None
-    )
+        delivery, "with reference CSSW-2026-0195", report, mail_settings(), attachments=[],
+        oversize=None,
+    )  # fmt: skip
     text = compose.render_text(blocks)
     assert text.index("Give the audit date.") < text.index("Rate the assessment.")
     assert text.index("Rate the assessment.") < text.index("An action is due in a year.")
     assert text.index("What we ask you to do:") < text.index("Give the audit date.")
+    assert "Your audit workbook with reference CSSW-2026-0195 could not" in " ".join(text.split())
+
+
+def test_rejection_names_the_workbook_by_reference_or_arrival_never_by_file_name():
+    """A rejection says which workbook by its accepted reference, else when it arrived."""
+    when = dt.datetime(2026, 11, 26, 10, 42, tzinfo=dt.UTC)
+    assert compose.workbook_words("CSSW-2026-0195", "J1", when) == "with reference CSSW-2026-0195"
+    words = compose.workbook_words(None, "20261126-104200-ab12cd", when)
+    assert words.startswith("received on 26 November 2026 at ")
+    assert words.endswith("(job 20261126-104200-ab12cd)")
 
 
 @pytest.mark.parametrize(

@@ -432,7 +432,7 @@ def test_rejection_goes_to_the_auditor_with_marked_workbook(tmp_path, server):
     deliver.enqueue_rejection(
         _db(tmp_path),
         job_id="job-r",
-        source_name="Amara Okafor audit.xlsx",
+        audit_ref=None,
         auditor_email="priya.natarajan@camden.gov.uk",
         report=REPORT,
         attachments=[Attachment(marked, DocKind.MARKED_WORKBOOK, FileFormat.XLSX)],
@@ -447,6 +447,7 @@ def test_rejection_goes_to_the_auditor_with_marked_workbook(tmp_path, server):
     assert openpyxl.load_workbook(io.BytesIO(part.get_content())).sheetnames == ["Errors"]
     text = msg.message.get_body(("plain",)).get_content()
     assert text.index("Give the audit date.") < text.index("Rate the assessment section.")
+    assert "job job-r" in text  # the workbook is named by its job, never by its file name
 
 
 def test_rejection_with_unknown_auditor_tells_the_qa_admin(tmp_path, server):
@@ -456,7 +457,7 @@ def test_rejection_with_unknown_auditor_tells_the_qa_admin(tmp_path, server):
     deliver.enqueue_rejection(
         _db(tmp_path),
         job_id="job-u",
-        source_name="broken.xlsx",
+        audit_ref=None,
         auditor_email=None,
         report=REPORT,
         attachments=[],

@@ -107,7 +107,7 @@ def test_hostile_auditor_address_on_the_rejection_route_reaches_only_the_qa_admi
     deliver.enqueue_rejection(
         _db(settings),
         job_id="job-r",
-        source_name="audit.xlsx",
+        audit_ref=None,
         auditor_email=hostile,
         report=Report(),
         attachments=[Attachment(problems, DocKind.PROBLEMS_TEXT, FileFormat.TEXT)],

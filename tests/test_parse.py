@@ -228,6 +228,28 @@ def test_unreadable_date_is_a_finding(typed: Any, good_path: Path, the_rubric: R
     assert "Case files reviewed to" in finding.message and "dd/mm/yyyy" in finding.message
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("audit_date", "parse.date"),
+        ("discussion_minutes", "parse.number"),
+        ("audit_stage", "parse.choice"),
+    ],
+)
+def test_a_name_typed_into_a_checked_cell_is_never_echoed(
+    name: str, kind: str, good_path: Path, the_rubric: Rubric
+) -> None:
+    """'Amara Okafor' typed into a date, number or choice cell: the message names the cell only.
+
+    The message goes to the auditor by email and into the problems file beside the workbook.
+    """
+    got = read_workbook(_edited(good_path, **{name: "Amara Okafor M1234567"}), the_rubric)
+    (finding,) = got.parse_findings
+    assert finding.code == kind and finding.location == got.where(name)
+    for secret in ("Amara", "Okafor", "1234567"):
+        assert secret not in finding.message
+
+
 CHOICES = [
     ("overall_rating", " good ", "overall_rating", Rating.GOOD),
     (
@@ -300,7 +322,7 @@ def test_unknown_choice_is_a_finding(
     (finding,) = got.parse_findings
     assert finding.code == "parse.choice"
     assert finding.location == got.where(name)
-    assert label in finding.message and typed in finding.message
+    assert label in finding.message and typed not in finding.message
 
 
 @pytest.mark.parametrize(
@@ -414,6 +436,7 @@ def test_unreadable_table_value_is_a_finding_at_its_cell(
     assert finding.code == code
     assert finding.location == got.cell_of(table, row, header)
     assert header in finding.message and f"row {row}" in finding.message
+    assert str(value) not in finding.message  # the cell is named, its value never quoted
 
 
 def test_empty_rows_are_ignored(good_path: Path, the_rubric: Rubric) -> None:

@@ -120,3 +120,144 @@ def test_a_child_without_a_mosaic_id_has_no_mosaic_detector(child: Submission) -
     sub = dataclasses.replace(child, child_mosaic_id=" ")
     assert "mosaic_id" not in {d.code for d in privacy.detectors(sub)}
     assert privacy.identifying_details("Nothing here.", sub) == []
+
+
+# --- the name matcher: folding, then parts, endings and pieces --------------------------------
+
+# (child's name, MOSAIC ID, text): each text names the child.
+SHOULD_MATCH: list[tuple[str, str, str]] = [
+    ("Amara Okafor", "M1234567", "AmaraOkafor drew a house"),
+    ("Amara Okafor", "M1234567", "Amara_Okafor"),
+    ("Amara Okafor", "M1234567", "AMARAOKAFOR"),
+    ("Amara Okafor", "M1234567", "amaraokafor2026"),
+    ("Amara Okafor", "M1234567", "OKAFOR2026-01"),
+    ("Amara Okafor", "M1234567", "We met the Okafors at home"),
+    ("Amara Okafor", "M1234567", "Amaras drawings"),
+    ("Amara Okafor", "M1234567", "Okafor's mother"),
+    ("Amara Okafor", "M1234567", "the Okafors' flat"),
+    ("Amara Okafor", "M1234567", "Аmаrа said"),  # Cyrillic а
+    ("Amara Okafor", "M1234567", "ΟΚΑFΟR family"),  # Greek capitals
+    ("Amara Okafor", "M1234567", "Ａｍａｒａ"),  # full-width
+    ("Amara Okafor", "M1234567", "Am\u200bara"),  # zero-width space
+    ("Amara Okafor", "M1234567", "Ama\u00adra and Oka\u200dfor"),  # soft hyphen, joiner
+    ("Amara Okafor", "M1234567", "𝐀𝐦𝐚𝐫𝐚"),  # mathematical bold
+    ("Amara Okafor", "M1234567", "case CSSW-1234567"),  # the MOSAIC digits
+    ("Amara Okafor", "M1234567", "M1234567"),
+    ("Amara Okafor", "M1234567", "ref csswm1234567"),  # the MOSAIC digits after letters
+    ("Zoë Brown", "", "Zoe said"),
+    ("Zoe Brown", "", "Zoë said"),
+    ("Zoë Brown", "", "ZOË"),
+    ("Jo Li", "", "Jo said"),  # a short part as a whole word
+    ("Jo Li", "", "JoSmith"),  # ... or a camel-case piece
+    ("Thomas Ross", "", "the Rosses"),
+    ("Sean O'Brien", "", "OBrien"),
+    ("李小龍", "", "我们和李小龍谈话"),  # written without spaces
+]
+
+# (child's name, MOSAIC ID, text): none of these names the child.
+SHOULD_NOT_MATCH: list[tuple[str, str, str]] = [
+    ("Amara Okafor", "M1234567", "Amaranth grows here"),
+    ("Amara Okafor", "M1234567", "The child, aged 9, drew her family"),
+    ("Amara Okafor", "M1234567", "case 12345678"),  # another, longer number
+    ("Amara Okafor", "M1234567", "CSSW-2026-0142"),
+    ("Jo Li", "", "Joined the group"),
+    ("Jo Li", "", "Jos and Lis"),  # no plural of a short part
+    ("Jo Li", "", "major, light, jolly"),
+    ("Ian Cooper", "", "Christian guardian"),
+    ("Ian Cooper", "", "cooperation with school"),
+    ("Will Foster", "", "willing to engage"),
+    ("Will Foster", "", "a fostering panel"),
+    ("Ella Thompson", "", "an umbrella"),
+    ("Mark Hope", "", "marked and hopeful"),
+    ("Grace Turner", "", "gracefully returned"),
+    ("Ali Khan", "", "quality of the plan"),
+    ("Daniel Osei", "", "Danielle's teacher"),
+    ("Ann Lee", "", "PLANNING-01 and the annual leeway"),
+    ("Eve Bell", "", "every bellwether"),
+]
+
+
+@pytest.mark.parametrize(("name", "mosaic", "text"), SHOULD_MATCH)
+def test_the_matcher_finds_the_child_however_written(name: str, mosaic: str, text: str) -> None:
+    """Lookalike letters, accents, invisible characters, endings and run-together names match."""
+    identity = privacy.Identity(name, mosaic)
+    assert identity.found_in(text)
+    assert privacy.redact(text, Submission(child_name=name, child_mosaic_id=mosaic)) != text
+
+
+@pytest.mark.parametrize(("name", "mosaic", "text"), SHOULD_NOT_MATCH)
+def test_the_matcher_leaves_ordinary_words_alone(name: str, mosaic: str, text: str) -> None:
+    """A name inside an ordinary word, or a short part with an ending, is not the child."""
+    assert not privacy.Identity(name, mosaic).found_in(text)
+
+
+def test_there_are_enough_cases_both_ways() -> None:
+    """The matcher is proved both ways, at least fifteen cases each."""
+    assert len(SHOULD_MATCH) >= 15 and len(SHOULD_NOT_MATCH) >= 15
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Zoë", "zoe"),
+        ("ＡＭＡＲＡ", "amara"),
+        ("Аmаrа", "amara"),
+        ("Ο\u200bkafor", "okafor"),
+        ("Straße", "strasse"),
+        ("Łukasz", "lukasz"),
+        ("O’Brien", "o'brien"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    """Folding gives one spelling for the ways a name can be written."""
+    assert privacy.fold(text) == folded
+
+
+def test_the_matcher_says_which_part_it_found(child: Submission) -> None:
+    """Storyboard messages name the kind of detail: first, middle or last name, MOSAIC ID."""
+    identity = privacy.identity_of(child)
+    assert identity.whats("AmaraOkafor") == {"first name", "last name"}
+    assert identity.whats("Jo and M1234567") == {"middle name", "MOSAIC ID"}
+    codes = [d.what for d in privacy.identifying_details("the Okafors", child)]
+    assert codes == ["the child's last name"]
+
+
+def test_the_matcher_is_built_once_per_child(child: Submission) -> None:
+    """Every field of one workbook reuses the same compiled matcher."""
+    assert privacy.identity_of(child) is privacy.identity_of(dataclasses.replace(child))
+
+
+@pytest.mark.parametrize(
+    ("text", "redacted"),
+    [
+        (
+            "Hold a direct session with Amir's father.",
+            "Hold a direct session with the child's father.",
+        ),
+        ("Amir Khan (M7654321) moved school.", "The child (the child) moved school."),
+        ("We met the Khans at home.", "We met the child at home."),
+        ("Record Amir-Khan's views", "Record the child's views"),
+        ("Nothing to change here.", "Nothing to change here."),
+        ("Ａｍｉｒ\u200b's sister", "The child's sister"),
+    ],
+)
+def test_redact_replaces_the_child_with_the_child(text: str, redacted: str) -> None:
+    """Names and the MOSAIC ID become "the child"; a whole name becomes one "the child"."""
+    sub = Submission(child_name="Amir Khan", child_mosaic_id="M7654321")
+    assert privacy.redact(text, sub) == redacted
+
+
+def test_redacted_submission_keeps_structure_and_identifiers(good_audit: Submission) -> None:
+    """Every free-text field is redacted, nested ones too; the identifier fields are kept."""
+    sub = dataclasses.replace(
+        good_audit,
+        audit_theme="Amara's lived experience",
+        actions=(dataclasses.replace(good_audit.actions[0], action="Meet Amara's father soon"),),
+    )
+    clean = privacy.redacted(sub)
+    assert clean.audit_theme == "The child's lived experience"
+    assert clean.actions[0].action == "Meet the child's father soon"
+    assert (clean.child_name, clean.child_mosaic_id) == (sub.child_name, sub.child_mosaic_id)
+    assert clean.actions[0].due == sub.actions[0].due
+    text = repr(dataclasses.replace(clean, child_name="", child_mosaic_id=""))
+    assert "Amara" not in text and "Okafor" not in text and "1234567" not in text

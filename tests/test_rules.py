@@ -12,7 +12,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from cssw_docs import examples, pipeline, rubric, rules
-from cssw_docs.config import RenderSettings, Settings
+from cssw_docs.config import RenderSettings, Settings, ValidationSettings
 from cssw_docs.models import Agreement, Rating, Stage, Submission
 from cssw_docs.render import render_pack
 from cssw_docs.rubric import Rubric
@@ -20,6 +20,10 @@ from cssw_docs.validate import validate
 from cssw_docs.workbook.generate import write_submission
 
 NO_PDF = RenderSettings(pdf=False, storyboard_pdf=False)
+# A format as loose as the file-name floor, to test that the floor and the renderer agree.
+PERMISSIVE = ValidationSettings(
+    reference_pattern=r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}", reference_example="CSSW_2026_0142"
+)
 TODAY = dt.date(2026, 10, 20)  # a few days after the good example's audit
 
 
@@ -53,9 +57,63 @@ def test_reference_is_safe(ref: str, safe: bool) -> None:
 
 
 def test_the_help_describes_the_pattern() -> None:
-    """The help text's example is itself a safe reference, and it gives the length limit."""
+    """The help text's example is itself a reference the default format accepts."""
+    default = ValidationSettings()
     assert rules.reference_is_safe("CSSW-2026-0142") and "CSSW-2026-0142" in rules.REFERENCE_HELP
-    assert "40" in rules.REFERENCE_HELP
+    assert rules.reference_fits_format("CSSW-2026-0142", default)
+    assert "MOSAIC" in rules.REFERENCE_HELP
+    assert "CSSW-2026-0142" in rules.reference_format_help(default)
+
+
+@pytest.mark.parametrize(
+    ("ref", "fits"),
+    [
+        ("CSSW-2026-0142", True),
+        ("FD-2026-001", True),
+        ("ABCDEFGH-2026-123456", True),
+        ("cssw-2026-0142", False),  # capitals only
+        ("C-2026-0142", False),
+        ("ABCDEFGHI-2026-0142", False),
+        ("CSSW-26-0142", False),
+        ("CSSW-2026-01", False),
+        ("CSSW-2026-0142\n", False),
+        ("CSSW_2026_0142", False),
+        ("AmaraOkafor", False),
+        ("CSSW-2026-0142-X", False),
+    ],
+)
+def test_the_default_reference_format(ref: str, fits: bool) -> None:
+    """The default format: 2-8 capitals, the year, a 3-6 digit number, dash-separated."""
+    assert rules.reference_fits_format(ref, ValidationSettings()) is fits
+
+
+def test_a_configured_reference_format_is_used() -> None:
+    """A council's own pattern replaces the default; the file-name floor still applies."""
+    own = ValidationSettings(reference_pattern=r"FD[0-9]{6}", reference_example="FD123456")
+    assert rules.reference_fits_format("FD123456", own)
+    assert not rules.reference_fits_format("CSSW-2026-0142", own)
+    assert rules.reference_format_help(own) == "Write it in the same form as FD123456."
+
+
+@pytest.mark.parametrize(
+    ("ref", "accepted"),
+    [
+        ("CSSW-2026-0142", "CSSW-2026-0142"),
+        (" CSSW-2026-0142 ", "CSSW-2026-0142"),
+        ("AmaraOkafor", None),
+        ("CSSW-1234567", None),  # the MOSAIC digits (M1234567)
+        ("OKAFOR2026-01", None),
+        ("OKAFOR-2026-001", None),  # fits the format, but names the child
+        ("CSSW-1234-567", None),  # the MOSAIC digits across a dash
+        ("CSSW-2026-0142\nforged", None),
+        ("", None),
+    ],
+)
+def test_accepted_reference(good_audit: Submission, ref: str, accepted: str | None) -> None:
+    """Only a reference that passes every rule may name a file, a folder or a log line."""
+    sub = dataclasses.replace(good_audit, audit_ref=ref)
+    assert rules.accepted_reference(sub, ValidationSettings()) == accepted
+    assert rules.accepted_reference(None, ValidationSettings()) is None
 
 
 def test_an_underscored_reference_passes_validate_and_renders(
@@ -64,7 +122,7 @@ def test_an_underscored_reference_passes_validate_and_renders(
     """Regression: CSSW_2026_0142 passed validate and then the renderer refused it."""
     sub = dataclasses.replace(examples.good(the_rubric), audit_ref="CSSW_2026_0142")
     source = write_submission(sub, tmp_path / "audit.xlsx", the_rubric)
-    settings = Settings(render=NO_PDF)
+    settings = Settings(render=NO_PDF, validation=PERMISSIVE)
     checked = pipeline.check(source, the_rubric, settings)
     assert checked.ok, [f.code for f in checked.report.errors]
     pack = pipeline.render(checked, the_rubric, settings, tmp_path / "outbox")
@@ -101,13 +159,17 @@ def _base() -> tuple[Rubric, Submission]:
 def test_every_reference_validate_accepts_can_be_rendered(
     ref: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Whatever the reference, validate accepts it exactly when it is safe, and then it renders."""
+    """Whatever the reference, validate accepts it exactly when it is safe, and then it renders.
+
+    Run with a format as loose as the file-name floor, so the floor itself is what is tested.
+    """
     the_rubric, good = _base()
     sub = dataclasses.replace(good, audit_ref=ref)
-    report = validate(sub, the_rubric, today=TODAY)
+    report = validate(sub, the_rubric, PERMISSIVE, today=TODAY)
     written = ref.strip()
     usable = rules.reference_is_safe(written) and not rules.reference_identifies_child(written, sub)
     assert report.ok == usable, (ref, report.codes())
+    assert (rules.accepted_reference(sub, PERMISSIVE) == written) is usable
     event("rendered" if report.ok else "refused")
     if report.ok:
         outbox = tmp_path_factory.mktemp("outbox")

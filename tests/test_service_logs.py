@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import logging
 import os
+import re
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from cssw_docs import examples, rubric
 from cssw_docs.service import logs
 from cssw_docs.service.worker import Outcome
-from service_support import drop, example_bytes, log_text, run_once
+from cssw_docs.workbook.generate import write_submission
+from service_support import drop, env, example_bytes, files_in, jobs, log_text, run_once
+
+# A log line as the service writes it: a time stamp, a level, then the message.
+LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+FORGED = "2026-11-26 10:00:00,000 INFO job 20261126-100000-abcdef CSSW-2026-0001: pack made"
 
 
 @pytest.mark.slow
@@ -52,3 +65,77 @@ def test_outcome_lines_read_plainly(tmp_path):
         "job J2 no reference: rejected, 1 problem (email.invalid); "
         "workbook and findings in intake/processed/2026-11-26"
     )
+
+
+def _workbook_with(tmp: Path, name: str, **changes: str) -> bytes:
+    """Return the bytes of the good example with ``changes`` made (written by the generator)."""
+    the_rubric = rubric.load()
+    path = tmp / f".{name}"
+    write_submission(dataclasses.replace(examples.good(the_rubric), **changes), path, the_rubric)
+    data = path.read_bytes()
+    path.unlink()
+    return data
+
+
+def test_a_reference_with_a_line_break_cannot_forge_a_log_line(tmp_path):
+    """A reference typed with a line break and a fake log line is refused and never logged.
+
+    Each line of service.log and of stderr starts with a time stamp: nothing the workbook holds
+    can start a line of its own.
+    """
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    drop(
+        intake, "forged.xlsx", _workbook_with(tmp_path, "f", audit_ref=f"CSSW-2026-0142\n{FORGED}")
+    )
+    result = run_once(tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = log_text(tmp_path)
+    assert "rejected, " in text
+    for output in (text, result.stderr):
+        assert "pack made" not in output and "abcdef" not in output
+        for line in output.splitlines():
+            assert LINE.match(line), line
+    (job,) = jobs(tmp_path)
+    assert job["state"] == "rejected" and job["audit_ref"] is None
+    assert "ref.unsafe" in job["findings"]
+
+
+def test_a_refused_reference_is_never_a_file_name_a_log_line_or_status(tmp_path, good_audit):
+    """References naming the child are refused; the job id names the files, the log, status."""
+    intake = tmp_path / "intake"
+    intake.mkdir()
+    refused = ("AmaraOkafor", "CSSW-1234567", "OKAFOR-2026-001")
+    for n, ref in enumerate(refused):
+        drop(intake, f"w{n}.xlsx", _workbook_with(tmp_path, f"w{n}", audit_ref=ref))
+    result = run_once(tmp_path)
+    assert result.returncode == 0, result.stderr
+    status = subprocess.run(
+        [sys.executable, "-m", "cssw_docs", "status"], cwd=tmp_path, env=env(tmp_path),
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout  # fmt: skip
+    rows = jobs(tmp_path)
+    assert [r["state"] for r in rows] == ["rejected"] * 3
+    assert all(r["audit_ref"] is None for r in rows)
+    names = [p.name for p in files_in(tmp_path / "intake", "*")]
+    assert {f"{r['job_id']} - problems.txt" for r in rows} <= set(names)
+    everything = "\n".join([log_text(tmp_path), result.stderr, result.stdout, status, *names])
+    for secret in ("Amara", "Okafor", "OKAFOR", "1234567"):
+        assert secret not in everything
+    assert status.count("no reference: rejected") == 3
+
+
+def test_the_safe_formatter_keeps_every_record_on_one_line():
+    """Control characters of every kind in a message are escaped, whatever logged it."""
+    stream = io.StringIO()
+    handler = logs.stream_handler(stream, "%(levelname)s %(message)s")
+    logger = logging.getLogger("cssw_docs.test_safe_formatter")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        logger.info("ref %s", "A\nINFO forged\r\x1b[2J\u2028\u202eB\x85C")
+    finally:
+        logger.removeHandler(handler)
+    (line,) = stream.getvalue().splitlines()
+    assert line == r"INFO ref A\nINFO forged\r\x1b[2J\u2028\u202eB\x85C"
+    assert logs.escape_controls("plain text, café") == "plain text, café"

@@ -117,6 +117,11 @@ EXCEPTIONAL = (
 
 
 # (id, change to the valid example, {code: severity} expected: exactly these findings' codes)
+# A reference naming the child and not in the format; one in the format naming the child; a theme
+IDENTIFYING_REF = {"ref.format": E, "ref.identifying": E}
+IDENTIFYING = {"ref.identifying": E}
+THEME = {"theme.identifying": E}
+
 CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     # Required fields by stage and audit type
     ("no audit ref", put(audit_ref=""), {"required.audit_ref": E}),
@@ -228,18 +233,33 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("ref with a leading dot", put(audit_ref=".hidden"), {"ref.unsafe": E}),
     ("ref with a trailing dot", put(audit_ref="CSSW-1."), {"ref.unsafe": E}),
     ("ref too long", put(audit_ref="A" * 41), {"ref.unsafe": E}),
-    ("ref of 40 characters", put(audit_ref="A" * 40), {}),
+    ("ref of 40 characters", put(audit_ref="A" * 40), {"ref.format": E}),
     ("ref with a dot inside", put(audit_ref="CSSW-2026.1"), {"ref.unsafe": E}),
-    ("ref with underscores", put(audit_ref="CSSW_2026_0142"), {}),
+    ("ref with underscores", put(audit_ref="CSSW_2026_0142"), {"ref.format": E}),
+    ("ref in lower case", put(audit_ref="cssw-2026-0142"), {"ref.format": E}),
+    ("ref without a serial", put(audit_ref="CSSW-2026"), {"ref.format": E}),
+    ("ref another team's", put(audit_ref="FD-2026-001"), {}),
     ("ref starting with an underscore", put(audit_ref="_CSSW-2026"), {"ref.unsafe": E}),
     ("ref with a letter outside A-Z", put(audit_ref="CSSW-2026-Ä"), {"ref.unsafe": E}),
     ("ref a device name in lower case", put(audit_ref="com1"), {"ref.unsafe": E}),
     ("ref with spaces", put(audit_ref="CSSW 2026"), {"ref.unsafe": E}),
+    ("ref with a line break", put(audit_ref="CSSW-2026-0142\nforged"), {"ref.unsafe": E}),
     ("ref a device name", put(audit_ref="CON"), {"ref.unsafe": E}),
-    ("ref holding the MOSAIC ID", put(audit_ref="CSSW-M1234567"), {"ref.identifying": E}),
-    ("ref holding the child's name", put(audit_ref="Okafor-2026"), {"ref.identifying": E}),
-    ("ref with the name run into it", put(audit_ref="CSSWOKAFOR26"), {"ref.identifying": E}),
-    ("ref holding the MOSAIC digits", put(audit_ref="CSSW-1234567"), {"ref.identifying": E}),
+    ("ref holding the MOSAIC ID", put(audit_ref="CSSW-M1234567"), IDENTIFYING_REF),
+    ("ref holding the child's name", put(audit_ref="Okafor-2026"), IDENTIFYING_REF),
+    ("ref with the name run into it", put(audit_ref="CSSWOKAFOR26"), IDENTIFYING_REF),
+    ("ref of the whole name run together", put(audit_ref="AmaraOkafor"), IDENTIFYING_REF),
+    ("ref of the name and a year", put(audit_ref="OKAFOR2026-01"), IDENTIFYING_REF),
+    ("ref in the format, naming the child", put(audit_ref="OKAFOR-2026-001"), IDENTIFYING),
+    ("ref in the format, with MOSAIC digits", put(audit_ref="CSSW-1234-567"), IDENTIFYING),
+    ("ref in the format, a short name part", put(audit_ref="AMARA-2026-0142"), IDENTIFYING),
+    ("theme naming the child", put(audit_theme="Neglect: Amara's lived experience"), THEME),
+    ("theme with the surname in the plural", put(audit_theme="Working with the Okafors"), THEME),
+    ("theme with lookalike letters", put(audit_theme="Neglect (Οkаfоr family)"), THEME),
+    ("theme with a zero-width space", put(audit_theme="Am\u200bara and school"), THEME),
+    ("theme holding the MOSAIC ID", put(audit_theme="Neglect, case M1234567"), THEME),
+    ("theme with a word containing the name", put(audit_theme="Amaranth project"), {}),
+    ("ref holding the MOSAIC digits", put(audit_ref="CSSW-1234567"), IDENTIFYING_REF),
     # Dates
     ("audit date in the future", put(audit_date=d(2026, 10, 21)), {"dates.audit_future": E}),
     (
@@ -486,6 +506,15 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("storyboard last name, other case", story("The OKAFOR family."), {"storyboard.child_name": E}),
     ("storyboard name inside a word", story("Amaranth flowers and Okaforville."), {}),
     ("storyboard possessive name", story("It was Amara's idea."), {"storyboard.child_name": E}),
+    ("storyboard family name, plural", story("We met the Okafors."), {"storyboard.child_name": E}),
+    ("storyboard first name, plural", story("Two Amaras in class."), {"storyboard.child_name": E}),
+    ("storyboard name run together", story("AmaraOkafor drew"), {"storyboard.child_name": E}),
+    ("storyboard name with underscore", story("File Amara_Okafor"), {"storyboard.child_name": E}),
+    ("storyboard Cyrillic lookalikes", story("Аmаrа drew"), {"storyboard.child_name": E}),
+    ("storyboard full-width letters", story("Ｏｋａｆｏｒ"), {"storyboard.child_name": E}),
+    ("storyboard zero-width space", story("Am\u200bara drew"), {"storyboard.child_name": E}),
+    ("storyboard joiner inside", story("Oka\u200dfor"), {"storyboard.child_name": E}),
+    ("storyboard accent added", story("Ámara drew"), {"storyboard.child_name": E}),
     ("storyboard MOSAIC ID", story("Case m1234567."), {"storyboard.mosaic_id": E}),
     ("storyboard MOSAIC digits", story("Case 1234567 closed."), {"storyboard.mosaic_id": E}),
     ("storyboard dd/mm/yyyy", story("On 03/04/2017 she"), {"storyboard.dob": E}),
@@ -745,7 +774,7 @@ def test_every_example_is_listed() -> None:
 ROOT = Path(__file__).resolve().parents[1]
 LITERAL_CODE = re.compile(
     r'"((?:ref|email|dates|observation|agreement|section|descriptor|overall|plan|gaps|feedback'
-    r'|storyboard)\.[a-z_]+)"'
+    r'|storyboard|theme)\.[a-z_]+)"'
 )
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+import re._compiler as _re_compiler  # the one way to test a single atom of a pattern
+import re._parser as _re_parser
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +16,11 @@ import tomli_w
 
 DEFAULT_CONFIG_NAME = "cssw-docs.toml"
 ENV_PREFIX = "CSSW_DOCS_"
+# The audit reference's format: 2 to 8 capital letters, the year, a serial number. It names
+# folders, files and email subjects, so a pattern may never let in what a path can use.
+DEFAULT_REFERENCE_PATTERN = r"^[A-Z]{2,8}-\d{4}-\d{3,6}$"
+DEFAULT_REFERENCE_EXAMPLE = "CSSW-2026-0142"
+_NEVER_IN_REFERENCE = '/\\.:*?"<>| \t\n\r\x00\x0b\x0c\x85\u2028\u2029\u00a0'
 
 
 class ConfigError(Exception):
@@ -39,6 +47,8 @@ class ValidationSettings:
     max_file_mb: float = 20.0
     max_uncompressed_mb: float = 200.0
     email_domains: tuple[str, ...] = ()
+    reference_pattern: str = DEFAULT_REFERENCE_PATTERN
+    reference_example: str = DEFAULT_REFERENCE_EXAMPLE
 
 
 @dataclass(frozen=True)
@@ -281,7 +291,78 @@ _SECTIONS: dict[str, type] = {
 
 
 def _from_dict(data: dict[str, Any]) -> Settings:
-    return _build(Settings, data, "")
+    settings = _build(Settings, data, "")
+    check_reference_pattern(
+        settings.validation.reference_pattern, settings.validation.reference_example
+    )
+    return settings
+
+
+def check_reference_pattern(pattern: str, example: str) -> None:
+    """Raise ConfigError unless ``pattern`` compiles, fits ``example`` and cannot name a path.
+
+    A pattern that could let a slash, backslash, dot, colon, space or control character into
+    a reference is refused: the reference names folders, files and email subjects.
+    """
+    where = "The setting validation.reference_pattern"
+    try:
+        compiled = re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where} is not a valid regular expression ({exc}).") from exc
+    allowed = _characters_allowed(pattern)
+    if allowed is None:
+        raise ConfigError(
+            f"{where} uses a kind of regular expression cssw-docs cannot check (a back-reference "
+            "or a conditional). Use letters, digits, character classes such as [A-Z] and \\d, "
+            "dashes and repeats such as {4}."
+        )
+    if allowed:
+        shown = " ".join(repr(c) for c in sorted(allowed))
+        raise ConfigError(
+            f"{where} allows characters that cannot be used in a file name ({shown}). Allow only "
+            "letters, digits, dashes and underscores, e.g. the default "
+            f"{DEFAULT_REFERENCE_PATTERN}."
+        )
+    if not compiled.fullmatch(example):
+        raise ConfigError(
+            f"The setting validation.reference_example ({example!r}) does not fit "
+            f"validation.reference_pattern ({pattern}). Give an example of a real reference."
+        )
+
+
+def _characters_allowed(pattern: str) -> set[str] | None:
+    """Return the unsafe characters ``pattern`` can match anywhere (None: cannot tell)."""
+    parsed = _re_parser.parse(pattern)
+    found: set[str] = set()
+
+    def atom(item: tuple[Any, Any]) -> None:
+        one = _re_compiler.compile(_re_parser.SubPattern(parsed.state, [item]))
+        found.update(c for c in _NEVER_IN_REFERENCE if one.fullmatch(c))
+
+    def walk(items: Any) -> bool:
+        for op, av in items:
+            name = str(op)
+            if name in ("LITERAL", "NOT_LITERAL", "ANY", "IN", "CATEGORY"):
+                atom((op, av))
+            elif name in ("AT", "ASSERT", "ASSERT_NOT"):
+                continue  # consume nothing
+            elif name == "SUBPATTERN":
+                if not walk(av[-1]):
+                    return False
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                if not walk(av[2]):
+                    return False
+            elif name == "ATOMIC_GROUP":
+                if not walk(av):
+                    return False
+            elif name == "BRANCH":
+                if not all(walk(branch) for branch in av[1]):
+                    return False
+            else:  # GROUPREF, GROUPREF_EXISTS ...
+                return False
+        return True
+
+    return found if walk(parsed) else None
 
 
 SECRET_WORDS = ("password", "secret", "token")

@@ -20,6 +20,7 @@ from pathlib import Path
 from . import examples, rubric
 from .config import Settings
 from .models import JobState
+from .service import logs
 from .service.watch import Watcher
 from .store import db, jobs
 from .workbook.generate import write_submission
@@ -190,7 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     """Run the demo in ``./demo-output`` (or the folder given); return the exit status."""
     argv = sys.argv[1:] if argv is None else argv
     base = Path(argv[0] if argv else DEMO_DIR).absolute()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING,
+        handlers=[logs.stream_handler(sys.stderr, "%(levelname)s: %(message)s")],
+    )
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)  # the service's INFO lines go to state/service.log
     try:

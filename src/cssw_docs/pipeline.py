@@ -121,7 +121,8 @@ def render(
 def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
     """Return the stem of the rejection files: the reference when safe and free, else the job id.
 
-    Never the workbook's own name, which may carry the child's name.
+    Pass only a reference that passed every reference rule (``rules.accepted_reference``); never
+    the workbook's own name, which may carry the child's name.
     """
     ref = (audit_ref or "").strip()
     if not rules.reference_is_safe(ref):
@@ -134,13 +135,15 @@ def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
 def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> list[Attachment]:
     """Step 3b: write the findings text and the marked workbook (when readable) into ``folder``.
 
-    Returns the files written. ``stem`` defaults to the source file's name without suffix.
+    Returns the files written. ``stem`` defaults to the source file's name without suffix (the
+    CLI, where the person named the file); the watcher passes one it made. The findings text
+    never quotes the workbook's own name, which may carry the child's name.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or checked.source.stem
     text_path = folder / f"{stem} - problems.txt"
-    text_path.write_text(explain(checked.report, source_name=checked.source.name), "utf-8")
+    text_path.write_text(explain(checked.report), "utf-8")
     written = [Attachment(text_path, DocKind.PROBLEMS_TEXT, FileFormat.TEXT)]
     if checked.submission is not None:
         marked = annotate(checked.source, checked.report, folder / f"{stem} - marked.xlsx")
@@ -276,11 +279,14 @@ def _reject_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
     sub = checked.submission
     dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
     make_private_dir(dest)
-    stem = row["out_stem"] or rejection_stem(sub.audit_ref if sub else None, job_id, dest)
+    # A reference that failed a rule may carry the child's name or a forged log line: the
+    # ledger, the log, `status` and the file names use only one that passed (else the job id).
+    ref = rules.accepted_reference(sub, ctx.settings.validation)
+    stem = row["out_stem"] or rejection_stem(ref, job_id, dest)
     jobs.update_job(
         conn,
         job_id,
-        audit_ref=(sub.audit_ref or None) if sub else None,
+        audit_ref=ref,
         stage=str(sub.audit_stage) if sub and sub.audit_stage else None,
         error_count=len(checked.report.errors),
         findings=json.dumps(sorted(checked.report.codes())),
@@ -328,7 +334,7 @@ def _queue_rejection_email(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
     outbox.enqueue_rejection(
         db.db_path(ctx.folders.state),
         job_id=row["job_id"],
-        source_name=row["source_name"],
+        audit_ref=row["audit_ref"],
         auditor_email=info["auditor_email"] or None,
         report=report_from_dict(info["report"]),
         attachments=[attachment_from_dict(a) for a in info["attachments"]],

@@ -1,24 +1,34 @@
 """What in a piece of text identifies a child: their name, MOSAIC ID, or a personal detail.
 
 Pure functions over the submission and plain text (no I/O). The rulebook (``rules.py``), the
-validator and email composition ask this module; none of them keeps its own copy.
+validator, email composition and the cross-audit outputs ask this module; none of them keeps
+its own copy. Text is folded before it is matched (:func:`fold`), so lookalike letters,
+accents, full-width forms and invisible characters do not hide a name, and one matcher per
+child (:func:`identity_of`) both finds identifiers and replaces them (:func:`redact`).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
-from collections.abc import Callable
+import unicodedata
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from .models import Submission
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_RUN = re.compile(r"[^\W_]+")  # a run of letters and digits in folded text
 
 # An identifying token shorter than this counts in a reference only as a whole word of it, so
 # a child called Ann does not make "PLANNING-01" identifying.
 _ANYWHERE_MIN = 4
 # A MOSAIC ID's digits on their own identify the child when there are at least this many.
 _MOSAIC_DIGITS_MIN = 5
+# A name part shorter than this is matched only as a whole word (or a camel-case piece), never
+# run together with other letters or with a plural ending: "Jo" is not in "Joined" or "Jos".
+_LONG_PART = 3
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -44,6 +54,84 @@ _POSTCODE = re.compile(
     r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s*(\d[ABD-HJLNP-UW-Z]{2}))\b", re.IGNORECASE
 )
 _ORDINAL = re.compile(r"\d(?:st|nd|rd|th)", re.IGNORECASE)
+
+# --- folding: one spelling for every way of writing a letter ---------------------------------
+
+# Letters from other alphabets that look like Latin ones (checked with their case: an upper-case
+# Greek Eta looks like H, a lower-case eta like n), and Latin letters without a decomposition.
+_LOOKALIKES = {
+    # Cyrillic
+    **dict(zip("АВЕЅІЈКМНОРСТХУԀԚԜӀҮѴ", "ABESIJKMHOPCTXYDQWIYV", strict=True)),
+    **dict(zip("аеѕіјкмопрстхуԁԛԝӏүѵгиь", "aesijkmonpctxydqwlyvrub", strict=True)),
+    "в": "b",
+    "н": "h",
+    # Greek
+    **dict(zip("ΑΒΕΖΗΙΚΜΝΟΡΤΥΧϹ", "ABEZHIKMNOPTYXC", strict=True)),
+    **dict(zip("αβγεηικμνορτυχωϲϳ", "abyenikuvoptuxwcj", strict=True)),
+    # Latin letters that Unicode does not decompose into a plain letter and a mark
+    **dict(zip("ıȷłŁøØđĐħĦŧŦƚɑɡ", "ijlLoOdDhHtTlag", strict=True)),
+    "æ": "ae",
+    "Æ": "AE",
+    "œ": "oe",
+    "Œ": "OE",
+    "’": "'",
+    "ʼ": "'",
+    "‘": "'",
+}
+# Marks (accents) and format characters (zero-width spaces, joiners, bidi controls, soft
+# hyphens) are dropped: "Zoë" is "zoe" and "Am\u200bara" is "amara".
+_DROPPED = frozenset({"Mn", "Me", "Mc", "Cf"})
+_FOLDED: dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    """Return one character folded: compatibility form, no marks, lookalikes mapped, case-free."""
+    done = _FOLDED.get(ch)
+    if done is None:
+        done = ch
+        for step in (_decomposed, _plain, str.casefold, _decomposed, _plain):
+            done = step(done)
+        if len(_FOLDED) < 65536:
+            _FOLDED[ch] = done
+    return done
+
+
+def _decomposed(text: str) -> str:
+    """Return ``text`` in compatibility-decomposed form, without marks and invisible characters."""
+    return "".join(
+        c for c in unicodedata.normalize("NFKD", text) if unicodedata.category(c) not in _DROPPED
+    )
+
+
+def _plain(text: str) -> str:
+    """Return ``text`` with lookalike letters as the Latin letters they look like."""
+    return "".join(_LOOKALIKES.get(c, c) for c in text)
+
+
+def _folded(text: str) -> tuple[str, list[int] | None]:
+    """Return ``text`` folded, and for each folded character the index of the one it came from.
+
+    The index list is None when it is the identity (plain ASCII text, the common case).
+    """
+    if text.isascii():
+        return text.lower(), None
+    out: list[str] = []
+    origin: list[int] = []
+    for i, ch in enumerate(text):
+        piece = _fold_char(ch)
+        out.append(piece)
+        origin.extend([i] * len(piece))
+    return "".join(out), origin
+
+
+def fold(text: str) -> str:
+    """Return ``text`` as the matcher sees it: NFKC-compatible, case-folded, without accents,
+    zero-width characters or joiners, and with lookalike Cyrillic, Greek and full-width letters
+    as their Latin twins (``"Ζоë"`` is ``"zoe"``)."""
+    return _folded(text)[0]
+
+
+# --- the child's identifiers ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -93,29 +181,326 @@ def identifying_tokens(sub: Submission) -> set[str]:
     return tokens | {f.casefold() for f in mosaic_forms(sub.child_mosaic_id)}
 
 
+@dataclass(frozen=True)
+class Hit:
+    """Where an identifier is in a text (indexes into the original text) and what it is."""
+
+    start: int
+    end: int
+    whats: frozenset[str]  # "first name", "middle name", "last name", "MOSAIC ID"
+
+
+MOSAIC = "MOSAIC ID"
+
+
+class Identity:
+    """One child's identifiers, folded and compiled once, and the matcher built on them.
+
+    A name part is found as a word of its own (``Okafor``), with a plural or possessive ending
+    (``the Okafors``, ``Okafor's``), as a camel-case or underscore-separated piece of a longer
+    word (``AmaraOkafor``, ``Amara_Okafor``, ``okafor2026``) and run together with the child's
+    other identifiers (``AMARAOKAFOR``), but not inside an ordinary word (``Amaranth``). A part
+    shorter than three letters counts only as a whole word or camel-case piece. The MOSAIC ID
+    is found as a word and by its digits.
+    """
+
+    def __init__(self, child_name: str, mosaic_id: str) -> None:
+        atoms: dict[str, set[str]] = {}
+        for what, pieces in name_parts(child_name):
+            for piece in pieces:
+                for run in _RUN.findall(fold(piece)):
+                    if len(run) >= 2:
+                        atoms.setdefault(run, set()).add(what)
+        for form in mosaic_forms(mosaic_id):
+            for run in _RUN.findall(fold(form)):
+                atoms.setdefault(run, set()).add(MOSAIC)
+        self.atoms: dict[str, frozenset[str]] = {a: frozenset(w) for a, w in atoms.items()}
+        self.digits = {a for a, w in self.atoms.items() if MOSAIC in w and a.isdigit()}
+        self.empty = not self.atoms
+        self._any = (
+            re.compile("|".join(re.escape(a) for a in sorted(self.atoms, key=len, reverse=True)))
+            if self.atoms
+            else None
+        )
+        # Parts of scripts written without spaces (Chinese, Japanese, Thai) count anywhere.
+        self._unspaced = [a for a in self.atoms if any(_unspaced(c) for c in a)]
+
+    # --- finding -----------------------------------------------------------------------------
+
+    def hits(self, text: str) -> list[Hit]:
+        """Return every identifier in ``text``, in order, overlapping ones merged."""
+        if self._any is None or not text:
+            return []
+        folded, origin = _folded(text)
+        if not self._any.search(folded):
+            return []
+        found: list[tuple[int, int, frozenset[str]]] = []
+        for run in _RUN.finditer(folded):
+            if self._any.search(run.group()):
+                found += self._in_run(text, origin, run.start(), run.end(), folded)
+        for atom in self._unspaced:
+            for m in re.finditer(re.escape(atom), folded):
+                found.append((m.start(), m.end(), self.atoms[atom]))
+        return _merge(found, origin)
+
+    def whats(self, text: str) -> frozenset[str]:
+        """Return which identifiers ``text`` holds ("first name" ... "MOSAIC ID")."""
+        return frozenset(w for hit in self.hits(text) for w in hit.whats)
+
+    def found_in(self, text: str) -> bool:
+        """Return True when ``text`` holds the child's name or MOSAIC ID."""
+        return bool(self.hits(text))
+
+    def _in_run(
+        self, text: str, origin: list[int] | None, start: int, end: int, folded: str
+    ) -> Iterator[tuple[int, int, frozenset[str]]]:
+        """Yield (start, end, whats) in folded indexes for the identifiers in one run."""
+        run = folded[start:end]
+        whats = self._whole(run)
+        if whats:
+            yield start, end, whats
+            return
+        for a, b in _pieces(text, origin, start, end, folded):
+            whats = self._whole(folded[a:b])
+            if whats:
+                yield a, b, whats
+
+    def _whole(self, word: str) -> frozenset[str]:
+        """Return what ``word`` (a whole run or a piece of one) is, if it is an identifier."""
+        if word in self.atoms:
+            return self.atoms[word]
+        if word.isdigit():
+            return frozenset({MOSAIC}) if word in self.digits else frozenset()
+        for stem in _stems(word):
+            whats = self.atoms.get(stem)
+            if whats and len(stem) >= _LONG_PART and MOSAIC not in whats:
+                return whats
+        return self._joined(word)
+
+    def _joined(self, word: str) -> frozenset[str]:
+        """Return the identifiers ``word`` is spelt from end to end (``amaraokafor``), if any.
+
+        At least one of them must be a name part of three or more letters or the MOSAIC ID, and
+        the last may carry a plural ending.
+        """
+        n = len(word)
+        if n > 64:
+            return frozenset()
+        # reach[i]: (identifiers spelling word[:i] exactly, whether one of them is long enough)
+        reach: list[tuple[frozenset[str], bool] | None] = [None] * (n + 1)
+        reach[0] = (frozenset(), False)
+        for i in range(n):
+            if reach[i] is None:
+                continue
+            whats_so_far, long_so_far = reach[i]
+            for atom, whats in self.atoms.items():
+                if not word.startswith(atom, i):
+                    continue
+                j = i + len(atom)
+                step = (whats_so_far | whats, long_so_far or len(atom) >= _LONG_PART)
+                ends = [j] + [j + len(e) for e in _ENDINGS if n == j + len(e) and word.endswith(e)]
+                for k in ends:
+                    held = reach[k]
+                    reach[k] = step if held is None else (held[0] | step[0], held[1] or step[1])
+        done = reach[n]
+        return done[0] if done is not None and done[1] else frozenset()
+
+    # --- replacing ---------------------------------------------------------------------------
+
+    def redact(self, text: str, replacement: str = "the child") -> str:
+        """Return ``text`` with each identifier (and a "the" just before it) replaced."""
+        hits: list[Hit] = []
+        for hit in (_with_invisibles(text, h) for h in self.hits(text)):
+            # "Amara Okafor-Reid" is one name, replaced once
+            if hits and _JOINED_BY.fullmatch(text[hits[-1].end : hit.start]):
+                hits[-1] = Hit(hits[-1].start, hit.end, hits[-1].whats | hit.whats)
+            else:
+                hits.append(hit)
+        if not hits:
+            return text
+        out: list[str] = []
+        at = 0
+        for hit in hits:
+            start = hit.start
+            before = text[at:start]
+            lead = re.search(r"(?i)\bthe\s+$", before)
+            if lead:
+                start -= len(lead.group())
+            out.append(text[at:start])
+            prefix = text[:start].rstrip(" \t")
+            sentence_start = not prefix.strip() or prefix[-1] in ".!?\n"
+            out.append(replacement[:1].upper() + replacement[1:] if sentence_start else replacement)
+            at = hit.end
+        out.append(text[at:])
+        return "".join(out)
+
+
+def _with_invisibles(text: str, hit: Hit) -> Hit:
+    """Return ``hit`` widened over invisible characters touching it (zero-width, joiners)."""
+    start, end = hit.start, hit.end
+    while start > 0 and not _fold_char(text[start - 1]):
+        start -= 1
+    while end < len(text) and not _fold_char(text[end]):
+        end += 1
+    return Hit(start, end, hit.whats)
+
+
+_JOINED_BY = re.compile(r"[\s_\-‐‑]*")
+# Plural and possessive endings a name part may carry: Okafors, Amaras, Thomases, Okafors'.
+_ENDINGS = ("s", "es")
+
+
+def _stems(word: str) -> list[str]:
+    """Return ``word`` without a plural ending ("okafors" -> "okafor"; "rosses" -> "ross")."""
+    stems = []
+    if word.endswith("s"):
+        stems.append(word[:-1])
+    if word.endswith("es"):
+        stems.append(word[:-2])
+    return stems
+
+
+def _unspaced(ch: str) -> bool:
+    """Return True for a character of a script written without spaces between words."""
+    code = ord(ch)
+    return (
+        0x0E00 <= code <= 0x0EFF  # Thai, Lao
+        or 0x3040 <= code <= 0x30FF  # Hiragana, Katakana
+        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x3FFFF
+    )
+
+
+def _pieces(
+    text: str, origin: list[int] | None, start: int, end: int, folded: str
+) -> Iterator[tuple[int, int]]:
+    """Yield the pieces of a run: split where letters meet digits and at camel-case humps.
+
+    The humps are read from the original text (``AmaraOkafor``, ``AMARAOkafor``), since the
+    folded text has no case.
+    """
+
+    def orig(i: int) -> str:
+        return text[origin[i] if origin is not None else i]
+
+    cut = start
+    for i in range(start + 1, end):
+        prev, cur = orig(i - 1), orig(i)
+        if origin is not None and origin[i] == origin[i - 1]:
+            continue  # one original character folded into several
+        nxt = orig(i + 1) if i + 1 < end else ""
+        boundary = (
+            folded[i - 1].isdigit() != folded[i].isdigit()
+            or (prev.islower() and cur.isupper())
+            or (prev.isupper() and cur.isupper() and nxt.islower())
+        )
+        if boundary:
+            yield cut, i
+            cut = i
+    yield cut, end
+
+
+def _merge(found: list[tuple[int, int, frozenset[str]]], origin: list[int] | None) -> list[Hit]:
+    """Return the hits in original indexes, sorted, with overlapping ones merged."""
+    hits: list[Hit] = []
+    for a, b, whats in sorted(found):
+        start = origin[a] if origin is not None else a
+        end = origin[b - 1] + 1 if origin is not None else b
+        if hits and start <= hits[-1].end:
+            last = hits[-1]
+            hits[-1] = Hit(last.start, max(last.end, end), last.whats | whats)
+        else:
+            hits.append(Hit(start, end, whats))
+    return hits
+
+
+@functools.lru_cache(maxsize=256)
+def _identity(child_name: str, mosaic_id: str) -> Identity:
+    return Identity(child_name, mosaic_id)
+
+
+def identity_of(sub: Submission) -> Identity:
+    """Return the compiled matcher for ``sub``'s child (built once per child and reused)."""
+    return _identity(sub.child_name, sub.child_mosaic_id)
+
+
+def names_child(text: str, sub: Submission) -> bool:
+    """Return True when ``text`` holds the child's name (any part) or MOSAIC ID, however written."""
+    return identity_of(sub).found_in(text)
+
+
 def reference_identifies(ref: str, sub: Submission) -> bool:
     """Return True when ``ref`` holds the child's name or MOSAIC ID, even run into other text.
 
     A name part or MOSAIC form of four or more characters counts anywhere in the reference
-    (``CSSWAmara``); a shorter one (Jo, Ann) only as a whole word of it (``CSSW-ANN-01``).
+    (``CSSWAmara``); a shorter one (Jo, Ann) only as a whole word of it (``CSSW-ANN-01``). The
+    MOSAIC digits count even with separators between them (``CSSW-1234-567``).
     """
-    folded = ref.casefold()
-    whole = {w for w in re.split(r"[\W_]+", folded) if w}
-    return any(
-        token in whole or (len(token) >= _ANYWHERE_MIN and token in folded)
-        for token in identifying_tokens(sub)
-    )
+    identity = identity_of(sub)
+    if identity.found_in(ref):
+        return True
+    folded = fold(ref)
+    if any(len(atom) >= _ANYWHERE_MIN and atom in folded for atom in identity.atoms):
+        return True
+    digits = re.sub(r"\D", "", folded)
+    return any(d in digits for d in identity.digits)
+
+
+def redact(text: str, sub: Submission, replacement: str = "the child") -> str:
+    """Return ``text`` with the child's name and MOSAIC ID replaced by ``replacement``.
+
+    Every output that copies free text across audits (the activity report, the moderation
+    workbook, notices to senior managers) passes it through here.
+    """
+    return identity_of(sub).redact(text, replacement) if text else text
+
+
+# Fields that identify the child by design; everything else that is text gets redacted.
+_KEPT = frozenset({"child_name", "child_mosaic_id", "audit_ref", "template_version"})
+
+
+def redacted(sub: Submission) -> Submission:
+    """Return ``sub`` with the child's name and MOSAIC ID replaced in every free-text field.
+
+    The child's name and MOSAIC ID fields themselves are kept (the matcher needs them); use
+    this for every view of an audit that leaves the child's own record.
+    """
+    identity = identity_of(sub)
+    if identity.empty:
+        return sub
+
+    def clean(obj):
+        changes = {}
+        for f in dataclasses.fields(obj):
+            if not f.compare or f.name in _KEPT:
+                continue
+            value = getattr(obj, f.name)
+            if type(value) is str and value:  # not an enum such as a rating
+                new = identity.redact(value)
+                if new != value:
+                    changes[f.name] = new
+            elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+                items = tuple(clean(v) for v in value)
+                if items != value:
+                    changes[f.name] = items
+        return dataclasses.replace(obj, **changes) if changes else obj
+
+    return clean(sub)
+
+
+# --- every kind of identifying detail --------------------------------------------------------
 
 
 def detectors(sub: Submission) -> list[Detector]:
     """Return the detectors for ``sub``: its child's name parts and MOSAIC ID, then the rest."""
+    identity = identity_of(sub)
     found: list[Detector] = [
-        Detector("child_name", f"the child's {what}", _whole_words(parts))
-        for what, parts in name_parts(sub.child_name)
+        Detector("child_name", f"the child's {what}", _finds(identity, what))
+        for what, _ in name_parts(sub.child_name)
     ]
-    forms = mosaic_forms(sub.child_mosaic_id)
-    if forms:
-        found.append(Detector("mosaic_id", "the child's MOSAIC ID", _whole_words(forms)))
+    if mosaic_forms(sub.child_mosaic_id):
+        found.append(Detector("mosaic_id", "the child's MOSAIC ID", _finds(identity, MOSAIC)))
     return [
         *found,
         Detector("dob", "what looks like a date of birth", lambda t: bool(DATE_OF_BIRTH.search(t))),
@@ -129,7 +514,18 @@ def identifying_details(text: str, sub: Submission) -> list[Detector]:
     """Return the detectors that find something identifying in ``text``, in detector order."""
     if not text.strip():
         return []
-    return [d for d in detectors(sub) if d.found(text)]
+    whats = identity_of(sub).whats(text)
+    out = []
+    for d in detectors(sub):
+        if d.code == "child_name":
+            hit = d.what.removeprefix("the child's ") in whats
+        elif d.code == "mosaic_id":
+            hit = MOSAIC in whats
+        else:
+            hit = d.found(text)
+        if hit:
+            out.append(d)
+    return out
 
 
 def has_uk_phone(text: str) -> bool:
@@ -152,6 +548,5 @@ def has_postcode(text: str) -> bool:
     return False
 
 
-def _whole_words(forms: list[str]) -> Callable[[str], bool]:
-    pattern = re.compile("|".join(rf"(?<![\w]){re.escape(f)}(?![\w])" for f in forms), re.I)
-    return lambda text: bool(pattern.search(text))
+def _finds(identity: Identity, what: str) -> Callable[[str], bool]:
+    return lambda text: what in identity.whats(text)

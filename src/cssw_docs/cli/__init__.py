@@ -9,6 +9,7 @@ import sys
 import click
 
 from .. import __version__
+from ..service.logs import stream_handler
 from ..store.schema import SchemaError
 from .common import Context
 
@@ -44,8 +45,7 @@ def cli(
     """
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        handlers=[stream_handler(sys.stderr, "%(asctime)s %(levelname)s %(name)s: %(message)s")],
     )
     ctx.obj = Context(config_path=config_path, rubric_path=rubric_path)
 

@@ -36,6 +36,7 @@ from .. import rules
 from ..config import Settings
 from ..explain import explain
 from ..models import Attachment, DocKind, FileFormat, Pack, Report, Route, Submission
+from ..privacy import redact
 from ..rules import referred_to_head_of_qa
 from .routes import Delivery, Person
 
@@ -331,7 +332,7 @@ def _who(name: str, email: str) -> str:
 
 def _audit_line(sub: Submission) -> str:
     kind = f"{sub.audit_type} audit" if sub.audit_type else "audit"
-    theme = f", theme: {sub.audit_theme}" if sub.audit_theme else ""
+    theme = f", theme: {redact(sub.audit_theme, sub)}" if sub.audit_theme else ""
     return f"{kind}{theme}"
 
 
@@ -382,7 +383,7 @@ def pack_body(
         "first_due": long_date(first) if first else "",
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
-        "storyboard_title": sub.storyboard_title,
+        "storyboard_title": redact(sub.storyboard_title, sub),
         "pack_folder": str(pack.directory),
     } | _files(settings, attachments, oversize)
     return parse_blocks(wording(f"{delivery.route.value}.txt", context, settings))
@@ -390,7 +391,7 @@ def pack_body(
 
 def rejection_body(
     delivery: Delivery,
-    source_name: str,
+    workbook: str,
     report: Report,
     settings: Settings,
     *,
@@ -400,21 +401,34 @@ def rejection_body(
 ) -> list[Block]:
     """Return the body of a rejection: what to do first, then every problem, errors first.
 
-    ``auditor_problem`` says, in the QA admin's copy, why the auditor could not be emailed.
+    ``workbook`` says which workbook it is in words the service made (:func:`workbook_words`),
+    never its file name, which may carry the child's name. ``auditor_problem`` says, in the QA
+    admin's copy, why the auditor could not be emailed.
     """
-    name = " ".join(source_name.split()) or "(no name)"
     context = {
-        "name": name,
+        "workbook": workbook,
+        "name": workbook,  # the old variable, for the QA unit's edited copies of the wording
         "auditor_problem": auditor_problem or "",
         "problems": len(report.errors),
-        "findings": Verbatim(explain_findings(report, name)),
+        "findings": Verbatim(explain_findings(report)),
     } | _files(settings, attachments, oversize)
     return parse_blocks(wording(f"{delivery.route.value}.txt", context, settings))
 
 
-def explain_findings(report: Report, source_name: str) -> str:
+def workbook_words(audit_ref: str | None, job_id: str, received: dt.datetime) -> str:
+    """Return how a rejection names the workbook: its reference, else when it arrived.
+
+    Pass only a reference that passed every reference rule (``rules.accepted_reference``).
+    """
+    if audit_ref:
+        return f"with reference {audit_ref}"
+    local = received.astimezone()
+    return f"received on {local.day} {local:%B %Y at %H:%M} (job {job_id})"
+
+
+def explain_findings(report: Report) -> str:
     """Return the findings in plain language, first error first (the validator's wording)."""
-    return explain(report, source_name=source_name)
+    return explain(report)
 
 
 def blocked_notice_body(

@@ -329,7 +329,7 @@ def enqueue_rejection(
     db: Path,
     *,
     job_id: str,
-    source_name: str,
+    audit_ref: str | None,
     auditor_email: str | None,
     report: Report,
     attachments: Sequence[Attachment],
@@ -341,6 +341,8 @@ def enqueue_rejection(
     ``attachments`` are the marked workbook and the problems text, each with its kind. The
     auditor gets it only at exactly one plain address; when their address is missing or not
     usable, or their message cannot be written, it goes to the QA admin instead.
+    ``audit_ref`` is the reference only when it passed every reference rule (else None): the
+    message names the workbook by it, or by when it arrived, never by its file name.
     """
     when = now or mail.utcnow()
     files = tuple(a for a in attachments if a.path.exists())
@@ -350,7 +352,7 @@ def enqueue_rejection(
         if delivery is not None and delivery.route == Route.REJECTION:
             try:
                 return _queue_rejection(
-                    conn, delivery, job_id, source_name, report, files, settings, when, None
+                    conn, delivery, job_id, audit_ref, report, files, settings, when, None
                 )
             except NotComposable:
                 log.warning(
@@ -366,7 +368,7 @@ def enqueue_rejection(
             )
             return []
         return _queue_rejection(
-            conn, delivery, job_id, source_name, report, files, settings, when, why
+            conn, delivery, job_id, audit_ref, report, files, settings, when, why
         )
     finally:
         conn.close()
@@ -389,7 +391,7 @@ def _queue_rejection(
     conn,
     delivery: Delivery,
     job_id: str,
-    source_name: str,
+    audit_ref: str | None,
     report: Report,
     files: tuple[Attachment, ...],
     settings: Settings,
@@ -404,7 +406,7 @@ def _queue_rejection(
     attach = () if oversize else files
     blocks = compose.rejection_body(
         delivery,
-        source_name,
+        compose.workbook_words(audit_ref, job_id, when),
         report,
         settings,
         attachments=attach,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import sqlite3
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from ..config import Settings
 from ..models import Agreement, Rating, Stage, Submission, submission_from_dict
+from ..privacy import redact, redacted
 from ..rules import referred_to_head_of_qa
 from ..store import audits, db
 from .moderation import normalise_ref
@@ -33,7 +35,11 @@ class ModerationOutcome:
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One audit as oversight sees it: its latest Final version and what followed from it."""
+    """One audit as oversight sees it: its latest Final version and what followed from it.
+
+    The submission's free text has the child's name and MOSAIC ID replaced by "the child"
+    (``privacy.redacted``), as have the panel's and the Head of QA's notes.
+    """
 
     submission: Submission
     version: int
@@ -169,16 +175,21 @@ def _record(
     selected = row["moderation_selected"]
     referred = ref in disagreed
     now_disagrees = referred_to_head_of_qa(sub)
-    note = resolved.get((ref, row["version"]), "")
+    note = redact(resolved.get((ref, row["version"]), ""), sub)
     if referred and not now_disagrees:
         note = note or "A later version of the audit was received."
+    outcome = moderated.get(ref)
+    if outcome is not None:
+        outcome = dataclasses.replace(outcome, note=redact(outcome.note, sub))
     return AuditRecord(
-        submission=sub,
+        # Every view of the ledger crosses audits: the child's name and MOSAIC ID are replaced
+        # by "the child" in all free text (actions, themes, titles, notes) from here on.
+        submission=redacted(sub),
         version=row["version"],
         processed_at=row["processed_at"],
         pack_dir=row["pack_dir"],
         moderation_selected=None if selected is None else bool(selected),
-        moderation=moderated.get(ref),
+        moderation=outcome,
         referred=referred,
         referral_open=now_disagrees and (ref, row["version"]) not in resolved,
         resolution_note=note,

@@ -167,9 +167,7 @@ def render_pack(
     now = _utc(now)
     ref = line(sub.audit_ref)
     if not reference_is_safe(ref):
-        raise RenderError(
-            f"The audit reference {ref!r} cannot be used as a folder name. {REFERENCE_HELP}"
-        )
+        raise RenderError(f"The audit reference cannot be used as a folder name. {REFERENCE_HELP}")
     stage = sub.audit_stage or Stage.DRAFT
     ref_dir = Path(outbox) / ref
     try:

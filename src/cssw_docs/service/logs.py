@@ -1,7 +1,10 @@
 """The service log: stderr and a rotating file in the state folder, one line per job outcome.
 
-Lines carry the job id and the audit reference, never a file name an auditor chose (it may
-hold a child's name) and never free text from a workbook.
+Lines carry only values the service made or checked: job ids, references that passed every
+reference rule, counts, finding codes and folder names it chose; never a file name an auditor
+chose (it may hold a child's name) and never free text from a workbook. As a safety net every
+record is written through :class:`SafeFormatter`, which escapes control characters, so no value
+can start a forged line.
 """
 
 from __future__ import annotations
@@ -10,15 +13,67 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import ServiceSettings
 from ..models import JobState
-from .worker import Outcome
+
+if TYPE_CHECKING:  # only for annotations: the command line imports this module at start
+    from .worker import Outcome
 
 LOG_NAME = "service.log"
 log = logging.getLogger("cssw_docs.service")
 _FORMAT = "%(asctime)s %(levelname)s %(message)s"
+
+
+# Line breaks of every kind, other control characters and invisible format characters (bidi
+# overrides could make a line read differently from what it holds).
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def escape_controls(text: str) -> str:
+    """Return ``text`` on one line, control and format characters escaped (``\\n``, ``\\x1b``)."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch == " " or unicodedata.category(ch) not in _UNSAFE_CATEGORIES:
+            out.append(ch)
+        else:
+            out.append(ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+class SafeFormatter(logging.Formatter):
+    """A formatter whose every record comes out as one line: control characters are escaped.
+
+    A traceback (``exc_info``) is kept on the lines that follow, each line escaped on its own.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the record formatted, its message and any traceback escaped line by line."""
+        record.message = escape_controls(record.getMessage())
+        if self.usesTime():
+            record.asctime = self.formatTime(record, self.datefmt)
+        text = self.formatMessage(record)
+        extra = []
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            extra.append(record.exc_text)
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        lines = [escape_controls(line) for part in extra for line in part.splitlines()]
+        return "\n".join([text, *lines])
+
+
+def stream_handler(stream, fmt: str) -> logging.Handler:
+    """Return a handler writing to ``stream`` (stderr) through :class:`SafeFormatter`."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(SafeFormatter(fmt))
+    return handler
 
 
 def add_file_log(state_dir: Path, settings: ServiceSettings) -> logging.Handler:
@@ -34,7 +89,7 @@ def add_file_log(state_dir: Path, settings: ServiceSettings) -> logging.Handler:
         backupCount=max(settings.log_backups, 1),
         encoding="utf-8",
     )
-    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.setFormatter(SafeFormatter(_FORMAT))
     handler.setLevel(logging.INFO)
     root = logging.getLogger("cssw_docs")
     root.addHandler(handler)

@@ -11,6 +11,7 @@ from pathlib import Path
 from ..config import Settings
 from ..folders import Folders
 from ..models import JobState
+from ..rules import reference_is_safe
 from ..store import db, jobs, mail
 from . import claim, readiness
 from .claim import AlreadyRunning, InstanceLock
@@ -85,7 +86,11 @@ def _running(folders: Folders) -> bool:
 
 def _line(row: sqlite3.Row, text: str) -> JobLine:
     when = row["finished_at"] or row["updated_at"] or ""
-    return JobLine(row["job_id"], row["audit_ref"] or "no reference", row["state"], when, text)
+    # The ledger holds only references that passed every rule; one written by an older release
+    # for a rejected workbook is shown only if it is at least safe on one line.
+    ref = row["audit_ref"] or ""
+    shown = ref if reference_is_safe(ref) else "no reference"
+    return JobLine(row["job_id"], shown, row["state"], when, text)
 
 
 def _folder(row: sqlite3.Row) -> str:

@@ -1,7 +1,8 @@
 """Judge a Submission against the rubric: (Submission, Rubric) -> Report, pure (no I/O).
 
 Each rule is a small function taking a ``Check`` and yielding ``Finding`` objects; the modules
-group them by topic (``fields``, ``dates``, ``ratings``, ``plan``, ``family``, ``storyboard``).
+group them by topic (``fields``, ``identifiers``, ``dates``, ``ratings``, ``plan``, ``family``,
+``storyboard``).
 The rules run in the order an auditor meets the workbook (details, ratings, plan, feedback,
 storyboard); ``validate`` then puts errors before warnings. Messages use the field labels of
 ``workbook/layout.py``, never the defined names, and never quote the child's name, MOSAIC ID or
@@ -27,6 +28,7 @@ from .fields import (
     recommended_fields,
     required_fields,
 )
+from .identifiers import theme_identifies_no_one
 from .plan import gaps_followed_up, plan_actions, plan_covers_sections
 from .ratings import descriptors_match_ratings, overall_rating, section_evidence, section_ratings
 from .storyboard import storyboard_complete, storyboard_identifies_no_one
@@ -36,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     required_fields,
     known_choices,
     audit_ref_is_safe,
+    theme_identifies_no_one,
     emails_are_valid,
     names_fit_an_email,
     dates_not_in_future,

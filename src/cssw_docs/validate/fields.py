@@ -6,7 +6,12 @@ from collections.abc import Iterator
 
 from .. import addresses
 from ..models import Finding
-from ..rules import REFERENCE_HELP, reference_identifies_child, reference_is_safe
+from ..rules import (
+    reference_fits_format,
+    reference_format_help,
+    reference_identifies_child,
+    reference_is_safe,
+)
 from .check import ERROR, WARNING, Check, filled
 
 # Fields every audit needs, whatever its type and stage.
@@ -112,7 +117,16 @@ def audit_ref_is_safe(c: Check) -> Iterator[Finding]:
         yield c.at(
             "ref.unsafe",
             ERROR,
-            f"{c.label('audit_ref')} cannot be used as a file name. {REFERENCE_HELP}",
+            f"{c.label('audit_ref')} cannot be used as a file name. "
+            f"{reference_format_help(c.settings)}",
+            "audit_ref",
+        )
+    elif not reference_fits_format(ref, c.settings):
+        yield c.at(
+            "ref.format",
+            ERROR,
+            f"{c.label('audit_ref')} is not in the form the Quality Assurance Unit uses. "
+            f"{reference_format_help(c.settings)}",
             "audit_ref",
         )
     if reference_identifies_child(ref, c.sub):
@@ -121,7 +135,7 @@ def audit_ref_is_safe(c: Check) -> Iterator[Finding]:
             ERROR,
             f"{c.label('audit_ref')} contains the child's name or MOSAIC ID. The reference is "
             "used in file names and email subjects: use a reference that does not identify "
-            "the child, e.g. CSSW-2026-0142.",
+            f"the child, e.g. {c.settings.reference_example}.",
             "audit_ref",
         )
 

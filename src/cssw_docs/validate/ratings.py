@@ -118,7 +118,7 @@ def descriptors_match_ratings(c: Check) -> Iterator[Finding]:
                 yield c.in_table(
                     "descriptor.inadequate_on_good",
                     ERROR,
-                    f"{name} is rated {s.rating}, but the Inadequate descriptor “{m.descriptor}” "
+                    f"{name} is rated {s.rating}, but {_descriptor_words(c, s.key, m.descriptor)} "
                     "is marked as evidenced. Change the rating, or set Evidenced to No.",
                     "Descriptors",
                     m.row,
@@ -135,6 +135,15 @@ def descriptors_match_ratings(c: Check) -> Iterator[Finding]:
                 marks[0].row if marks else None,
                 "Evidenced",
             )
+
+
+def _descriptor_words(c: Check, key: str, written: str) -> str:
+    """Return the Inadequate descriptor in words: quoted from the rubric, never from the cell."""
+    wanted = " ".join(written.split()).casefold()
+    for text in c.rubric.section(key).of_grade(Rating.INADEQUATE.value):
+        if " ".join(text.split()).casefold() == wanted:
+            return f"the Inadequate descriptor “{text}”"
+    return "an Inadequate descriptor"
 
 
 def _is_inadequate(grade: str) -> bool:

@@ -264,11 +264,6 @@ def _one_of(allowed: tuple[str, ...]) -> str:
     return ", ".join(allowed[:-1]) + " or " + allowed[-1] if len(allowed) > 1 else allowed[0]
 
 
-def _quoted(value: Any) -> str:
-    text = _text(value)
-    return f"'{text[:60]}…'" if len(text) > 60 else f"'{text}'"
-
-
 def _camel_words(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r" \1", name).lower()
 
@@ -369,7 +364,9 @@ class _Reader:
                 return parse_date(raw, self.book.epoch)
             except (ValueError, OverflowError):
                 self._error(
-                    "parse.date", f"{f.label}: {_quoted(raw)} is not a date. {DATE_HINT}", where
+                    "parse.date",
+                    f"{f.label}: the entry is not a date. {DATE_HINT}",
+                    where,
                 )
                 return None
         if f.kind == "integer":
@@ -378,7 +375,7 @@ class _Reader:
             except ValueError:
                 self._error(
                     "parse.number",
-                    f"{f.label}: {_quoted(raw)} is not a number. Enter a whole number of "
+                    f"{f.label}: the entry is not a number. Enter a whole number of "
                     "minutes, for example 45.",
                     where,
                 )
@@ -399,7 +396,7 @@ class _Reader:
         if chosen is None:
             self._error(
                 "parse.choice",
-                f"{f.label}: {_quoted(raw)} is not one of the choices. Pick one from the "
+                f"{f.label}: the entry is not one of the choices. Pick one from the "
                 f"cell's list: {_one_of(allowed)}.",
                 where,
             )
@@ -488,7 +485,7 @@ class _Reader:
         except (ValueError, OverflowError):
             self._error(
                 "parse.date",
-                f"{header} in the {_camel_words(table)} table (row {row}): {_quoted(raw)} is not "
+                f"{header} in the {_camel_words(table)} table (row {row}): the entry is not "
                 f"a date. {DATE_HINT}",
                 self._cell(table, row, header),
             )
@@ -500,7 +497,7 @@ class _Reader:
         except ValueError:
             self._error(
                 "parse.choice",
-                f"{header} in the {_camel_words(table)} table (row {row}): {_quoted(raw)} should "
+                f"{header} in the {_camel_words(table)} table (row {row}): the entry should "
                 "be Yes or No.",
                 self._cell(table, row, header),
             )
@@ -515,7 +512,7 @@ class _Reader:
             names = tuple(s.name for s in self.rubric.sections)
             self._error(
                 "parse.choice",
-                f"{header} in the {_camel_words(table)} table (row {row}): {_quoted(raw)} is not "
+                f"{header} in the {_camel_words(table)} table (row {row}): the entry is not "
                 f"one of the rated sections. Choose one of: {_one_of(names)}.",
                 self._cell(table, row, header),
             )
@@ -546,7 +543,7 @@ class _Reader:
             if question is None and not _blank(raw):
                 self._error(
                     "parse.number",
-                    f"Question in the family feedback table (row {r}): {_quoted(raw)} is not a "
+                    f"Question in the family feedback table (row {r}): the entry is not a "
                     f"question number. Enter the number of the standard question, 1 to {count}.",
                     self._cell("FamilyFeedback", r, "Question"),
                 )
@@ -582,7 +579,7 @@ class _Reader:
             if grade is None:
                 self._error(
                     "parse.choice",
-                    f"Grade in the descriptors table (row {r}): {_quoted(raw_grade)} is not one "
+                    f"Grade in the descriptors table (row {r}): the entry is not one "
                     f"of {_one_of(GRADES)}. Put the descriptor's grade back.",
                     self._cell("Descriptors", r, "Grade"),
                 )

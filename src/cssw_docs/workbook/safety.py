@@ -103,12 +103,12 @@ def _read(path: Path, limits: ValidationSettings) -> bytes:
                 return fh.read(size)
     except FileNotFoundError:
         raise unreadable(
-            "not_found", f"The file {path.name} could not be found. Drop it in again."
+            "not_found", "The workbook could not be found. Drop it in again."
         ) from None
     except OSError:
         raise unreadable(
             "io",
-            f"The file {path.name} could not be opened. Close it in Excel and drop it in again.",
+            "The workbook could not be opened. Close it in Excel and drop it in again.",
         ) from None
     if size == 0:
         raise unreadable(
