@@ -428,6 +428,7 @@ def test_crash_between_token_and_send_sends_each_message_once(
     """Killed with a token in hand: after the claim lapses, each message goes exactly once."""
     port = smtp[0].port if transport == "smtp-oauth" else 0
     changes = {f"mail.{k}": v for k, v in m365_mail(standin, transport, port).items()}
+    changes["mail.allowed_domains"] = ["camden.gov.uk"]
     settings = _settings(standin, smtp, transport)
     ids = _enqueue(tmp_path, good_audit, settings)
     db, outbox = tmp_path / "state" / "ledger.sqlite3", tmp_path / "outbox"

@@ -25,7 +25,7 @@ def test_demo_runs_and_can_run_again(tmp_path, monkeypatch, capsys):
     assert out.count("Packs made (6):") == 2
     assert "Workbooks rejected (2), with the reasons:" in out
     assert "reasons:     CSSW-2026-0190 - problems.txt" in out
-    assert "1. “Allocated worker's email” is not a valid email address." in out
+    assert "1. “Allocated worker's email” is not a valid email address: it is not of the" in out
     assert "written as .eml files" in out
     assert len(list((base / "outbox").glob("*/*-v1"))) == 6
     assert not list((base / "outbox").glob("*/*-v2"))  # afresh: no second versions
