@@ -141,6 +141,31 @@ class Route(StrEnum):
     BLOCKED_NOTICE = "blocked-notice"
 
 
+class StoryboardStatus(StrEnum):
+    """Where the good-practice storyboard stands: the worker is invited, never obliged."""
+
+    NOT_YET = "Not yet"
+    INVITED = "Invited"
+    DECLINED = "Declined"
+    COMPLETED = "Completed"
+
+
+class NoObservation(StrEnum):
+    """Why a Practice Week audit has no observation of practice."""
+
+    DECLINED = "Declined"
+    NOT_POSSIBLE = "Not possible"
+    NOT_APPROPRIATE = "Not appropriate"
+
+
+class ReferralOutcome(StrEnum):
+    """The Head of Quality Assurance's decision on an audit the practitioner disagreed with."""
+
+    UPHELD = "upheld"  # the audit stands as the auditor wrote it
+    AMENDED = "amended"  # the audit stands with the changes in the note
+    REPLACED = "replaced"  # a revised audit replaces it
+
+
 class Severity(StrEnum):
     """Error blocks the pack; warning is shown but does not block."""
 
@@ -307,6 +332,8 @@ class Submission:
     family_consent: Consent | None = None
     observation_activity: str = ""
     observation_consent: Consent | None = None
+    observation_none_reason: NoObservation | None = None  # Practice Week without observation
+    observation_none_detail: str = ""
     overall_rating: Rating | None = None
     overall_summary: str = ""
     good_practice: str = ""
@@ -320,7 +347,10 @@ class Submission:
     storyboard_impact: str = ""
     storyboard_voice: str = ""
     storyboard_learning: str = ""
-    storyboard_consent: bool | None = None
+    storyboard_consent: bool | None = None  # consent to share within the service
+    storyboard_consent_external: bool | None = None  # ... and outside it (agencies, Ofsted)
+    storyboard_status: StoryboardStatus | None = None
+    storyboard_anonymised: bool | None = None  # the auditor confirms nothing identifies anyone
     sections: tuple[SectionAssessment, ...] = ()
     actions: tuple[Action, ...] = ()
     feedback: tuple[FeedbackResponse, ...] = ()
@@ -367,6 +397,16 @@ class PackFile:
     sha256: str
     size: int
     format: FileFormat = FileFormat.DOCX
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The Head of Quality Assurance's decision on a referred audit (``escalations decide``)."""
+
+    outcome: ReferralOutcome
+    note: str
+    decided_on: dt.date
+    decided_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -473,6 +513,8 @@ _READERS: dict[type, dict[str, Any]] = {
         "observation_consent": lambda v: _enum(Consent, v),
         "overall_rating": lambda v: _enum(Rating, v),
         "practitioner_agreement": lambda v: _enum(Agreement, v),
+        "observation_none_reason": lambda v: _enum(NoObservation, v),
+        "storyboard_status": lambda v: _enum(StoryboardStatus, v),
     },
     SectionAssessment: {"rating": lambda v: _enum(Rating, v)},
     Action: {"due": _date},
