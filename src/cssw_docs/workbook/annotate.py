@@ -19,6 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import Finding, Report, Severity
+from .literal import keep_as_text
 
 SHEET = "Errors"
 AUTHOR = "cssw-docs"
@@ -286,7 +287,7 @@ def _save(wb: Workbook, dest: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".cssw-marked-", suffix=".xlsx", dir=dest.parent)
     os.close(fd)
     try:
-        wb.save(tmp)
+        keep_as_text(wb).save(tmp)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):
