@@ -283,6 +283,25 @@ def zip_bomb() -> UnreadableWorkbook:
     )
 
 
+def too_large_to_check(over: str, memory_mb: int, seconds: float) -> Finding:
+    """Return the finding for a workbook whose check went over a worker's limit.
+
+    ``over`` is "memory" (over ``memory_mb``) or "time" (over ``seconds``).
+    """
+    if over == "memory":
+        limit = f"needed more than the {memory_mb:,} MB of memory"
+    else:
+        limit = f"took longer than the {seconds:g} seconds"
+    return Finding(
+        "unreadable.too_large_to_check",
+        Severity.ERROR,
+        f"This workbook is too large to check: checking it {limit} cssw-docs allows one "
+        "workbook. Remove any sheets, rows or pictures pasted into it that the audit does not "
+        "need (or copy your answers into a new blank workbook from `cssw-docs workbook new`), "
+        "save it and drop it in again. If that does not help, tell the QA unit.",
+    )
+
+
 def entity_bomb() -> UnreadableWorkbook:
     """Return the exception for a workbook whose XML declares entities (a 'billion laughs')."""
     return unreadable(
