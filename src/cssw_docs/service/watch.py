@@ -38,6 +38,8 @@ from .worker import Outcome, describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"
+# How a stuck worker is stopped (Windows has no SIGKILL; os.kill there always terminates).
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 @dataclass
@@ -481,7 +483,7 @@ class Watcher:
             )
             self._over_limit[job_id] = "time"
             with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+                os.kill(pid, _KILL)
 
     def _dead_workers_jobs(self) -> list[str]:
         """Return the jobs whose worker died while running them."""
@@ -494,7 +496,7 @@ class Watcher:
         for pid, _, _ in self._running_jobs():
             if pid in live:
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+                    os.kill(pid, _KILL)
 
     def _too_large(self, job_id: str, over: str) -> None:
         """Reject a job that went over the worker's memory or time limit, then go on with it."""
