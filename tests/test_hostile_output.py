@@ -20,6 +20,7 @@ from cssw_docs.cli import cli
 from cssw_docs.config import Settings
 from cssw_docs.models import DocKind
 from cssw_docs.oversight import report, sample
+from cssw_docs.render import actions_csv
 from cssw_docs.rubric import Rubric
 from cssw_docs.store.db import connect as connect_ledger
 from cssw_docs.workbook.generate import new_workbook, write_submission
@@ -302,3 +303,23 @@ def test_template_has_no_formulas_of_its_own(tmp_path: Path, the_rubric: Rubric)
     with zipfile.ZipFile(path) as z:
         sheets = [z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
     assert sheets and not any(re.search(rb"<f[ >]", s) for s in sheets)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\uff1dHYPERLINK(1)", "'\uff1dHYPERLINK(1)"),
+        ("  =1+1", "'  =1+1"),
+        ("=1+1", "'=1+1"),
+        ("-1+1", "'-1+1"),
+        ("- a point made in supervision", "- a point made in supervision"),
+        ("Plain words", "Plain words"),
+    ],
+)
+def test_supervision_csv_uses_the_same_rule(text: str, shown: str) -> None:
+    """The supervision CSV quotes formula-like text by the same rule, full-width forms too."""
+    action = {"action": text, "section": "Assessment", "owner": "Tom", "due_date": "",
+              "measure": "ok"}  # fmt: skip
+    data = actions_csv({"audit_ref": "CSSW-2026-0142", "actions": [action]})
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[1][1] == shown
