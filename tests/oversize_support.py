@@ -33,22 +33,26 @@ def _col(i: int) -> str:
     return out
 
 
-def with_extra_sheet(clean: bytes, dest: Path, cells: int, name: str = "Scratch") -> Path:
-    """Write to ``dest`` the workbook ``clean`` plus one sheet ``name`` of ``cells`` cells."""
+def with_extra_sheet(
+    clean: bytes, dest: Path, cells: int, name: str = "Scratch", index: int = 99
+) -> Path:
+    """Write to ``dest`` the workbook ``clean`` plus one sheet ``name`` of ``cells`` cells,
+    stored as ``xl/worksheets/sheet<index>.xml``."""
     with zipfile.ZipFile(io.BytesIO(clean)) as z:
         parts = {n: z.read(n) for n in z.namelist()}
-    part = "xl/worksheets/sheet99.xml"
+    part = f"xl/worksheets/sheet{index}.xml"
     book = parts["xl/workbook.xml"].decode()
     book = book.replace(
         "</sheets>",
-        f'<sheet xmlns:r="{_R}" name="{name}" sheetId="99" r:id="rIdBig"/></sheets>',
+        f'<sheet xmlns:r="{_R}" name="{name}" sheetId="{index}" r:id="rIdBig{index}"/></sheets>',
         1,
     )
     parts["xl/workbook.xml"] = book.encode()
     rels = parts["xl/_rels/workbook.xml.rels"].decode()
     parts["xl/_rels/workbook.xml.rels"] = rels.replace(
         "</Relationships>",
-        f'<Relationship Id="rIdBig" Type="{_R}/worksheet" Target="/{part}"/></Relationships>',
+        f'<Relationship Id="rIdBig{index}" Type="{_R}/worksheet" Target="/{part}"/>'
+        "</Relationships>",
     ).encode()
     types = parts["[Content_Types].xml"].decode()
     parts["[Content_Types].xml"] = types.replace(

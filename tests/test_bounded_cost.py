@@ -76,6 +76,21 @@ def test_a_form_sheet_over_the_limit_is_refused_by_name_part_way_through(
     assert inflated[PLAN_SHEET] < size / 10
 
 
+def test_many_sheets_each_under_the_limit_are_refused_together(
+    good: bytes, the_rubric: Rubric, tmp_path: Path
+) -> None:
+    """The sheets together may hold only so much, so the marked copy (which loads every
+    sheet) stays bounded too: three extra sheets, each under the cell limit, are refused."""
+    data = good
+    for index in (97, 98, 99):
+        path = with_extra_sheet(data, tmp_path / f"x{index}.xlsx", 1_500, f"Extra {index}", index)
+        data = path.read_bytes()
+    assert read_workbook(path, the_rubric).audit_ref  # fine at the default limit
+    with pytest.raises(UnreadableWorkbook) as caught:
+        read_workbook(path, the_rubric, SMALL)
+    assert caught.value.finding.code == "unreadable.too_many_cells"
+
+
 def test_the_limit_is_a_setting(good: bytes, the_rubric: Rubric, tmp_path: Path) -> None:
     """The same workbook is read at the default limit and refused at a lower one."""
     path = with_rows_in(good, tmp_path / "plan.xlsx", PLAN_SHEET, 5_000)

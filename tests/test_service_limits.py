@@ -205,7 +205,8 @@ def test_a_worker_killed_for_memory_is_replaced_and_its_job_rejected(tmp_path: P
     by_name = {j["source_name"]: j for j in jobs(tmp_path)}
     assert by_name["killed.xlsx"]["state"] == "rejected"
     assert json.loads(by_name["killed.xlsx"]["findings"]) == ["unreadable.too_large_to_check"]
-    assert by_name["other.xlsx"]["state"] == "rejected"
-    assert by_name["other.xlsx"]["audit_ref"] == example_ref("invalid-incomplete")
+    other = by_name["other.xlsx"]
+    assert other["state"] == "rejected" and other["attempts"] == 0  # innocent: not charged
+    assert other["audit_ref"] == example_ref("invalid-incomplete")
     assert "starting a fresh pool" in log_text(tmp_path)
     assert files_in(intake / "failed") == []

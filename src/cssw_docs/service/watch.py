@@ -382,8 +382,14 @@ class Watcher:
             room -= 1
 
     def _collect(self) -> None:
+        done = [f for f in self._inflight if f.done()]
+        if any(_broke(f) for f in done):
+            # A broken pool fails every future it holds at once: handle them all together,
+            # before a fresh pool's workers start writing their own running files.
+            cf.wait(list(self._inflight), timeout=30)
+            done = [f for f in self._inflight if f.done()]
         broken: list[tuple[str, BrokenProcessPool]] = []
-        for future in [f for f in self._inflight if f.done()]:
+        for future in done:
             job_id = self._inflight.pop(future)
             if future.cancelled():
                 self._queue[job_id] = 0.0
@@ -637,6 +643,11 @@ class Watcher:
         self._start_observer()
         if self.observer is None:
             self._observer_retry_at = now + self.service.rescan_seconds
+
+
+def _broke(future: cf.Future) -> bool:
+    """Return True when a finished ``future`` failed because its pool broke."""
+    return not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
 
 
 class _Wake(FileSystemEventHandler):

@@ -109,8 +109,9 @@ def read_book(
     Only the worksheets that the defined ``names`` point at or that hold the ``tables`` (both
     matched in any case) are read; without either, every worksheet is. ``parts`` may be a
     ``safety.Package``, whose worksheets are streamed, never held whole. With ``max_cells``,
-    a sheet read with more cells than that, or any sheet with more than ELEMENTS_PER_CELL
-    times as many XML elements, raises TooManyCells as soon as the reader gets that far.
+    a sheet read with more cells than that, or sheets holding together more than
+    ELEMENTS_PER_CELL times as many XML elements, raise TooManyCells as soon as the reader
+    gets that far.
 
     Raises UnreadableWorkbook (entity_bomb) for any part declaring a DOCTYPE; anything else
     unexpected (a missing part, malformed XML) raises the underlying error for the caller.
@@ -124,7 +125,10 @@ class _Loader:
     def __init__(self, parts: Mapping[str, bytes], max_cells: int | None = None) -> None:
         self.parts = parts
         self.max_cells = max_cells
+        # The XML elements all the sheets together may hold, read or only measured: what the
+        # marked copy (openpyxl, which loads every sheet) costs is bounded by it.
         self.max_elements = None if max_cells is None else ELEMENTS_PER_CELL * max_cells
+        self.elements = 0  # counted so far, over all sheets
         # One parser per read: lxml parsers must not be shared between threads.
         self.parser = etree.XMLParser(
             resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
@@ -213,7 +217,8 @@ class _Loader:
                             raise entity_bomb()
                     sheet.take(element)
                     if self.max_cells is not None and (
-                        sheet.count > self.max_cells or sheet.elements > self.max_elements
+                        sheet.count > self.max_cells
+                        or self.elements + sheet.elements > self.max_elements
                     ):
                         raise TooManyCells(name, position, self.max_cells)
             except etree.XMLSyntaxError:
@@ -222,6 +227,7 @@ class _Loader:
                 if any(marker in start for marker in _DOCTYPE):
                     raise entity_bomb() from None  # e.g. lxml stopping entity amplification
                 raise
+        self.elements += sheet.elements
         sheet.finish()
 
     def measure(self, part: str, name: str, position: int) -> None:
@@ -229,7 +235,8 @@ class _Loader:
         count = getattr(self.parts, "count_elements", None)
         if count is None or self.max_elements is None:
             return
-        if count(part, self.max_elements) > self.max_elements:
+        self.elements += count(part, self.max_elements - self.elements)
+        if self.elements > self.max_elements:
             raise TooManyCells(name, position, self.max_cells or 0)
 
     def xml(self, part: str) -> Any:
