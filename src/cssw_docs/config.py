@@ -46,6 +46,9 @@ class ValidationSettings:
 
     max_file_mb: float = 20.0
     max_uncompressed_mb: float = 200.0
+    # The most cells one sheet may have (the blank audit workbook's largest has under 500);
+    # every other part may hold four times as many XML elements. Bounds a workbook's cost.
+    max_cells_per_sheet: int = 200_000
     email_domains: tuple[str, ...] = ()
     reference_pattern: str = DEFAULT_REFERENCE_PATTERN
     reference_example: str = DEFAULT_REFERENCE_EXAMPLE
@@ -81,6 +84,10 @@ class ServiceSettings:
     send_seconds: float = 60.0  # how often queued email is sent
     log_max_mb: float = 5.0
     log_backups: int = 5
+    # A worker checking one workbook may use this much memory (address space; 0: no limit) ...
+    worker_memory_mb: int = 1536
+    # ... and this long; a workbook over either is rejected as too large to check (0: no limit).
+    job_timeout_seconds: float = 120.0
 
 
 TRANSPORTS = ("smtp", "smtp-oauth", "graph")

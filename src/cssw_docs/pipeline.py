@@ -50,6 +50,7 @@ from .validate import validate
 from .workbook.annotate import annotate
 from .workbook.layout import all_fields
 from .workbook.parse import UnreadableWorkbook, read_workbook
+from .workbook.safety import too_large_to_check
 
 # --- the flow ------------------------------------------------------------------------------
 
@@ -274,7 +275,29 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
     )
 
 
-def _reject_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) -> None:
+def give_up(conn: sqlite3.Connection, job_id: str, ctx: JobContext, over: str) -> bool:
+    """Reject a job whose worker went over its ``over`` limit ("memory" or "time") while
+    checking the workbook or making its pack; return True once the rejection is written.
+
+    Returns False, changing nothing, for a job past that point: the limit was then not about
+    the workbook, and the job is retried as usual. The job goes on from INVALID: its
+    rejection is queued to the auditor (when known) and the workbook filed in rejected/.
+    """
+    row = jobs.get_job(conn, job_id)
+    if row is None or row["state"] not in (JobState.CLAIMED, JobState.VALIDATED):
+        return False
+    service = ctx.settings.service
+    finding = too_large_to_check(over, service.worker_memory_mb, service.job_timeout_seconds)
+    source = ctx.folders.job_file(job_id, row["source_name"])
+    checked = Checked(source, row["sha256"] or "", None, Report((finding,)))
+    auditor = json.loads(row["data"]).get("auditor_email", "") if row["data"] else ""
+    _reject_job(conn, row, ctx, _no_checkpoint, checked, auditor_email=auditor)
+    return True
+
+
+def _reject_job(
+    conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked, auditor_email: str = ""
+) -> None:
     job_id = row["job_id"]
     sub = checked.submission
     dest = Path(row["dest_dir"]) if row["dest_dir"] else ctx.folders.dated("rejected")
@@ -296,7 +319,7 @@ def _reject_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
     written = write_rejection(checked, dest, stem)
     cp("after_reject_files")
     rejection = {
-        "auditor_email": (sub.auditor_email if sub else "") or "",
+        "auditor_email": (sub.auditor_email if sub else auditor_email) or "",
         "attachments": [attachment_to_dict(a) for a in written],
         "report": report_to_dict(checked.report),
     }

@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import RATING_FILLS, Rating, Stage, Submission
 from ..rubric import Rubric
+from ..workbook.literal import keep_as_text
 from .actions import TrackedAction
 from .escalations import Referral
 from .figures import Figures, audit_row
@@ -512,7 +513,7 @@ def write_report(
     wb.properties.creator = "cssw-docs"
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    keep_as_text(wb).save(dest)
     return dest
 
 
@@ -552,5 +553,5 @@ def write_moderation_list(
     _page(ws)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(dest)
+    keep_as_text(wb).save(dest)
     return dest

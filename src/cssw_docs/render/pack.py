@@ -23,6 +23,7 @@ from ..folders import lock_file, unlock_file
 from ..models import DocKind, FileFormat, Pack, PackFile, Stage, Submission, submission_to_dict
 from ..rubric import Rubric
 from ..rules import REFERENCE_HELP, reference_is_safe, storyboard_due
+from ..workbook.literal import looks_like_formula
 from . import pdf
 from .context import build_context, line
 from .docx import DOCUMENTS, Rendered, RenderError, render_document, template_path
@@ -56,7 +57,7 @@ def document_kinds(sub: Submission) -> list[DocKind]:
 def _csv_cell(text: str) -> str:
     """Return ``text`` safe to open in Excel (no formula injection)."""
     text = text.replace("\a", "\n")
-    if text[:1] in ("=", "+", "@", "\t", "\r") or (text[:1] == "-" and text[1:2] != " "):
+    if looks_like_formula(text) and not text.startswith("- "):  # "- a point" stays as typed
         return "'" + text
     return text
 

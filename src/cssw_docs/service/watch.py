@@ -12,10 +12,12 @@ import datetime as dt
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import wait
 from pathlib import Path
 
 from watchdog.events import FileSystemEventHandler
@@ -36,6 +38,8 @@ from .worker import Outcome, describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"
+# How a stuck worker is stopped (Windows has no SIGKILL; os.kill there always terminates).
+_KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
 @dataclass
@@ -100,6 +104,8 @@ class Watcher:
         self._observer_retry_at = 0.0
         self._queue: dict[str, float] = {}  # job id -> when it is due (monotonic)
         self._inflight: dict[cf.Future, str] = {}
+        self._over_limit: dict[str, str] = {}  # job id -> "time": its worker was stopped
+        self._busy: list[tuple[int, str, float]] = []  # (worker pid, job id, started), seen last
         self._pool: cf.ProcessPoolExecutor | None = None
         self._sender: _Sender | None = None
         self._waiting_said: dict[str, int] = {}
@@ -166,7 +172,11 @@ class Watcher:
                 self.observer.stop()
                 self.observer.join(timeout=5)
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            while any(not f.done() for f in self._inflight):
+                self._enforce_time_limit()  # a stuck job is stopped on time, even now
+                time.sleep(0.05)
+            self._pool.shutdown(wait=True)
             self._collect()
             for job_id in self._inflight.values():
                 self._queue[job_id] = 0.0  # cancelled: resumed next time from the ledger
@@ -201,6 +211,7 @@ class Watcher:
                     self._scan()
                     next_scan = time.monotonic() + self.service.rescan_seconds
                 self._submit_due()
+                self._enforce_time_limit()
                 if self.once and self._once_done(started):
                     break
                 self._supervise_observer()
@@ -224,6 +235,12 @@ class Watcher:
             options.append(max(self.service.settle_seconds / 4, 0.05))
         if self._queue and len(self._inflight) < self.workers * 2:
             options.append(min(self._queue.values()) - now)  # else a finished job wakes us
+        if self._inflight and self.service.job_timeout_seconds > 0:
+            # Look at the running jobs' clocks often enough to stop a stuck one on time.
+            options.append(max(self.service.job_timeout_seconds / 4, 0.05))
+            if self._busy:
+                first = min(started for _, _, started in self._busy)
+                options.append(first + self.service.job_timeout_seconds - time.time() + 0.05)
         return max(0.02, min(options))
 
     def _once_done(self, started: float) -> bool:
@@ -329,10 +346,17 @@ class Watcher:
     # --- the pool --------------------------------------------------------------------------
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
+        busy = worker.running_dir(self.folders.state)
+        make_private_dir(busy)
+        for stale in busy.iterdir():  # left by the workers of a pool that is gone
+            with contextlib.suppress(OSError):
+                stale.unlink()
         pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=worker.init_worker,
+            # Each worker may use this much memory: past it the job fails with MemoryError.
+            initargs=(self.service.worker_memory_mb,),
             # A fresh process after a bounded number of jobs keeps a months-long service's
             # memory flat, whatever the libraries' allocations leave behind.
             max_tasks_per_child=max(1, self.service.worker_max_jobs),
@@ -365,8 +389,14 @@ class Watcher:
             room -= 1
 
     def _collect(self) -> None:
-        broken = False
-        for future in [f for f in self._inflight if f.done()]:
+        done = [f for f in self._inflight if f.done()]
+        if any(_broke(f) for f in done):
+            # A broken pool fails every future it holds at once: handle them all together,
+            # before a fresh pool's workers start writing their own running files.
+            cf.wait(list(self._inflight), timeout=30)
+            done = [f for f in self._inflight if f.done()]
+        broken: list[tuple[str, BrokenProcessPool]] = []
+        for future in done:
             job_id = self._inflight.pop(future)
             if future.cancelled():
                 self._queue[job_id] = 0.0
@@ -374,25 +404,139 @@ class Watcher:
             try:
                 outcome = future.result()
             except BrokenProcessPool as exc:
-                broken = True
-                outcome = Outcome(job_id, "error", error=describe_error(exc))
+                broken.append((job_id, exc))
+                continue
             except Exception as exc:
                 outcome = Outcome(job_id, "error", error=describe_error(exc))
-            try:
-                self._record(outcome)
-            except Exception as exc:
-                log.error("job %s: could not record the outcome: %s", job_id, describe_error(exc))
-                self._queue[job_id] = time.monotonic() + self.service.retry_base_seconds
-        if broken and not self.stopping:
-            log.warning("a worker process died; starting a fresh pool")
+            self._record_safely(outcome)
+        if broken:
+            self._after_broken_pool(broken)
+
+    def _record_safely(self, outcome: Outcome) -> None:
+        try:
+            self._record(outcome)
+        except Exception as exc:
+            log.error(
+                "job %s: could not record the outcome: %s", outcome.job_id, describe_error(exc)
+            )
+            self._queue[outcome.job_id] = time.monotonic() + self.service.retry_base_seconds
+
+    def _after_broken_pool(self, broken: list[tuple[str, BrokenProcessPool]]) -> None:
+        """A worker died: reject the job it ran as too large, run the others again, go on.
+
+        A worker dies running a job when the watcher stopped it for taking too long, or when
+        the system stopped it for using too much memory (the out-of-memory killer, or the
+        unit's MemoryMax). Its job is the one to blame; the jobs of the other workers are
+        innocent and run again at once. When no job can be blamed, each counts a failed
+        attempt, as any error does.
+        """
+        for job_id in self._dead_workers_jobs():
+            self._over_limit.setdefault(job_id, "memory")
+        blamed = {job_id for job_id, _ in broken if job_id in self._over_limit}
+        if not self.stopping:
+            self._stop_busy_workers()
+            log.warning("a worker process stopped; starting a fresh pool")
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = self._new_pool()
+        self._busy = []
+        for job_id, exc in broken:
+            if job_id in blamed:
+                self._too_large(job_id, self._over_limit.pop(job_id))
+            elif blamed:
+                self._queue[job_id] = time.monotonic()  # innocent: its worker was stopped
+            else:
+                self._record_safely(Outcome(job_id, "error", error=describe_error(exc)))
+        self._over_limit.clear()
+
+    # --- limits ------------------------------------------------------------------------------
+
+    def _running_jobs(self) -> list[tuple[int, str, float]]:
+        """Return (pid, job id, when it started by the wall clock) for each busy worker."""
+        out = []
+        busy = worker.running_dir(self.folders.state)
+        with contextlib.suppress(OSError):
+            for entry in busy.iterdir():
+                with contextlib.suppress(OSError, ValueError):
+                    started = entry.stat().st_mtime
+                    out.append((int(entry.name), entry.read_text("utf-8").strip(), started))
+        return out
+
+    def _workers(self) -> set[int]:
+        """Return the pids of this process's worker processes that have not ended.
+
+        A process counts as ended once its sentinel is ready (as the pool sees it), even
+        while the system is still tearing it down.
+        """
+        children = multiprocessing.active_children()
+        ended = set(wait([p.sentinel for p in children], timeout=0))
+        return {p.pid for p in children if p.pid is not None and p.sentinel not in ended}
+
+    def _enforce_time_limit(self) -> None:
+        """Stop the worker of any job running longer than ``service.job_timeout_seconds``."""
+        if not self._inflight:
+            self._busy = []
+            return
+        self._busy = self._running_jobs()
+        limit = self.service.job_timeout_seconds
+        if limit <= 0:
+            return
+        now = time.time()
+        live = None
+        for pid, job_id, started in self._busy:
+            if now - started <= limit or job_id in self._over_limit:
+                continue
+            live = self._workers() if live is None else live
+            if pid not in live:
+                continue
+            log.warning(
+                "job %s: still being checked after %.0f s (the limit is %.0f s); stopping it",
+                job_id,
+                now - started,
+                limit,
+            )
+            self._over_limit[job_id] = "time"
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, _KILL)
+
+    def _dead_workers_jobs(self) -> list[str]:
+        """Return the jobs whose worker died while running them."""
+        live = self._workers()
+        return [job_id for pid, job_id, _ in self._running_jobs() if pid not in live]
+
+    def _stop_busy_workers(self) -> None:
+        """Stop the workers of a broken pool still running jobs (each job is run again)."""
+        live = self._workers()
+        for pid, _, _ in self._running_jobs():
+            if pid in live:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, _KILL)
+
+    def _too_large(self, job_id: str, over: str) -> None:
+        """Reject a job that went over the worker's memory or time limit, then go on with it."""
+        try:
+            rejected = pipeline.give_up(self.conn, job_id, self.ctx, over)
+        except Exception as exc:
+            self._record_safely(Outcome(job_id, "error", error=describe_error(exc)))
+            return
+        if not rejected:  # past checking: not the workbook's fault, so retried as usual
+            error = f"the worker went over its {over} limit"
+            self._record_safely(Outcome(job_id, "error", error=error))
+            return
+        log.warning(
+            "job %s: the workbook is too large to check (over the %s limit); rejecting it",
+            job_id,
+            over,
+        )
+        self._queue[job_id] = time.monotonic()
 
     # --- outcomes --------------------------------------------------------------------------
 
     def _record(self, outcome: Outcome) -> None:
         if outcome.kind == "error":
             self._failed_attempt(outcome)
+            return
+        if outcome.kind == worker.TOO_LARGE:
+            self._too_large(outcome.job_id, "memory")
             return
         self.summary.outcomes.append(outcome)
         line = logs.outcome_line(outcome, self.folders.intake, self.folders.outbox)
@@ -506,6 +650,11 @@ class Watcher:
         self._start_observer()
         if self.observer is None:
             self._observer_retry_at = now + self.service.rescan_seconds
+
+
+def _broke(future: cf.Future) -> bool:
+    """Return True when a finished ``future`` failed because its pool broke."""
+    return not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
 
 
 class _Wake(FileSystemEventHandler):

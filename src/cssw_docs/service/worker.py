@@ -7,6 +7,7 @@ for the tests, an error line safe for logs, and handing memory back after each j
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import gc
@@ -14,6 +15,7 @@ import json
 import os
 import signal
 import sqlite3
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,18 @@ from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
 
+try:
+    import resource
+except ImportError:  # Windows: no address-space limit; the job time limit still holds
+    resource = None  # type: ignore[assignment]
+
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
+HANG_ENV = "CSSW_DOCS_TEST_HANG_AT"  # tests: a worker stalls at this point ...
+HOG_ENV = "CSSW_DOCS_TEST_HOG_AT"  # ... or grabs memory there until it can have no more
+OOM_ENV = "CSSW_DOCS_TEST_OOM_AT"  # ... or is killed there, as the out-of-memory killer does
+RUNNING = "running"  # in the state folder: one file per busy worker, named by its pid
+TOO_LARGE = "too_large"  # the outcome of a job over the worker's memory limit
+MB = 1024 * 1024
 _in_worker = False
 _connections: dict[Path, sqlite3.Connection] = {}
 
@@ -48,13 +61,36 @@ class Outcome:
     detail: str = ""
 
 
-def init_worker() -> None:
-    """Prepare a worker process: private files, and leave SIGINT/SIGTERM to the main process."""
+def init_worker(memory_mb: int = 0) -> None:
+    """Prepare a worker process: private files, SIGINT/SIGTERM left to the main process, and
+    at most ``memory_mb`` of memory (0: no limit)."""
     global _in_worker
     _in_worker = True
     os.umask(0o077)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    limit_memory(memory_mb)
+
+
+def limit_memory(memory_mb: int) -> bool:
+    """Limit this process (and what it starts) to ``memory_mb`` of address space.
+
+    Past it an allocation fails with MemoryError rather than the machine running out.
+    Returns False when there is no limit to set (0) or no way to set one (Windows).
+    """
+    if memory_mb <= 0 or resource is None:
+        return False
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = memory_mb * MB
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    return True
+
+
+def running_dir(state: Path) -> Path:
+    """Return the folder where each busy worker says which job it runs since when."""
+    return Path(state) / RUNNING
 
 
 def warm_up() -> None:
@@ -67,7 +103,19 @@ def crash_point(name: str) -> None:
     """Kill the whole service at once when ``CSSW_DOCS_TEST_CRASH_AT`` names this point (tests).
 
     Points: after_claim, and the pipeline's checkpoints (see :func:`pipeline.run_job`).
+    ``CSSW_DOCS_TEST_HANG_AT`` makes a worker stall at the point instead,
+    ``CSSW_DOCS_TEST_HOG_AT`` makes it take memory there until none is left, and
+    ``CSSW_DOCS_TEST_OOM_AT`` kills the worker alone, so the tests can show the job time
+    and memory limits at work.
     """
+    if _in_worker:
+        if os.environ.get(HANG_ENV) == name:
+            time.sleep(24 * 3600)
+        if os.environ.get(HOG_ENV) == name:
+            hoard = [bytearray(64 * MB) for _ in range(32)]  # 2 GB, every page touched
+            del hoard
+        if os.environ.get(OOM_ENV) == name:
+            os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(CRASH_ENV) != name:
         return
     service_pid = os.getppid() if _in_worker else os.getpid()
@@ -121,8 +169,19 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
     row = jobs.get_job(conn, job_id)
     if row is None:
         return Outcome(job_id, "gone", error="the job is not in the ledger")
+    busy = running_dir(ctx.folders.state) / str(os.getpid())
+    with contextlib.suppress(OSError):
+        busy.parent.mkdir(mode=0o700, exist_ok=True)
+        busy.write_text(job_id, encoding="utf-8")  # the watcher times the job from now
     try:
         return finished_outcome(pipeline.run_job(conn, job_id, ctx, crash_point))
+    except MemoryError:
+        return Outcome(
+            job_id,
+            TOO_LARGE,
+            audit_ref=row["audit_ref"] or "",
+            error="MemoryError: over the worker's memory limit (service.worker_memory_mb)",
+        )
     except Exception as exc:
         return Outcome(
             job_id,
@@ -132,6 +191,8 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
             detail="".join(traceback.format_exception(exc)),
         )
     finally:
+        with contextlib.suppress(OSError):
+            busy.unlink()
         _release_memory()
 
 

@@ -19,6 +19,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import Finding, Report, Severity
+from .literal import keep_as_text
 
 SHEET = "Errors"
 AUTHOR = "cssw-docs"
@@ -53,11 +54,18 @@ def annotate(source: Path, report: Report, dest: Path) -> Path:
     finding's cell is highlighted (red for errors, amber for warnings) with a comment
     holding the message. Tables, defined names and dropdowns are kept, so the auditor can
     fix the copy and drop it in again. Marks from an earlier run are removed first.
+
+    The copy carries values only: the template has no formulas, so every formula of the
+    submitted file becomes the value it last showed (or an empty cell), and nothing in the
+    copy can reach outside it (see :func:`values_only`).
     """
     source, dest = Path(source), Path(dest)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # openpyxl's notes about Excel extensions it drops
-        wb = openpyxl.load_workbook(source, keep_vba=False, data_only=False, keep_links=False)
+        # data_only: each formula is replaced by its saved value; keep_links=False: links
+        # to other workbooks and DDE links are left out; connections are never read.
+        wb = openpyxl.load_workbook(source, keep_vba=False, data_only=True, keep_links=False)
+    values_only(wb)
     _clear_previous(wb)
     findings = ordered(report)
     ws = wb.create_sheet(SHEET, 0)
@@ -73,6 +81,57 @@ def annotate(source: Path, report: Report, dest: Path) -> Path:
 def ordered(report: Report) -> list[Finding]:
     """Return the findings errors first, each group in the report's order."""
     return [*report.errors, *report.warnings]
+
+
+# --- nothing that runs or reaches out ------------------------------------------------------
+
+# A quoted sheet name ('Audit plan') or a text literal ("Yes,No") in a formula.
+_QUOTED = re.compile(r"'(?:[^']|'')*'" + r'|"(?:[^"]|"")*"')
+
+
+def reaches_out(formula: str | None) -> bool:
+    """Return True when ``formula`` calls a function, names another workbook or is a DDE link.
+
+    The template's own dropdowns and colour rules use only literals ("Yes,No", 36526) and
+    references into the workbook ('Lists'!$A$2:$A$9), so none of theirs is caught.
+    """
+    bare = _QUOTED.sub("", formula or "")
+    return any(mark in bare for mark in ("(", "[", "|"))
+
+
+def values_only(wb: Workbook) -> Workbook:
+    """Remove from ``wb`` everything that runs or reaches outside it; return ``wb``.
+
+    Defined names, dropdown rules and conditional formats that call a function or point at
+    another workbook, hyperlinks to addresses outside the workbook, charts and pivot tables.
+    Cell formulas are already gone when ``wb`` was loaded with ``data_only=True``.
+    """
+    _drop_names(wb.defined_names)
+    for ws in wb.worksheets:
+        _drop_names(ws.defined_names)
+        validations = ws.data_validations.dataValidation
+        validations[:] = [
+            dv for dv in validations if not (reaches_out(dv.formula1) or reaches_out(dv.formula2))
+        ]
+        cf_rules = ws.conditional_formatting._cf_rules
+        for cf, rules in list(cf_rules.items()):
+            kept = [r for r in rules if not any(reaches_out(f) for f in r.formula or ())]
+            if kept:
+                cf_rules[cf] = kept
+            else:
+                del cf_rules[cf]
+        for cell in list(ws._cells.values()):
+            link = cell.hyperlink
+            if link is not None and (link.target or not link.location):
+                cell.hyperlink = None
+        ws._charts = []
+        ws._pivots = []
+    return wb
+
+
+def _drop_names(names) -> None:  # type: ignore[no-untyped-def]
+    for name in [n for n, d in names.items() if reaches_out(d.attr_text)]:
+        del names[name]
 
 
 # --- undoing an earlier run ---------------------------------------------------------------
@@ -286,7 +345,7 @@ def _save(wb: Workbook, dest: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".cssw-marked-", suffix=".xlsx", dir=dest.parent)
     os.close(fd)
     try:
-        wb.save(tmp)
+        keep_as_text(wb).save(tmp)
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

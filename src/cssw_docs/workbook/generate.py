@@ -15,6 +15,7 @@ from ..rubric import Rubric
 from .blocks import Builder
 from .fill import extra_areas, fill
 from .fit import fit_rows
+from .literal import keep_as_text
 from .sheets import LISTS, TABLE_ROWS, build
 
 
@@ -65,7 +66,7 @@ def _save(book: Builder, path: Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".cssw-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        book.wb.save(tmp)
+        keep_as_text(book.wb).save(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

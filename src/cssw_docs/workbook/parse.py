@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import re
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,9 @@ from ..models import (
 )
 from ..rubric import GRADES, Rubric
 from . import layout
-from .safety import NEW_BLANK, UnreadableWorkbook, open_workbook, unreadable
-from .xlsx import Book, Table, read_book
+from .safety import NEW_BLANK, UnreadableWorkbook, open_workbook, truncated, unreadable
+from .sheets import LISTS, sheet_order
+from .xlsx import Book, Table, TooManyCells, read_book
 
 __all__ = ["UnreadableWorkbook", "parse_date", "read_workbook", "submission_of"]
 
@@ -98,11 +102,11 @@ def read_workbook(
     readable, safe cssw-docs intake workbook. Values that cannot be understood are left
     empty and described in ``Submission.parse_findings``.
     """
-    parts = open_workbook(Path(path), limits)
-    book = _open(parts)
+    with contextlib.closing(open_workbook(Path(path), limits)) as parts:
+        book = _open(parts, limits, rubric)
     try:
         return submission_of(book, rubric)
-    except UnreadableWorkbook:
+    except (UnreadableWorkbook, MemoryError):
         raise
     except Exception as exc:
         log.warning("could not read workbook contents: %s", type(exc).__name__)
@@ -119,16 +123,54 @@ def submission_of(book: Book, rubric: Rubric) -> Submission:
     return _Reader(book, rubric).submission()
 
 
-def _open(parts: Mapping[str, bytes]) -> Book:
-    """Return the workbook's names, tables and saved values (formulas never evaluated)."""
+def _open(
+    parts: Mapping[str, bytes],
+    limits: ValidationSettings = DEFAULT_LIMITS,
+    rubric: Rubric | None = None,
+) -> Book:
+    """Return the workbook's names, tables and saved values (formulas never evaluated).
+
+    With ``rubric``, only the sheets holding the audit form's named cells and tables are
+    read; every other sheet is only measured against ``limits.max_cells_per_sheet``.
+    """
+    names = tables = None
+    if rubric is not None:
+        names = [f.name for f in layout.all_fields(rubric)]
+        tables = [t.name for t in layout.TABLES]
     try:
-        return read_book(parts)
-    except UnreadableWorkbook:
-        raise  # a part declaring a DOCTYPE: entity_bomb
+        return read_book(parts, max_cells=limits.max_cells_per_sheet, names=names, tables=tables)
+    except (UnreadableWorkbook, MemoryError):
+        raise  # a part declaring a DOCTYPE: entity_bomb; or out of memory: for the worker
+    except TooManyCells as exc:
+        raise too_many_cells(exc) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError):
+        raise truncated() from None  # a damaged sheet, found as it was streamed
     except Exception as exc:
         log.warning("could not open the workbook: %s", type(exc).__name__)
         log.debug("workbook open failure", exc_info=True)
         raise _generic() from None
+
+
+def too_many_cells(exc: TooManyCells) -> UnreadableWorkbook:
+    """Return the exception for a sheet over the cell limit, naming it only if it is ours.
+
+    The name of a sheet the auditor added is not repeated: it may be anything, a child's
+    name included.
+    """
+    if exc.sheet in (*sheet_order(), LISTS):
+        which = f"The sheet '{exc.sheet}'"
+        fix = (
+            "Delete the rows or columns pasted below or beside the form on that sheet (or copy "
+            "your answers into a new blank workbook from `cssw-docs workbook new`)"
+        )
+    else:
+        which = f"Sheet {exc.position} of this workbook, which is not part of the audit form,"
+        fix = "Delete that sheet (keep a copy elsewhere if you need it)"
+    return unreadable(
+        "too_many_cells",
+        f"{which} has more cells than an audit workbook can have (more than "
+        f"{exc.limit:,}), so the workbook was not read. {fix}, save it and drop it in again.",
+    )
 
 
 def _generic() -> UnreadableWorkbook:
@@ -446,7 +488,8 @@ class _Reader:
         self.table_columns[name] = {h: get_column_letter(c) for h, c in columns.items()}
         last = max_row - table.totals_rows
         out = []
-        for r in range(min_row + 1, last + 1):
+        # Only the rows holding values: a table stretched to a million rows costs nothing.
+        for r in range(min_row + 1, min(last, self.book.last_row(sheet)) + 1):
             values = {h: self.book.value(sheet, r, c) for h, c in columns.items()}
             if all(_blank(v) for v in values.values()):
                 continue

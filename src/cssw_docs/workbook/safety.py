@@ -6,8 +6,9 @@ import io
 import os
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import IO
 
 from ..config import ValidationSettings
 from ..models import Finding, Severity
@@ -23,6 +24,11 @@ RATIO_CHECK_MIN_BYTES = 1 * MB
 MAX_MEMBERS = 10_000
 _CHUNK = 1 << 20
 _ENTITY = b"<!ENTITY"
+# Worksheets are not inflated up front: the reader streams the sheets it needs and only
+# counts the others, so a huge sheet costs no more than the limit it breaks.
+_WORKSHEETS = "xl/worksheets/"
+# Any other part may hold this many times max_cells_per_sheet XML elements.
+ELEMENTS_PER_CELL = 4
 
 SAVE_AS_XLSX = (
     "Open it in Excel (or LibreOffice), choose File > Save As, pick "
@@ -47,11 +53,65 @@ def unreadable(code: str, message: str) -> UnreadableWorkbook:
     return UnreadableWorkbook(Finding(f"unreadable.{code}", Severity.ERROR, message))
 
 
-def open_workbook(path: Path, limits: ValidationSettings) -> dict[str, bytes]:
-    """Return the XML parts of the .xlsx at ``path`` by name, each inflated once and checked.
+class Package(Mapping[str, bytes]):
+    """A checked workbook: its XML parts by name, inflated, and its worksheets on demand.
+
+    A Mapping of every XML part except the worksheets (``xl/worksheets/*.xml``), which are
+    listed in ``worksheets`` and read with :meth:`stream` or :meth:`count_elements`. Holds
+    the file's bytes in memory, never an open file.
+    """
+
+    def __init__(self, archive: zipfile.ZipFile, parts: dict[str, bytes], sheets: set[str]):
+        self._archive = archive
+        self._parts = parts
+        self.worksheets = frozenset(sheets)
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._parts[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def stream(self, name: str) -> IO[bytes]:
+        """Return worksheet ``name`` opened for reading; raise KeyError if it is not one.
+
+        Reading it may raise zipfile.BadZipFile or zlib.error for a damaged part.
+        """
+        if name not in self.worksheets:
+            raise KeyError(name)
+        return self._archive.open(name)
+
+    def count_elements(self, name: str, limit: int) -> int:
+        """Return how many XML elements worksheet ``name`` holds, counting no further than
+        just past ``limit`` (so a huge sheet is inflated no further than that)."""
+        count = 0
+        with self.stream(name) as fh:
+            while chunk := fh.read(_CHUNK):
+                count += count_elements(chunk)
+                if count > limit:
+                    break
+        return count
+
+    def close(self) -> None:
+        """Let go of the file's bytes."""
+        self._archive.close()
+
+
+def count_elements(xml: bytes) -> int:
+    """Return about how many XML elements ``xml`` holds (its start and empty tags)."""
+    return xml.count(b"<") - xml.count(b"</") - xml.count(b"<?") - xml.count(b"<!")
+
+
+def open_workbook(path: Path, limits: ValidationSettings) -> Package:
+    """Return the .xlsx at ``path`` checked: its XML parts inflated once, its sheets on demand.
 
     The file is read from disk once and its zip opened once. Raises UnreadableWorkbook
-    unless it is a small, intact, unencrypted .xlsx whose XML declares no entities.
+    unless it is a small, intact, unencrypted .xlsx whose XML declares no entities and whose
+    parts other than worksheets each hold at most ELEMENTS_PER_CELL * max_cells_per_sheet
+    elements. The worksheets are checked as they are read (``xlsx.read_book``).
     """
     data = _read(path, limits)
     if data.startswith(OLE2_SIGNATURE):
@@ -60,7 +120,7 @@ def open_workbook(path: Path, limits: ValidationSettings) -> dict[str, bytes]:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         if data.startswith(ZIP_SIGNATURE):
-            raise _truncated() from None
+            raise truncated() from None
         raise unreadable(
             "not_a_zip",
             "This file is not an Excel workbook (.xlsx): its contents are not in Excel's format, "
@@ -68,27 +128,41 @@ def open_workbook(path: Path, limits: ValidationSettings) -> dict[str, bytes]:
             "answers, then use File > Save As > 'Excel Workbook (.xlsx)' and drop that copy in.",
         ) from None
     except (zlib.error, EOFError, OSError, NotImplementedError, ValueError):
-        raise _truncated() from None
-    with archive:
+        raise truncated() from None
+    try:
         return _check_archive(archive, limits)
+    except BaseException:
+        archive.close()
+        raise
 
 
 def inflate(
-    archive: zipfile.ZipFile, keep: Callable[[str], bool] | None = None
+    archive: zipfile.ZipFile,
+    keep: Callable[[str], bool] | None = None,
+    skip: Callable[[str], bool] | None = None,
+    max_elements: int | None = None,
 ) -> dict[str, bytes]:
     """Read every member of ``archive`` once, so zipfile checks each CRC; return those kept.
 
     Returns {name: bytes} of the members whose name ``keep`` accepts (none without ``keep``);
-    the others are read in chunks and dropped. Raises zipfile.BadZipFile for a damaged member.
+    the others are read in chunks and dropped, and those ``skip`` accepts are not read at all.
+    Raises zipfile.BadZipFile for a damaged member, and UnreadableWorkbook (zip_bomb) as soon
+    as a kept member holds more than ``max_elements`` XML elements.
     """
     kept = {}
     for member in archive.infolist():
+        if skip is not None and skip(member.filename):
+            continue
         chunks = []
+        elements = 0
         wanted = keep is not None and keep(member.filename)
         with archive.open(member) as fh:
             while chunk := fh.read(_CHUNK):
                 if wanted:
                     chunks.append(chunk)
+                    elements += count_elements(chunk)
+                    if max_elements is not None and elements > max_elements:
+                        raise zip_bomb()
         if wanted:
             kept[member.filename] = b"".join(chunks)
     return kept
@@ -139,7 +213,8 @@ def _refuse_ole2(data: bytes) -> None:
     )
 
 
-def _truncated() -> UnreadableWorkbook:
+def truncated() -> UnreadableWorkbook:
+    """Return the exception for a damaged or partly copied workbook."""
     return unreadable(
         "truncated",
         "This workbook is damaged or was only partly copied (it may have been dropped in while "
@@ -147,8 +222,8 @@ def _truncated() -> UnreadableWorkbook:
     )
 
 
-def _check_archive(archive: zipfile.ZipFile, limits: ValidationSettings) -> dict[str, bytes]:
-    """Return the archive's XML parts, refusing a zip bomb, a non-workbook and XML entities."""
+def _check_archive(archive: zipfile.ZipFile, limits: ValidationSettings) -> Package:
+    """Return the archive checked, refusing a zip bomb, a non-workbook and XML entities."""
     try:
         members = archive.infolist()
         _refuse_bomb(members, limits)
@@ -165,18 +240,24 @@ def _check_archive(archive: zipfile.ZipFile, limits: ValidationSettings) -> dict
                 "This file is not an Excel workbook (it may be a Word document, an "
                 "OpenDocument spreadsheet or a zip folder). " + SAVE_AS_XLSX,
             )
-        parts = inflate(archive, keep=_is_xml)
+        sheets = {n for n in names if _is_worksheet(n)}
+        budget = ELEMENTS_PER_CELL * limits.max_cells_per_sheet
+        parts = inflate(archive, keep=_is_xml, skip=sheets.__contains__, max_elements=budget)
     except UnreadableWorkbook:
         raise
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, ValueError):
-        raise _truncated() from None
+        raise truncated() from None
     if any(_ENTITY in xml for xml in parts.values()):
         raise entity_bomb()
-    return parts
+    return Package(archive, parts, sheets)
 
 
 def _is_xml(name: str) -> bool:
     return name.endswith((".xml", ".rels", ".vml"))
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith(_WORKSHEETS) and name.endswith(".xml") and "/_rels/" not in name
 
 
 def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> None:
@@ -188,13 +269,37 @@ def _refuse_bomb(members: list[zipfile.ZipInfo], limits: ValidationSettings) -> 
     )
     too_many = len(members) > MAX_MEMBERS
     if total > limits.max_uncompressed_mb * MB or ratio_bomb or too_many:
-        raise unreadable(
-            "zip_bomb",
-            "This file expands to far more data than an audit workbook holds, so it was not "
-            "opened (it may be damaged or deliberately malformed). Start again from a blank "
-            "workbook (`cssw-docs workbook new`), copy your answers across and drop it in again. "
-            "If you did not create this file, tell the QA unit.",
-        )
+        raise zip_bomb()
+
+
+def zip_bomb() -> UnreadableWorkbook:
+    """Return the exception for a workbook holding far more data than an audit workbook."""
+    return unreadable(
+        "zip_bomb",
+        "This file expands to far more data than an audit workbook holds, so it was not "
+        "opened (it may be damaged or deliberately malformed). Start again from a blank "
+        "workbook (`cssw-docs workbook new`), copy your answers across and drop it in again. "
+        "If you did not create this file, tell the QA unit.",
+    )
+
+
+def too_large_to_check(over: str, memory_mb: int, seconds: float) -> Finding:
+    """Return the finding for a workbook whose check went over a worker's limit.
+
+    ``over`` is "memory" (over ``memory_mb``) or "time" (over ``seconds``).
+    """
+    if over == "memory":
+        limit = f"needed more than the {memory_mb:,} MB of memory"
+    else:
+        limit = f"took longer than the {seconds:g} seconds"
+    return Finding(
+        "unreadable.too_large_to_check",
+        Severity.ERROR,
+        f"This workbook is too large to check: checking it {limit} cssw-docs allows one "
+        "workbook. Remove any sheets, rows or pictures pasted into it that the audit does not "
+        "need (or copy your answers into a new blank workbook from `cssw-docs workbook new`), "
+        "save it and drop it in again. If that does not help, tell the QA unit.",
+    )
 
 
 def entity_bomb() -> UnreadableWorkbook:
