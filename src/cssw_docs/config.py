@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
+import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +16,11 @@ import tomli_w
 
 DEFAULT_CONFIG_NAME = "cssw-docs.toml"
 ENV_PREFIX = "CSSW_DOCS_"
+# The SMTP password's variable: one of ours, so a settings file cannot point the password at
+# another secret of the service account (and send it to a mail server).
+PASSWORD_ENV = re.compile(r"CSSW_DOCS_[A-Z0-9]+(?:_[A-Z0-9]+)*")
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -71,6 +79,7 @@ class ServiceSettings:
     send_seconds: float = 60.0  # how often queued email is sent
     log_max_mb: float = 5.0
     log_backups: int = 5
+    ledger_backups: int = 7  # daily copies of the ledger kept in <state_dir>/backups/
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,7 @@ class MailSettings:
     sender_name: str = "CSSW Quality Assurance"
     retry_base_seconds: float = 60.0
     retry_max_seconds: float = 1800.0
+    max_deliveries: int = 3  # times one message may be handed to the server unconfirmed
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,7 @@ def load(path: Path | str | None = None, environ: dict[str, str] | None = None) 
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"The configuration file {source} is not valid TOML: {exc}") from exc
         _refuse_secrets(data, source)
+        _warn_if_readable(data, source)
     for key, value in environ.items():
         if not key.startswith(ENV_PREFIX) or key == "CSSW_DOCS_SMTP_PASSWORD":
             continue
@@ -145,7 +156,37 @@ def load(path: Path | str | None = None, environ: dict[str, str] | None = None) 
         if "." not in dotted and dotted != "rubric":
             continue
         _set_dotted(data, dotted, value)
-    return _from_dict(data)
+    settings = _from_dict(data)
+    _check_password_env(settings.mail)
+    return settings
+
+
+def _check_password_env(mail: MailSettings) -> None:
+    if not PASSWORD_ENV.fullmatch(mail.password_env):
+        raise ConfigError(
+            f"mail.password_env = {mail.password_env!r} is not allowed: the SMTP password must "
+            "come from a variable whose name starts with CSSW_DOCS_ (capital letters, digits "
+            "and single underscores), e.g. CSSW_DOCS_SMTP_PASSWORD. Change it in the settings."
+        )
+
+
+def _warn_if_readable(data: dict[str, Any], source: Path) -> None:
+    """Warn when a settings file naming the SMTP login can be read by every account."""
+    mail = data.get("mail", {})
+    if not isinstance(mail, dict) or not ({"password_env", "username"} & set(mail)):
+        return
+    try:
+        mode = source.stat().st_mode
+    except OSError:
+        return
+    if mode & stat.S_IROTH:
+        log.warning(
+            "%s can be read by every account on this computer and names the SMTP login "
+            "(mail.username / mail.password_env). Make it readable by the service only: "
+            "chmod o-rwx %s",
+            source,
+            source,
+        )
 
 
 def _refuse_secrets(data: dict[str, Any], source: Path) -> None:

@@ -121,6 +121,11 @@ def blocked_notice_route(mail: MailSettings) -> Delivery:
     return Delivery(Route.BLOCKED_NOTICE, listed(mail.qa_admin))
 
 
+def notice_route(mail: MailSettings, route: Route) -> Delivery:
+    """Return a notice about the service itself (unconfirmed, refused, set aside) to QA admin."""
+    return Delivery(route, listed(mail.qa_admin))
+
+
 def outside_allowlist(addresses: tuple[str, ...], allowed_domains: tuple[str, ...]) -> list[str]:
     """Return the addresses whose domain is not allowed (none when the allowlist is empty).
 

@@ -22,6 +22,7 @@ from .. import pipeline
 from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
+from . import failures
 
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
 _in_worker = False
@@ -46,6 +47,8 @@ class Outcome:
     codes: tuple[str, ...] = ()
     error: str = ""
     detail: str = ""
+    what: str = ""  # what went wrong, for a person (service/failures.py)
+    todo: str = ""  # what that person should do about it
 
 
 def init_worker() -> None:
@@ -124,12 +127,15 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
     try:
         return finished_outcome(pipeline.run_job(conn, job_id, ctx, crash_point))
     except Exception as exc:
+        failure = failures.explain(exc, ctx.folders)
         return Outcome(
             job_id,
             "error",
             audit_ref=row["audit_ref"] or "",
             error=describe_error(exc, (row["source_name"],)),
             detail="".join(traceback.format_exception(exc)),
+            what=failure.what,
+            todo=failure.todo,
         )
     finally:
         _release_memory()
