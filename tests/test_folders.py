@@ -9,7 +9,6 @@ from cssw_docs.folders import free_name
 from cssw_docs.models import Finding, Report, Severity
 from cssw_docs.workbook.generate import write_submission
 
-
 NAME_MAX = 255  # bytes in one file name on ext4, XFS and SMB
 
 
