@@ -630,7 +630,7 @@ def send_pending(settings: Settings, folders: Folders) -> None:
     except Exception as exc:
         log.warning("sending queued email failed; it will be tried again: %s", describe_error(exc))
         return
-    if result.sent or result.failed or result.retrying or result.blocked:
+    if result.sent or result.failed or result.retrying or result.blocked or result.unconfirmed:
         log.info("email: %s", result)
 
 
