@@ -14,7 +14,9 @@ import pytest
 from click.testing import CliRunner
 
 from cssw_docs.cli import cli
+from cssw_docs.config import Settings
 from cssw_docs.models import JobState, MailState
+from cssw_docs.service.watch import Watcher
 from cssw_docs.store import backup, db, jobs, mail
 from service_support import drop, env, example_bytes, packs, run_once
 from service_support import jobs as job_rows
@@ -90,6 +92,20 @@ def test_corruption_in_the_middle_of_the_ledger_is_found_before_anything_runs(tm
     assert (tmp_path / "intake" / "good.xlsx").exists()  # not touched
     check = _cli(tmp_path, "ledger", "check")
     assert check.returncode == 4 and "SQLite's check found" in check.stderr
+
+
+def test_the_ledger_going_bad_while_running_stops_the_watcher(tmp_path, the_rubric):
+    """SQLite reporting corruption mid-run stops the loop with the recovery steps."""
+    settings = Settings().with_changes(**{"service.state_dir": tmp_path / "state"})
+    watcher = Watcher(settings, the_rubric)
+    busy = sqlite3.OperationalError("database is locked")
+    busy.sqlite_errorname = "SQLITE_BUSY"
+    assert not watcher._stop_if_damaged(busy) and not watcher.stopping
+    bad = sqlite3.DatabaseError("database disk image is malformed")
+    bad.sqlite_errorname = "SQLITE_CORRUPT"
+    assert watcher._stop_if_damaged(bad) and watcher.stopping
+    assert isinstance(watcher.fatal, db.LedgerDamaged)
+    assert "cssw-docs ledger restore" in str(watcher.fatal)
 
 
 # --- backups ----------------------------------------------------------------------------------

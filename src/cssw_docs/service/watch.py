@@ -129,6 +129,9 @@ class Watcher:
                 handler = logs.add_file_log(self.folders.state, self.service)
                 try:
                     self._run_locked()
+                except Exception as exc:
+                    if not self._stop_if_damaged(exc):  # e.g. while shutting down
+                        raise
                 finally:
                     logs.remove_file_log(handler)
         finally:
@@ -172,6 +175,21 @@ class Watcher:
             log.error("the daily ledger backup failed; trying again later: %s", exc)
             return
         log.info("ledger backed up to %s", made)
+
+    def _stop_if_damaged(self, exc: BaseException) -> bool:
+        """Stop (exit status 4 from the CLI) when SQLite says the ledger went bad while running."""
+        if not (isinstance(exc, db.LedgerDamaged) or db.is_corruption(exc)):
+            return False
+        if self.fatal is None:
+            path = db.db_path(self.folders.state)
+            self.fatal = db.LedgerDamaged(
+                f"The ledger {path} became damaged while the service ran ({exc}). The service "
+                "has stopped so that nothing is processed or sent twice.\n"
+                + db.recovery_steps(path)
+            )
+            log.error("%s", self.fatal)
+        self.request_stop()
+        return True
 
     def _run_locked(self) -> None:
         self._open_ledger()
@@ -244,7 +262,9 @@ class Watcher:
                 if self.once and self._once_done(started):
                     break
                 self._supervise_observer()
-            except Exception as exc:  # one bad moment never stops the service
+            except Exception as exc:  # one bad moment never stops the service ...
+                if self._stop_if_damaged(exc):  # ... but a damaged ledger does
+                    break
                 log.error("unexpected problem, carrying on: %s", describe_error(exc))
                 time.sleep(min(1.0, self.service.settle_seconds))
             self.wake.wait(self._wait_time(next_scan))
@@ -423,6 +443,7 @@ class Watcher:
             except Exception as exc:
                 log.error("job %s: could not record the outcome: %s", job_id, describe_error(exc))
                 self._queue[job_id] = time.monotonic() + self.service.retry_base_seconds
+                self._stop_if_damaged(exc)
         if broken and not self.stopping:
             log.warning("a worker process died; starting a fresh pool")
             self._pool.shutdown(wait=False, cancel_futures=True)
