@@ -103,7 +103,20 @@ def test_requeue_brings_back_failed_and_blocked_not_sent(conn):
         MailState.SENT: 1,
         MailState.FAILED: 0,
         MailState.BLOCKED: 0,
+        MailState.POSSIBLY_DELIVERED: 0,
     }
+
+
+def test_requeue_brings_back_a_possibly_delivered_message_only_when_forced(conn):
+    """A possibly delivered message is sent again only when a person names it (force)."""
+    mail.add(conn, _out(1), when=T0)
+    msg = _out(1).message_id
+    assert mail.claim(conn, msg, T0, 60)
+    mail.mark(conn, msg, MailState.POSSIBLY_DELIVERED, "no reply to the data", T0)
+    assert mail.requeue(conn, [msg], T0) == 0
+    assert mail.requeue(conn, [msg], T0, force=True) == 1
+    row = mail.get(conn, msg)
+    assert (row["state"], row["deliveries"], row["allowed_deliveries"]) == ("pending", 1, 2)
 
 
 def test_rows_filter_by_state_and_job(conn):

@@ -11,7 +11,14 @@ from cssw_docs.cli import main
 from cssw_docs.store import db, schema
 from store_support import RELEASE_LEDGER, release_ledger
 
-TABLES = {"jobs", "audits", "mail_outbox", "moderation_outcomes", "escalation_resolutions"}
+TABLES = {
+    "jobs",
+    "audits",
+    "mail_outbox",
+    "moderation_outcomes",
+    "escalation_resolutions",
+    "ledger_meta",
+}
 
 
 def shape(conn: sqlite3.Connection) -> dict[str, object]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
 import re._compiler as _re_compiler  # the one way to test a single atom of a pattern
 import re._parser as _re_parser
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +23,12 @@ ENV_PREFIX = "CSSW_DOCS_"
 DEFAULT_REFERENCE_PATTERN = r"^[A-Z]{2,8}-\d{4}-\d{3,6}$"
 DEFAULT_REFERENCE_EXAMPLE = "CSSW-2026-0142"
 _NEVER_IN_REFERENCE = '/\\.:*?"<>| \t\n\r\x00\x0b\x0c\x85\u2028\u2029\u00a0'
+
+# The SMTP password's variable: one of ours, so a settings file cannot point the password at
+# another secret of the service account (and send it to a mail server).
+PASSWORD_ENV = re.compile(r"CSSW_DOCS_[A-Z0-9]+(?:_[A-Z0-9]+)*")
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
@@ -88,6 +96,7 @@ class ServiceSettings:
     worker_memory_mb: int = 1536
     # ... and this long; a workbook over either is rejected as too large to check (0: no limit).
     job_timeout_seconds: float = 120.0
+    ledger_backups: int = 7  # daily copies of the ledger kept in <state_dir>/backups/
 
 
 TRANSPORTS = ("smtp", "smtp-oauth", "graph")
@@ -125,6 +134,7 @@ class MailSettings:
     sender_name: str = "CSSW Quality Assurance"
     retry_base_seconds: float = 60.0
     retry_max_seconds: float = 1800.0
+    max_deliveries: int = 3  # times one message may be handed to the server unconfirmed
     tenant_id: str = ""  # Microsoft 365 (smtp-oauth, graph): the Directory (tenant) ID
     client_id: str = ""  # the Application (client) ID of the app registration
     client_secret_env: str = "CSSW_DOCS_M365_CLIENT_SECRET"  # used when no certificate_file
@@ -192,6 +202,7 @@ def load(path: Path | str | None = None, environ: dict[str, str] | None = None) 
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"The configuration file {source} is not valid TOML: {exc}") from exc
         _refuse_secrets(data, source)
+        _warn_if_readable(data, source)
     for key, value in environ.items():
         if not key.startswith(ENV_PREFIX) or key == "CSSW_DOCS_SMTP_PASSWORD":
             continue
@@ -199,7 +210,37 @@ def load(path: Path | str | None = None, environ: dict[str, str] | None = None) 
         if "." not in dotted and dotted != "rubric":
             continue
         _set_dotted(data, dotted, value)
-    return _from_dict(data)
+    settings = _from_dict(data)
+    _check_password_env(settings.mail)
+    return settings
+
+
+def _check_password_env(mail: MailSettings) -> None:
+    if not PASSWORD_ENV.fullmatch(mail.password_env):
+        raise ConfigError(
+            f"mail.password_env = {mail.password_env!r} is not allowed: the SMTP password must "
+            "come from a variable whose name starts with CSSW_DOCS_ (capital letters, digits "
+            "and single underscores), e.g. CSSW_DOCS_SMTP_PASSWORD. Change it in the settings."
+        )
+
+
+def _warn_if_readable(data: dict[str, Any], source: Path) -> None:
+    """Warn when a settings file naming the SMTP login can be read by every account."""
+    mail = data.get("mail", {})
+    if not isinstance(mail, dict) or not ({"password_env", "username"} & set(mail)):
+        return
+    try:
+        mode = source.stat().st_mode
+    except OSError:
+        return
+    if mode & stat.S_IROTH:
+        log.warning(
+            "%s can be read by every account on this computer and names the SMTP login "
+            "(mail.username / mail.password_env). Make it readable by the service only: "
+            "chmod o-rwx %s",
+            source,
+            source,
+        )
 
 
 def _refuse_secrets(data: dict[str, Any], source: Path) -> None:

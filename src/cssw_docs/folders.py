@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import IO
 
 WORK = ".work"
+NAME_MAX = 255  # bytes in one file name on ext4, XFS, btrfs, NTFS (as UTF-16 units) and SMB
+MAX_SUFFIX = 16  # a longer "suffix" is part of the name, not an extension
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,33 @@ def make_private_dir(folder: Path) -> Path:
     return folder
 
 
+def fit_name(stem: str, tail: str = "", limit: int = NAME_MAX) -> str:
+    """Return ``stem + tail`` with ``stem`` shortened so the name fits ``limit`` UTF-8 bytes.
+
+    The tail (a suffix such as ``" (2).xlsx"`` or ``" - problems.txt"``) is always kept whole;
+    the stem is cut at a character boundary and loses trailing spaces and dots (which Windows
+    drops).
+    """
+    room = max(limit - len(tail.encode("utf-8")), 1)
+    data = stem.encode("utf-8")
+    if len(data) > room:
+        stem = data[:room].decode("utf-8", "ignore").rstrip(" .") or "_"
+    return stem + tail
+
+
 def free_name(folder: Path, name: str) -> Path:
-    """Return ``folder/name``, or ``folder/stem (2).ext`` ... when that name is taken."""
-    candidate = folder / name
+    """Return ``folder/name``, or ``folder/stem (2).ext`` ... when that name is taken.
+
+    Every name returned fits the file system's limit (:data:`NAME_MAX` bytes): a long stem is
+    shortened, keeping the suffix and the `` (n)``.
+    """
     stem, suffix = os.path.splitext(name)
+    if len(suffix.encode("utf-8")) > MAX_SUFFIX:
+        stem, suffix = name, ""
+    candidate = folder / fit_name(stem, suffix)
     n = 2
     while candidate.exists():
-        candidate = folder / f"{stem} ({n}){suffix}"
+        candidate = folder / fit_name(stem, f" ({n}){suffix}")
         n += 1
     return candidate
 

@@ -125,6 +125,9 @@ class MailState(StrEnum):
     SENT = "sent"
     FAILED = "failed"  # the server refused it for good: `cssw-docs mail retry` after fixing
     BLOCKED = "blocked"  # an address is outside mail.allowed_domains: never sent
+    # Handed to the server but not confirmed (the connection dropped after the data, or
+    # mail.max_deliveries reached): not sent again by itself; `cssw-docs mail retry ID` forces it.
+    POSSIBLY_DELIVERED = "possibly-delivered"
 
 
 class Route(StrEnum):
@@ -139,6 +142,9 @@ class Route(StrEnum):
     REJECTION = "rejection"
     REJECTION_ADMIN = "rejection-admin"
     BLOCKED_NOTICE = "blocked-notice"
+    UNCONFIRMED_NOTICE = "unconfirmed-notice"  # to the QA admin: an email possibly delivered
+    REFUSED_NOTICE = "refused-notice"  # to the QA admin: the server refused some recipients
+    FAILED_NOTICE = "failed-notice"  # to the QA admin: a workbook set aside in failed/
 
 
 class StoryboardStatus(StrEnum):

@@ -22,7 +22,7 @@ from . import rules
 from .config import Settings
 from .deliver import outbox
 from .explain import explain
-from .folders import Folders, free_name, make_private_dir, move
+from .folders import NAME_MAX, Folders, fit_name, free_name, make_private_dir, move
 from .models import (
     Attachment,
     DocKind,
@@ -143,11 +143,11 @@ def write_rejection(checked: Checked, folder: Path, stem: str | None = None) -> 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = stem or checked.source.stem
-    text_path = folder / f"{stem} - problems.txt"
+    text_path = folder / fit_name(stem, " - problems.txt")
     text_path.write_text(explain(checked.report), "utf-8")
     written = [Attachment(text_path, DocKind.PROBLEMS_TEXT, FileFormat.TEXT)]
     if checked.submission is not None:
-        marked = annotate(checked.source, checked.report, folder / f"{stem} - marked.xlsx")
+        marked = annotate(checked.source, checked.report, folder / fit_name(stem, " - marked.xlsx"))
         written.append(Attachment(marked, DocKind.MARKED_WORKBOOK, FileFormat.XLSX))
     return written
 
@@ -339,6 +339,7 @@ def _queue_pack_emails(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
         outbox.enqueue_pack(
             db.db_path(ctx.folders.state),
             job_id=row["job_id"],
+            content=row["sha256"],
             submission=submission_from_dict(json.loads(row["data"])),
             pack=pack_from_dict(json.loads(row["pack"])),
             settings=ctx.settings,
@@ -387,7 +388,7 @@ def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
     end = JobState.PROCESSED if row["state"] == JobState.DELIVERED else JobState.REJECTED
     source = ctx.folders.job_file(job_id, row["source_name"])
     final = Path(row["final_path"]) if row["final_path"] else None
-    if final is None:
+    if final is None or len(final.name.encode("utf-8")) > NAME_MAX:  # (chosen by an old release)
         folder = make_private_dir(Path(row["dest_dir"] or ctx.folders.dated(end)))
         final = free_name(folder, row["source_name"])
         jobs.update_job(conn, job_id, final_path=str(final))
@@ -400,6 +401,19 @@ def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
     with contextlib.suppress(OSError):
         source.parent.rmdir()
     jobs.update_job(conn, job_id, state=end, finished_at=db.now())
+
+
+def end_state_when_set_aside(state: str) -> JobState:
+    """Return how a job that keeps failing in ``state`` ends when its workbook is set aside.
+
+    Once its emails are queued (delivered, notified) the job's work is done and only filing
+    failed: it ends processed or rejected, so the same workbook dropped again is a duplicate
+    and nothing is sent twice. Before that it ends failed, and dropping it again retries it.
+    """
+    return {
+        JobState.DELIVERED: JobState.PROCESSED,
+        JobState.NOTIFIED: JobState.REJECTED,
+    }.get(JobState(state), JobState.FAILED)
 
 
 def _claimed_file(row: sqlite3.Row, ctx: JobContext) -> Path:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import click
 
 from .. import __version__
 from ..service.logs import stream_handler
+from ..store.db import LedgerDamaged
 from ..store.schema import SchemaError
-from .common import Context
+from .common import NEEDS_A_PERSON, Context
 
 # One module per command group; each exposes ``commands``, a list of click commands.
-_COMMAND_MODULES = ("workbook", "check", "pack", "service", "mail", "oversight")
+_COMMAND_MODULES = ("workbook", "check", "pack", "service", "mail", "oversight", "ledger")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,6 +49,10 @@ def cli(
         level=logging.DEBUG if verbose else logging.INFO,
         handlers=[stream_handler(sys.stderr, "%(asctime)s %(levelname)s %(name)s: %(message)s")],
     )
+    # Packs, reports, marked copies and panel workbooks hold case data: every file and folder
+    # a command writes is for the account running it only (0600/0700), whatever the umask.
+    previous = os.umask(0o077)
+    ctx.call_on_close(lambda: os.umask(previous))
     ctx.obj = Context(config_path=config_path, rubric_path=rubric_path)
 
 
@@ -73,6 +79,9 @@ def main() -> None:
     except SchemaError as exc:  # a ledger written by a newer cssw-docs: left untouched
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
+    except LedgerDamaged as exc:  # found while working: the same plain steps as at start
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(NEEDS_A_PERSON)
     except Exception as exc:  # the last line of defence: no traceback reaches a user
         logging.getLogger("cssw_docs").debug("unexpected error", exc_info=True)
         click.echo(

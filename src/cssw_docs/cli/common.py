@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import click
 
 from .. import config, rubric
 from ..config import Settings
 from ..rubric import Rubric
+from ..store import db
+
+NEEDS_A_PERSON = 4  # exit status: the ledger needs attention; restarting will not help
+
+
+class LedgerTrouble(click.ClickException):
+    """The ledger is damaged or missing: exit status 4, so systemd does not restart in a loop."""
+
+    exit_code = NEEDS_A_PERSON
 
 
 @dataclass
@@ -18,6 +28,7 @@ class Context:
 
     config_path: str | None = None
     rubric_path: str | None = None
+    ledger_checked: bool = False
 
     @cached_property
     def settings(self) -> Settings:
@@ -37,6 +48,20 @@ class Context:
             return rubric.load(self.settings.rubric)
         except rubric.RubricError as exc:
             raise click.ClickException(str(exc)) from exc
+
+    def check_ledger(self) -> Path:
+        """Return the ledger file, first refusing plainly if SQLite's quick_check finds damage.
+
+        Every command that opens the ledger calls this once before it does.
+        """
+        path = db.db_path(Path(self.settings.service.state_dir))
+        if not self.ledger_checked:
+            try:
+                db.verify(path)
+            except db.LedgerDamaged as exc:
+                raise LedgerTrouble(str(exc)) from exc
+            self.ledger_checked = True
+        return path
 
 
 pass_context = click.make_pass_decorator(Context)

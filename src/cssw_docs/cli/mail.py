@@ -18,6 +18,7 @@ _STATE_WORDS = {
     MailState.SENT: "sent",
     MailState.FAILED: "failed",
     MailState.BLOCKED: "blocked",
+    MailState.POSSIBLY_DELIVERED: "possibly delivered",
 }
 
 
@@ -43,6 +44,9 @@ def _summary_line(counts: dict[str, int]) -> str:
 def status(ctx: Context) -> None:
     """Show how many messages are sent, waiting, failed or blocked, and list the unsent ones.
 
+    Messages the server refused for some recipients are listed too, with who did not get
+    them.
+
     Example: `cssw-docs mail status`
     """
     db, _ = _paths(ctx)
@@ -54,11 +58,14 @@ def status(ctx: Context) -> None:
     if not db.exists():
         click.echo(f"No mail has been queued yet (no ledger at {db}).")
         return
+    ctx.check_ledger()
     try:
         counts, rows = outbox.status(db)
+        partly = outbox.partly_refused(db)
     except sqlite3.Error as exc:  # a locked or damaged ledger
         raise click.ClickException(f"Could not read the mail outbox in {db}: {exc}") from exc
     click.echo(f"Mail outbox ({db}): {_summary_line(counts)}.")
+    _partly_refused(partly)
     if not rows:
         click.echo("Nothing is waiting.")
         return
@@ -79,6 +86,20 @@ def status(ctx: Context) -> None:
     click.echo("Retry with `cssw-docs mail retry ID` (the first 16 characters are enough).")
 
 
+def _partly_refused(rows: list[sqlite3.Row]) -> None:
+    if not rows:
+        return
+    click.echo("")
+    click.echo("Sent, but refused by the server for some recipients:")
+    for row in rows:
+        click.echo(
+            f"  {row['message_id'].strip('<>')[:16]}  {row['route']}  {row['audit_ref']}"
+            f"  sent {row['sent_at']}"
+        )
+        for address, answer in json.loads(row["refused"]).items():
+            click.echo(f"      not delivered to {address}: {answer}")
+
+
 def _report(summary: outbox.SendSummary) -> None:
     click.echo(f"Mail: {summary}")
 
@@ -91,6 +112,7 @@ def send(ctx: Context) -> None:
     Example: `cssw-docs mail send`
     """
     db, outbox_dir = _paths(ctx)
+    ctx.check_ledger()
     try:
         summary = outbox.send_pending(db, ctx.settings, outbox=outbox_dir)
     except outbox.SendingRefused as exc:
@@ -105,6 +127,10 @@ def send(ctx: Context) -> None:
 def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
     """Send the named messages (or all failed ones) again now, after you fixed the cause.
 
+    A message named here is sent once more even if it was possibly delivered or has been
+    handed over mail.max_deliveries times: check with its recipients first.
+    --all-failed never includes those.
+
     Example: `cssw-docs mail retry 3f2a9c1e0b7d4e55` or `cssw-docs mail retry --all-failed`
     """
     if not message_ids and not all_failed:
@@ -112,6 +138,7 @@ def retry(ctx: Context, message_ids: tuple[str, ...], all_failed: bool) -> None:
             "Name the messages to retry (IDs from `cssw-docs mail status`) or use --all-failed."
         )
     db, outbox_dir = _paths(ctx)
+    ctx.check_ledger()
     try:
         requeued, summary = outbox.retry(
             db,

@@ -52,6 +52,7 @@ def _uk(day: dt.date | None) -> str:
 @contextmanager
 def _ledger(obj: Context) -> Iterator[sqlite3.Connection]:
     """Yield the ledger named by the settings; oversight errors become one plain sentence."""
+    obj.check_ledger()
     try:
         conn = records_mod.open_existing(records_mod.ledger_path(obj.settings))
     except (records_mod.OversightError, SchemaError) as exc:

@@ -40,6 +40,11 @@ from .common import Context, pass_context
 @click.option("--once", is_flag=True, help="Process everything waiting, then exit (for cron).")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Parallel workers.")
 @click.option(
+    "--new-ledger",
+    is_flag=True,
+    help="Start on a new, empty ledger although the outbox already holds packs.",
+)
+@click.option(
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
@@ -56,6 +61,7 @@ def watch(
     polling: bool | None,
     once: bool,
     workers: int | None,
+    new_ledger: bool,
 ) -> None:
     """Turn every workbook dropped into the intake folder into a pack, exactly once.
 
@@ -64,6 +70,10 @@ def watch(
     findings file, and the auditor is emailed. Stop with Ctrl+C or SIGTERM: the
     jobs in hand are finished first.
 
+    It refuses to start on a damaged ledger, or on a new one beside an outbox that
+    already holds packs (a deleted ledger: everything would be sent again), with
+    exit status 4 and the steps to recover; see `cssw-docs ledger`.
+
     \b
     Examples:
       cssw-docs watch --intake /mnt/audits/intake --outbox /mnt/audits/outbox --polling
@@ -71,8 +81,11 @@ def watch(
     """
     from ..deliver.outbox import SendingRefused
     from ..service.claim import AlreadyRunning
+    from ..service.recovery import LedgerMissing
     from ..service.status import format_summary
     from ..service.watch import Watcher
+    from ..store.db import LedgerDamaged
+    from .common import LedgerTrouble
 
     if config_path:
         ctx.config_path = config_path
@@ -87,7 +100,7 @@ def watch(
         if value is not None:
             changes[f"service.{key}"] = value
     settings = ctx.settings.with_changes(**changes) if changes else ctx.settings
-    watcher = Watcher(settings, ctx.rubric, once=once)
+    watcher = Watcher(settings, ctx.rubric, once=once, new_ledger=new_ledger)
 
     def stop(signum: int, _frame: object) -> None:
         click.echo("Stopping after the workbooks in hand are finished...", err=True)
@@ -110,6 +123,8 @@ def watch(
         ) from None
     except SendingRefused as exc:
         raise click.ClickException(f"The intake service will not start: {exc}") from None
+    except (LedgerDamaged, LedgerMissing) as exc:
+        raise LedgerTrouble(str(exc)) from exc
     except OSError as exc:
         raise click.ClickException(
             f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "
@@ -131,6 +146,7 @@ def status(ctx: Context) -> None:
     """
     from ..service.status import format_status, gather
 
+    ctx.check_ledger()
     click.echo(format_status(gather(ctx.settings)), nl=False)
 
 

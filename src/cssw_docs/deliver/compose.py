@@ -160,8 +160,29 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
             if ref == REJECTED_REF
             else f"Email for audit {ref} not sent (address not allowed)"
         ),
+        Route.UNCONFIRMED_NOTICE: f"{_about(ref)} may not have been delivered",
+        Route.REFUSED_NOTICE: f"{_about(ref)} refused by the mail server",
+        Route.FAILED_NOTICE: (
+            f"Workbook for audit {ref} set aside: it could not be processed"
+            if ref
+            else "A workbook was set aside: it could not be processed"
+        ),
     }[route]
     return f"{marking}: {words}" if marking else words
+
+
+def _about(ref: str) -> str:
+    """Return "Email for audit REF", or the words for a rejection's email."""
+    return "Email about a rejected workbook" if ref == REJECTED_REF else f"Email for audit {ref}"
+
+
+NOTICE_ROUTES = (
+    Route.BLOCKED_NOTICE,
+    Route.UNCONFIRMED_NOTICE,
+    Route.REFUSED_NOTICE,
+    Route.FAILED_NOTICE,
+)
+"""Messages to the QA admin about the service itself: never a notice about a notice."""
 
 
 # --- The wording: templates and their markup -------------------------------------------------
@@ -455,6 +476,18 @@ def blocked_notice_body(
         "blocked_id": blocked_id.strip("<>"),
     }
     return parse_blocks(wording(f"{Route.BLOCKED_NOTICE.value}.txt", context, settings))
+
+
+def notice_body(route: Route, context: dict[str, Any], settings: Settings) -> list[Block]:
+    """Return the body of a notice to the QA admin (``unconfirmed-notice.txt`` ...).
+
+    ``context`` holds only what the service generated or checked: Message-IDs, job ids, a
+    checked reference, staff addresses, folders and the server's replies.
+    """
+    if route not in NOTICE_ROUTES:
+        raise ValueError(f"not a notice route: {route}")
+    context = {"marking": settings.render.marking} | context
+    return parse_blocks(wording(f"{Route(route).value}.txt", context, settings))
 
 
 # --- Messages ---------------------------------------------------------------------------

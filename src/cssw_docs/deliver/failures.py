@@ -18,6 +18,9 @@ class TransportError(Exception):
     ``auth``: a sign-in or permission problem: nothing is sent until someone fixes it.
     ``retry_after``: the server asked us to wait this many seconds (throttling).
     ``code``: the Entra, SMTP or Graph code it came from, e.g. ``AADSTS7000215``.
+    ``possibly_delivered``: the whole message was handed over but the server's answer never
+    came (the connection dropped after the data): it may have been delivered, so it must not
+    be sent again blindly.
     """
 
     def __init__(
@@ -29,6 +32,7 @@ class TransportError(Exception):
         auth: bool = False,
         retry_after: float | None = None,
         code: str = "",
+        possibly_delivered: bool = False,
     ):
         super().__init__(message)
         self.permanent = permanent
@@ -36,6 +40,7 @@ class TransportError(Exception):
         self.auth = auth
         self.retry_after = retry_after
         self.code = code
+        self.possibly_delivered = possibly_delivered
 
 
 # Microsoft Entra ID sign-in errors (the number after AADSTS), as an administrator would fix them.

@@ -38,12 +38,15 @@ class SendSummary:
     blocked: int = 0  # held back by the allowlist this run
     pending: int = 0  # still waiting after this run (all of them, not just this run's)
     last_error: str | None = None
+    unconfirmed: int = 0  # possibly delivered this run: held, the QA admin told
 
     def __str__(self) -> str:
         text = (
             f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
             f"{self.blocked} blocked, {self.pending} waiting"
         )
+        if self.unconfirmed:
+            text += f", {self.unconfirmed} possibly delivered (not sent again)"
         return f"{text}. Last problem: {self.last_error}" if self.last_error else text
 
 
@@ -262,13 +265,17 @@ def enqueue_pack(
     settings: Settings,
     moderation_selected: bool | None = None,
     now: dt.datetime | None = None,
+    content: str | None = None,
 ) -> list[str]:
     """Queue every message a rendered pack needs; return their Message-IDs.
 
-    Idempotent: calling it again for the same job queues nothing new. Messages with an address
-    that is not one plain address, or outside ``mail.allowed_domains``, are stored as
-    ``blocked`` and ``mail.qa_admin`` is told. Raises NotComposable, queueing nothing, when
-    the workbook's own addresses or names cannot go into an email.
+    Idempotent: calling it again for the same job queues nothing new. ``content`` (the
+    workbook's SHA-256) makes the Message-IDs those of the pack's content rather than of the
+    job, so a later job for the very same workbook (one set aside in failed/ and dropped
+    again) queues only what was never queued. Messages with an address that is not one plain
+    address, or outside ``mail.allowed_domains``, are stored as ``blocked`` and
+    ``mail.qa_admin`` is told. Raises NotComposable, queueing nothing, when the workbook's own
+    addresses or names cannot go into an email.
     """
     when = now or mail.utcnow()
     today = _local_today(when)
@@ -282,7 +289,7 @@ def enqueue_pack(
         for delivery in routes.pack_routes(
             submission, pack, settings.mail, moderation_selected=moderation_selected
         ):
-            msg_id = compose.message_id(job_id, pack.stage, pack.version, delivery.route)
+            msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
             if mail.exists(conn, msg_id):
                 planned.append(msg_id)
                 continue
@@ -450,7 +457,7 @@ def send_pending(
     check_settings(settings)
     when = now or mail.utcnow()
     lease = settings.mail.timeout_seconds * 4 + 60
-    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0}
+    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
     last_error: str | None = None
     conn = connect_ledger(db)
     try:
@@ -494,15 +501,28 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
         )
         _block(conn, outgoing, refused, settings, ref=row["audit_ref"], when=when)
         return "blocked", None
+    limit = row["allowed_deliveries"] or max(settings.mail.max_deliveries, 1)
+    if row["deliveries"] >= limit:
+        error = (
+            f"Handed to the mail server {row['deliveries']} time(s) without a confirmed "
+            f"delivery (mail.max_deliveries = {limit}), so it is not sent again by itself."
+        )
+        _possibly_delivered(conn, row, error, settings, when)
+        return "unconfirmed", error
     if not mail.claim(conn, msg_id, when, lease):
         return None
     try:
         reply = sender.send(data, row["sender"], recipients, msg_id)
     except transport.TransportError as exc:
         error = str(exc)
+        if exc.possibly_delivered:
+            _possibly_delivered(conn, row, error, settings, when)
+            return "unconfirmed", error
+        mail.not_delivered(conn, msg_id)
         if exc.permanent:
             mail.mark(conn, msg_id, MailState.FAILED, error, when)
             log.error("%s message %s refused: %s", row["route"], msg_id, error)
+            _tell_admin_refused(conn, row, {r: "" for r in recipients}, error, settings, when)
             return "failed", error
         delay = max(_backoff(row["attempts"] + 1, settings), exc.retry_after or 0.0)
         mail.mark_retry(conn, msg_id, error, when, delay)
@@ -510,12 +530,164 @@ def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: f
             "%s message %s not sent, retry in %.0f s: %s", row["route"], msg_id, delay, error
         )
         return "retrying", error
-    mail.mark_sent(conn, msg_id, reply, when)
-    if "; refused: " in reply:
-        log.warning("%s message %s sent, but not to everyone: %s", row["route"], msg_id, reply)
+    refused = reply.refused if isinstance(reply, transport.Reply) else {}
+    mail.mark_sent(conn, msg_id, str(reply), when, refused)
+    if refused:
+        log.warning(
+            "%s message %s sent, but the server refused %d of %d recipient(s): %s",
+            row["route"],
+            msg_id,
+            len(refused),
+            len(recipients),
+            reply,
+        )
+        _tell_admin_refused(conn, row, refused, None, settings, when)
     else:
         log.info("%s message %s sent: %s", row["route"], msg_id, reply)
     return "sent", None
+
+
+def _possibly_delivered(conn, row, error: str, settings: Settings, when: dt.datetime) -> None:
+    """Hold a message that may have arrived, and tell the QA admin rather than send it again."""
+    msg_id = row["message_id"]
+    mail.mark(conn, msg_id, MailState.POSSIBLY_DELIVERED, error, when)
+    log.error("%s message %s possibly delivered, not sent again: %s", row["route"], msg_id, error)
+    notice_id = compose.message_id(msg_id, Route.UNCONFIRMED_NOTICE, row["deliveries"])
+    _tell_admin(
+        conn,
+        Route.UNCONFIRMED_NOTICE,
+        notice_id,
+        about=row,
+        context={"reason": error},
+        settings=settings,
+        when=when,
+    )
+
+
+def _tell_admin_refused(
+    conn, row, refused: Mapping[str, str], error: str | None, settings: Settings, when
+) -> None:
+    """Tell the QA admin who did not get a message the server refused (some or all)."""
+    recipients = json.loads(row["recipients"])
+    everyone = error is not None or set(refused) >= set(recipients)
+    _tell_admin(
+        conn,
+        Route.REFUSED_NOTICE,
+        compose.message_id(row["message_id"], Route.REFUSED_NOTICE),
+        about=row,
+        context={
+            "everyone": everyone,
+            "refused": [(r, refused.get(r) or (error or "")) for r in refused],
+        },
+        settings=settings,
+        when=when,
+    )
+
+
+def _tell_admin(
+    conn,
+    route: Route,
+    notice_id: str,
+    *,
+    about,
+    context: dict,
+    settings: Settings,
+    when: dt.datetime,
+) -> str | None:
+    """Queue a notice about the outbox row ``about`` to ``mail.qa_admin``; return its ID.
+
+    Never about a notice (no loops), never with the message's content: its subject (marking
+    and checked reference), recipients and Message-ID only.
+    """
+    if Route(about["route"]) in compose.NOTICE_ROUTES:
+        return None
+    ref = about["audit_ref"]
+    context = {
+        "ref": ref,
+        "rejected": ref == compose.REJECTED_REF,
+        "route": Route(about["route"]).value,
+        "subject": about["subject"],
+        "recipients": json.loads(about["recipients"]),
+        "message_id": about["message_id"].strip("<>"),
+    } | context
+    return _queue_notice(
+        conn,
+        route,
+        notice_id,
+        job_id=about["job_id"],
+        ref=ref,
+        blocks=compose.notice_body(route, context, settings),
+        settings=settings,
+        when=when,
+    )
+
+
+def _queue_notice(
+    conn,
+    route: Route,
+    notice_id: str,
+    *,
+    job_id: str,
+    ref: str,
+    blocks: list[compose.Block],
+    settings: Settings,
+    when: dt.datetime,
+) -> str | None:
+    """Queue one notice to ``mail.qa_admin`` (once per ID); return its ID, None if nobody."""
+    admins = routes.notice_route(settings.mail, route)
+    if not admins.to:
+        log.warning("no mail.qa_admin address is configured, so nobody was told (%s)", route)
+        return None
+    if mail.exists(conn, notice_id):
+        return notice_id
+    notice, refused = _prepare(
+        msg_id=notice_id,
+        job_id=job_id,
+        ref=ref,
+        delivery=admins,
+        subject=compose.subject_for(route, settings.render.marking, ref),
+        blocks=blocks,
+        attachments=(),
+        settings=settings,
+        when=when,
+    )
+    _store(conn, notice, refused, settings, ref=ref, when=when)
+    return notice_id
+
+
+def enqueue_failure_notice(
+    db: Path,
+    *,
+    job_id: str,
+    ref: str,
+    context: Mapping[str, object],
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> str | None:
+    """Queue the QA admin's notice that job ``job_id`` was set aside; return its Message-ID.
+
+    ``ref`` is the audit reference only when it passed the reference checks, else "".
+    ``context`` fills ``failed-notice.txt`` (step, what, todo, folder, note, parked, done,
+    attempts). Queued once per job.
+    """
+    when = now or mail.utcnow()
+    blocks = compose.notice_body(
+        Route.FAILED_NOTICE, {"ref": ref, "job_id": job_id, **context}, settings
+    )
+    conn = connect_ledger(db)
+    try:
+        return _queue_notice(
+            conn,
+            Route.FAILED_NOTICE,
+            compose.message_id(job_id, Route.FAILED_NOTICE),
+            job_id=job_id,
+            ref=ref,
+            blocks=blocks,
+            settings=settings,
+            when=when,
+        )
+    finally:
+        conn.close()
 
 
 def outbox_db(settings: Settings) -> Path:
@@ -527,8 +699,23 @@ def status(db: Path) -> tuple[dict[str, int], list[sqlite3.Row]]:
     """Return the count of messages per state and the rows of those not sent, oldest first."""
     conn = connect_ledger(db)
     try:
-        waiting = (MailState.PENDING, MailState.SENDING, MailState.FAILED, MailState.BLOCKED)
+        waiting = (
+            MailState.PENDING,
+            MailState.SENDING,
+            MailState.FAILED,
+            MailState.BLOCKED,
+            MailState.POSSIBLY_DELIVERED,
+        )
         return mail.counts(conn), mail.rows(conn, states=waiting)
+    finally:
+        conn.close()
+
+
+def partly_refused(db: Path) -> list[sqlite3.Row]:
+    """Return the sent messages some recipients of which the server refused, oldest first."""
+    conn = connect_ledger(db)
+    try:
+        return mail.partly_refused(conn)
     finally:
         conn.close()
 
@@ -560,8 +747,10 @@ def retry(
     """Make the named (or all failed) messages due now, send what is due; return both.
 
     A Message-ID may be given without its angle brackets, or as its first 8+ characters.
-    A blocked message is sent only if the allowlist now allows every address. Raises
-    SendingRefused, changing nothing, when the mail settings forbid sending.
+    A blocked message is sent only if the allowlist now allows every address. A named
+    message is sent once more even when it was possibly delivered or has reached
+    ``mail.max_deliveries`` (a person has checked); ``all_failed`` never includes those.
+    Raises SendingRefused, changing nothing, when the mail settings forbid sending.
     """
     check_settings(settings)
     when = now or mail.utcnow()
@@ -570,12 +759,14 @@ def retry(
         everything = mail.rows(
             conn, states=(MailState.PENDING, MailState.FAILED, MailState.BLOCKED)
         )
-        chosen = [
+        failed = [
             r["message_id"] for r in everything if all_failed and r["state"] == MailState.FAILED
         ]
-        for given in message_ids:
-            chosen.append(_resolve(conn, given))
-        requeued = [m for m in dict.fromkeys(chosen) if mail.requeue(conn, [m], when)]
+        named = [_resolve(conn, given) for given in message_ids]
+        requeued = [m for m in dict.fromkeys(named) if mail.requeue(conn, [m], when, force=True)]
+        requeued += [
+            m for m in dict.fromkeys(failed) if m not in requeued and mail.requeue(conn, [m], when)
+        ]
     finally:
         conn.close()
     return requeued, send_pending(db, settings, outbox=outbox, now=when, environ=environ)

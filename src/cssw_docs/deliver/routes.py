@@ -181,6 +181,11 @@ def blocked_notice_route(mail: MailSettings) -> Delivery:
     return admin_route(Route.BLOCKED_NOTICE, mail) or Delivery(Route.BLOCKED_NOTICE, ())
 
 
+def notice_route(mail: MailSettings, route: Route) -> Delivery:
+    """Return a notice about the service itself (unconfirmed, refused, set aside) to QA admin."""
+    return admin_route(route, mail) or Delivery(route, ())
+
+
 def refused(
     people: tuple[Person, ...] | tuple[str, ...], allowed_domains: tuple[str, ...]
 ) -> list[Refused]:

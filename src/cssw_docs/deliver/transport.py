@@ -26,6 +26,21 @@ SECURITY_CHOICES = ("starttls", "tls", "none")
 OFFICE365_SMTP_HOST = "smtp.office365.com"  # smtp-oauth when mail.host is empty
 
 
+class Reply(str):
+    """The server's reply to an accepted message, with the recipients it refused (if any).
+
+    ``refused`` maps each refused address to the server's answer. A plain ``str`` reply
+    (any sender) means nobody was refused.
+    """
+
+    refused: dict[str, str]
+
+    def __new__(cls, text: str, refused: Mapping[str, str] | None = None) -> Reply:
+        reply = super().__new__(cls, text)
+        reply.refused = dict(refused or {})
+        return reply
+
+
 class Sender(Protocol):
     """Hands one message to its destination and returns the reply to record."""
 
@@ -250,7 +265,7 @@ class SmtpSender:
                 worst = max(code for code, _ in refused.values())
                 _, text = next(iter(refused.values()))
                 raise _refused("refused every recipient", worst, text)
-            code, text = smtp.data(data)
+            code, text = self._data(smtp, data)
             if code != 250:
                 smtp.rset()
                 raise _refused("refused the message", code, text)
@@ -262,12 +277,35 @@ class SmtpSender:
                 f"The connection to the mail server {self.where} failed while sending "
                 f"({_describe(exc)}). It will be tried again."
             ) from exc
-        reply = _reply_text(code, text)
-        if refused:
-            reply += "; refused: " + ", ".join(
-                f"{r} ({_reply_text(c, t)})" for r, (c, t) in refused.items()
-            )
-        return reply
+        return Reply(
+            _reply_text(code, text),
+            {r: _reply_text(c, t) for r, (c, t) in refused.items()},
+        )
+
+    def _data(self, smtp: smtplib.SMTP, data: bytes) -> tuple[int, bytes]:
+        """Send DATA, the message and its final dot; return the server's reply to the dot.
+
+        As ``smtplib.SMTP.data``, except that once the final dot has gone, a dropped
+        connection or a missing reply raises a ``possibly_delivered`` error: the server may
+        have taken the message, so sending it again could deliver a second copy.
+        """
+        code, text = smtp.docmd("data")
+        if code != 354:
+            return code, text
+        body = re.sub(rb"(?m)^\.", b"..", data)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        smtp.send(body + b".\r\n")  # a failure here: the server cannot have the message
+        try:
+            return smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self.close()
+            raise TransportError(
+                f"The mail server {self.where} took the whole message but the connection "
+                f"ended before it confirmed it ({_describe(exc)}), so it may have been "
+                "delivered. It is not sent again by itself.",
+                possibly_delivered=True,
+            ) from exc
 
     def close(self) -> None:
         """Say goodbye to the server (errors ignored)."""
@@ -297,6 +335,8 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, socket.gaierror):
         return "host name not found"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
+        if "timed out" in str(exc):
+            return "no answer in time"
         return "the server closed the connection"
     return str(exc) or type(exc).__name__
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -308,3 +309,57 @@ def _pdfs(
     return [
         _file_entry(path, kind, FileFormat.PDF) for kind, path in zip(wanted, made, strict=True)
     ]
+
+
+# --- packs already on disk (rebuilding the ledger) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackOnDisk:
+    """A finished pack folder as its manifest.json and audit.json describe it."""
+
+    directory: Path
+    audit_ref: str
+    stage: str
+    version: int
+    source_sha256: str
+    created_utc: str
+    audit: dict[str, Any]  # audit.json: the submission and what rendering added
+
+
+def _pack_folders(outbox: Path) -> Iterator[Path]:
+    for manifest in Path(outbox).glob(f"*/*/{MANIFEST_NAME}"):
+        folder = manifest.parent
+        stages = (_folder_version(folder.name, stage) for stage in Stage)
+        if folder.is_dir() and any(n is not None for n in stages):
+            yield folder
+
+
+def has_packs(outbox: Path) -> bool:
+    """Return True when ``outbox`` holds at least one finished pack (a manifest.json)."""
+    return next(_pack_folders(outbox), None) is not None
+
+
+def packs_on_disk(outbox: Path) -> tuple[list[PackOnDisk], list[Path]]:
+    """Return the finished packs in ``outbox`` (oldest first) and the folders not readable."""
+    found: list[PackOnDisk] = []
+    unreadable: list[Path] = []
+    for folder in sorted(_pack_folders(outbox)):
+        try:
+            manifest = json.loads((folder / MANIFEST_NAME).read_text("utf-8"))
+            audit = json.loads((folder / AUDIT_JSON_NAME).read_text("utf-8"))
+            found.append(
+                PackOnDisk(
+                    directory=folder,
+                    audit_ref=str(manifest["audit_ref"]),
+                    stage=str(manifest["stage"]),
+                    version=int(manifest["version"]),
+                    source_sha256=str(manifest.get("source_sha256") or ""),
+                    created_utc=str(manifest.get("created_utc") or ""),
+                    audit=audit,
+                )
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            unreadable.append(folder)
+    found.sort(key=lambda p: p.created_utc)
+    return found, unreadable

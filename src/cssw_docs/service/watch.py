@@ -9,6 +9,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import datetime as dt
+import json
 import logging
 import multiprocessing
 import os
@@ -26,13 +27,13 @@ from watchdog.observers.polling import PollingObserver
 
 from .. import pipeline
 from ..config import Settings
-from ..deliver import outbox, routes
-from ..folders import Folders, free_name, make_private_dir, move
-from ..models import JobState
+from ..deliver import compose, outbox, routes
+from ..folders import Folders, fit_name, free_name, make_private_dir, move
+from ..models import JobState, submission_from_dict
 from ..pipeline import JobContext
 from ..rubric import Rubric
-from ..store import db, jobs
-from . import claim, logs, readiness, worker
+from ..store import backup, db, jobs
+from . import claim, failures, logs, readiness, recovery, worker
 from .claim import Claimed, InstanceLock
 from .worker import Outcome, describe_error
 
@@ -73,6 +74,7 @@ class Watcher:
         *,
         once: bool = False,
         lock_wait: float = 0.0,
+        new_ledger: bool = False,
     ) -> None:
         self.folders = folders_for(settings)
         self.settings = settings.with_changes(
@@ -86,6 +88,8 @@ class Watcher:
         self.service = s
         self.once = once
         self.lock_wait = lock_wait
+        self.new_ledger = new_ledger
+        self.fatal: Exception | None = None  # a reason to stop that needs a person
         self.workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
         self.ctx = JobContext(self.settings, rubric, self.folders)
         self.tracker = readiness.Tracker(
@@ -110,6 +114,7 @@ class Watcher:
         self._sender: _Sender | None = None
         self._waiting_said: dict[str, int] = {}
         self.conn = None
+        self._next_backup_check = 0.0
 
     # --- running -------------------------------------------------------------------------
 
@@ -135,14 +140,71 @@ class Watcher:
                 handler = logs.add_file_log(self.folders.state, self.service)
                 try:
                     self._run_locked()
+                except Exception as exc:
+                    if not self._stop_if_damaged(exc):  # e.g. while shutting down
+                        raise
                 finally:
                     logs.remove_file_log(handler)
         finally:
             os.umask(old_umask)
+        if self.fatal is not None:
+            raise self.fatal
         return self.summary
 
+    def _open_ledger(self) -> None:
+        """Open the ledger only when it is sound and the one this outbox was made with.
+
+        Raises db.LedgerDamaged or recovery.LedgerMissing, whose messages say what to do.
+        """
+        path = db.db_path(self.folders.state)
+        try:
+            db.verify(path)
+            self.conn = db.open_ledger(self.folders.state)
+            if self.new_ledger and db.is_new(self.conn):
+                recovery.accept_new_ledger(self.conn)
+            recovery.refuse_new_ledger(self.conn, self.folders)
+        except (db.LedgerDamaged, recovery.LedgerMissing) as exc:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+            log.error("%s", exc)
+            raise
+
+    def _back_up_ledger(self) -> None:
+        """Back the ledger up when the newest copy is a day old; stop if it is damaged."""
+        path = db.db_path(self.folders.state)
+        if not backup.due(backup.folder_for(path)):
+            return
+        try:
+            made = backup.make(path, keep=self.service.ledger_backups)
+        except db.LedgerDamaged as exc:
+            log.error("%s", exc)
+            self.fatal = exc
+            self.request_stop()
+            return
+        except backup.BackupError as exc:
+            log.error("the daily ledger backup failed; trying again later: %s", exc)
+            return
+        log.info("ledger backed up to %s", made)
+
+    def _stop_if_damaged(self, exc: BaseException) -> bool:
+        """Stop (exit status 4 from the CLI) when SQLite says the ledger went bad while running."""
+        if not (isinstance(exc, db.LedgerDamaged) or db.is_corruption(exc)):
+            return False
+        if self.fatal is None:
+            path = db.db_path(self.folders.state)
+            self.fatal = db.LedgerDamaged(
+                f"The ledger {path} became damaged while the service ran ({exc}). The service "
+                "has stopped so that nothing is processed or sent twice.\n"
+                + db.recovery_steps(path)
+            )
+            log.error("%s", self.fatal)
+        self.request_stop()
+        return True
+
     def _run_locked(self) -> None:
-        self.conn = db.open_ledger(self.folders.state)
+        self._open_ledger()
+        self._back_up_ledger()
         mode = "once" if self.once else ("polling" if self.service.polling else "watching")
         log.info(
             "intake service started (%s): intake %s, outbox %s, %d worker(s)",
@@ -206,6 +268,9 @@ class Watcher:
                 now = time.monotonic()
                 if now >= next_scan:
                     self._adopt()
+                if now >= self._next_backup_check:
+                    self._next_backup_check = now + 600.0
+                    self._back_up_ledger()
                 if self.dirty or now >= next_scan or self._settling():
                     self.dirty = False
                     self._scan()
@@ -215,7 +280,9 @@ class Watcher:
                 if self.once and self._once_done(started):
                     break
                 self._supervise_observer()
-            except Exception as exc:  # one bad moment never stops the service
+            except Exception as exc:  # one bad moment never stops the service ...
+                if self._stop_if_damaged(exc):  # ... but a damaged ledger does
+                    break
                 log.error("unexpected problem, carrying on: %s", describe_error(exc))
                 time.sleep(min(1.0, self.service.settle_seconds))
             self.wake.wait(self._wait_time(next_scan))
@@ -420,6 +487,7 @@ class Watcher:
                 "job %s: could not record the outcome: %s", outcome.job_id, describe_error(exc)
             )
             self._queue[outcome.job_id] = time.monotonic() + self.service.retry_base_seconds
+            self._stop_if_damaged(exc)
 
     def _after_broken_pool(self, broken: list[tuple[str, BrokenProcessPool]]) -> None:
         """A worker died: reject the job it ran as too large, run the others again, go on.
@@ -544,7 +612,11 @@ class Watcher:
             log.error(line)
         else:
             log.info(line)
-        if outcome.kind in (JobState.PROCESSED, JobState.REJECTED) and self._sender is not None:
+        if self._sender is not None and outcome.kind in (
+            JobState.PROCESSED,
+            JobState.REJECTED,
+            JobState.FAILED,
+        ):
             self._sender.poke()
 
     def _failed_attempt(self, outcome: Outcome) -> None:
@@ -582,32 +654,88 @@ class Watcher:
             self._queue[outcome.job_id] = time.monotonic() + delay
 
     def _park(self, row, outcome: Outcome, attempts: int) -> None:
-        """Move a workbook that keeps failing to ``intake/failed/<date>/`` with an error note."""
+        """Set a workbook that keeps failing aside in ``intake/failed/<date>/``; tell a person.
+
+        The note beside it and the QA admin's email say what went wrong and what to do. A job
+        whose emails were already queued ends processed or rejected (only filing failed), so
+        the same workbook dropped again is a duplicate and nothing is sent twice.
+        """
         job_id = row["job_id"]
-        folder = make_private_dir(self.folders.dated("failed"))
+        end = pipeline.end_state_when_set_aside(row["state"])
         source = self.folders.job_file(job_id, row["source_name"])
-        final = free_name(folder, row["source_name"])
-        note = folder / f"{job_id} - error.txt"
-        note.write_text(_error_note(row, outcome, attempts), encoding="utf-8")
-        if source.exists():
-            move(source, final)
+        folder = self.folders.dated("failed")
+        note = fit_name(job_id, " - error.txt")
+        failure = _failure(outcome)
+        final, parked = source, False
+        try:
+            make_private_dir(folder)
+            (folder / note).write_text(
+                _error_note(row, outcome, failure, attempts, end), encoding="utf-8"
+            )
+            if source.exists():
+                final = free_name(folder, row["source_name"])
+                move(source, final)
+            parked = True
+        except OSError as exc:
+            log.error(
+                "job %s: could not set the workbook aside in %s (%s); it stays in %s",
+                job_id,
+                folder,
+                describe_error(exc, (row["source_name"],)),
+                source.parent,
+            )
         with contextlib.suppress(OSError):
             source.parent.rmdir()
+        self._tell_admin_set_aside(row, failure, attempts, end, folder if parked else None)
         jobs.update_job(
             self.conn,
             job_id,
-            state=JobState.FAILED,
+            state=end,
             final_path=str(final),
             finished_at=db.now(),
         )
+        error = outcome.error
+        if end != JobState.FAILED:
+            error = f"pack made and emails queued; only filing failed: {error}"
         self._record(
             replace(
                 outcome,
                 kind=JobState.FAILED,
-                dest_dir=str(folder),
+                error=error,
+                dest_dir=str(folder if parked else source.parent),
                 audit_ref=row["audit_ref"] or "",
             )
         )
+
+    def _tell_admin_set_aside(
+        self, row, failure: failures.Failure, attempts: int, end: JobState, folder: Path | None
+    ) -> None:
+        """Queue the QA admin's email about a job set aside (no identifiers, no file names)."""
+        job_id = row["job_id"]
+        context = {
+            "attempts": attempts,
+            "step": failures.step_words(row["state"]),
+            "what": failure.what,
+            "todo": failure.todo,
+            "done": end != JobState.FAILED,
+            "parked": folder is not None,
+            "folder": str(folder or self.folders.work / job_id),
+            "note": fit_name(job_id, " - error.txt"),
+        }
+        try:
+            outbox.enqueue_failure_notice(
+                db.db_path(self.folders.state),
+                job_id=job_id,
+                ref=checked_reference(row),
+                context=context,
+                settings=self.settings,
+            )
+        except Exception as exc:
+            log.error(
+                "job %s: could not queue the email to the QA admin: %s",
+                job_id,
+                describe_error(exc),
+            )
 
     # --- the observer ----------------------------------------------------------------------
 
@@ -679,7 +807,7 @@ def send_pending(settings: Settings, folders: Folders) -> None:
     except Exception as exc:
         log.warning("sending queued email failed; it will be tried again: %s", describe_error(exc))
         return
-    if result.sent or result.failed or result.retrying or result.blocked:
+    if result.sent or result.failed or result.retrying or result.blocked or result.unconfirmed:
         log.info("email: %s", result)
 
 
@@ -711,15 +839,61 @@ class _Sender(threading.Thread):
             send_pending(self.watcher.settings, self.watcher.folders)
 
 
-def _error_note(row, outcome: Outcome, attempts: int) -> str:
-    return (
-        f'cssw-docs could not finish the workbook "{row["source_name"]}" after {attempts} '
-        "attempts, so it has been set aside here. Nothing has been deleted.\n\n"
-        f"Job: {row['job_id']}\n"
-        f"Last problem: {outcome.error}\n\n"
-        "What to do: fix the cause (for example make the outbox folder writable again, free "
-        "some disk space or reconnect the shared drive), then move the workbook back into the "
-        "intake folder. It will be processed as a new job.\n\n"
-        "Technical detail for the support team:\n"
-        f"{outcome.detail or '(none)'}\n"
+def checked_reference(row) -> str:
+    """Return the job's audit reference if it passed the reference checks, else "".
+
+    Only a job that reached ``validated`` has a reference the validator accepted (safe for a
+    folder name, not naming the child); a rejected or unread one may hold anything.
+    """
+    if not row["data"] or not row["audit_ref"]:
+        return ""
+    sub = submission_from_dict(json.loads(row["data"]))
+    ref = compose.safe_reference(row["audit_ref"], sub)
+    return ref if ref == row["audit_ref"] else ""
+
+
+def _failure(outcome: Outcome) -> failures.Failure:
+    """Return what went wrong as the worker explained it (or, lacking that, its error line)."""
+    if outcome.what:
+        return failures.Failure(outcome.what, outcome.todo)
+    return failures.Failure(
+        f"The last attempt ended with: {outcome.error or 'an unknown problem'}.",
+        "Check the service log (state/service.log) around that time; if the cause is not "
+        "clear, send this note to the cssw-docs support team.",
     )
+
+
+def _error_note(
+    row, outcome: Outcome, failure: failures.Failure, attempts: int, end: JobState
+) -> str:
+    """Return the note set beside a workbook in failed/: what went wrong, what to do."""
+    job_id = row["job_id"]
+    received = row["created_at"] or "?"
+    size = f"{row['size']:,} bytes" if row["size"] is not None else "size unknown"
+    lines = [
+        f"cssw-docs could not finish the workbook set aside here with this note (job {job_id}, "
+        f"received {received} UTC, {size}) after {attempts} attempts, while "
+        f"{failures.step_words(row['state'])}. Nothing has been deleted.",
+        "",
+        f"What went wrong: {failure.what}",
+        "",
+        f"What to do: {failure.todo}",
+    ]
+    if end != JobState.FAILED:
+        lines += [
+            "",
+            "The pack was made and its emails were queued, so nobody is waiting for anything: "
+            "only filing the workbook failed. Do not put it into the intake folder again (it "
+            "would only be set aside as a duplicate).",
+        ]
+    else:
+        lines += [
+            "",
+            "Then move the workbook back into the intake folder: it will be processed as a new "
+            "job. Emails already sent for it are not sent again.",
+        ]
+    detail = outcome.detail or "(none)"
+    if row["source_name"]:
+        detail = detail.replace(row["source_name"], "<workbook>")
+    lines += ["", "Technical detail for the support team:", detail]
+    return "\n".join(lines) + "\n"

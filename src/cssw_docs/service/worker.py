@@ -24,6 +24,7 @@ from .. import pipeline
 from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
+from . import failures
 
 try:
     import resource
@@ -59,6 +60,8 @@ class Outcome:
     codes: tuple[str, ...] = ()
     error: str = ""
     detail: str = ""
+    what: str = ""  # what went wrong, for a person (service/failures.py)
+    todo: str = ""  # what that person should do about it
 
 
 def init_worker(memory_mb: int = 0) -> None:
@@ -183,12 +186,15 @@ def run_job(job_id: str, ctx: JobContext) -> Outcome:
             error="MemoryError: over the worker's memory limit (service.worker_memory_mb)",
         )
     except Exception as exc:
+        failure = failures.explain(exc, ctx.folders)
         return Outcome(
             job_id,
             "error",
             audit_ref=row["audit_ref"] or "",
             error=describe_error(exc, (row["source_name"],)),
             detail="".join(traceback.format_exception(exc)),
+            what=failure.what,
+            todo=failure.todo,
         )
     finally:
         with contextlib.suppress(OSError):

@@ -80,6 +80,15 @@ def record_audit(
         conn.execute(_INSERT_AUDIT, params)
 
 
+def audit_exists(conn: sqlite3.Connection, audit_ref: str, stage: str, version: int) -> bool:
+    """Return True when the ledger has the ``audits`` row of that pack."""
+    row = conn.execute(
+        "SELECT 1 FROM audits WHERE audit_ref = ? AND stage = ? AND version = ?",
+        (audit_ref, str(stage), version),
+    ).fetchone()
+    return row is not None
+
+
 def record_audits(conn: sqlite3.Connection, audits: Iterable[Mapping[str, Any]]) -> None:
     """Write many ``audits`` rows in one transaction; each takes :func:`record_audit`'s keywords."""
     with conn:

@@ -1,4 +1,5 @@
-"""The ledger file: where it lives, a private WAL connection with a current schema, transactions."""
+"""The ledger file: where it lives, a private WAL connection with a current schema, transactions,
+and whether the file is sound (``PRAGMA quick_check``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,65 @@ from pathlib import Path
 from . import schema
 
 DB_NAME = "ledger.sqlite3"
+BACKUP_DIR = "backups"
+CORRUPTION = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+
+
+class LedgerDamaged(Exception):
+    """The ledger file is damaged; the message says how to get going again."""
+
+
+def recovery_steps(path: Path) -> str:
+    """Return what to do about a damaged (or missing) ledger at ``path``, in plain words."""
+    path = Path(path)
+    return (
+        "To recover, stop the service, then either\n"
+        f"  1. restore the latest daily backup (kept in {path.parent / BACKUP_DIR}):\n"
+        "       cssw-docs ledger restore\n"
+        "     (the damaged file is kept beside it; packs made since the backup are added\n"
+        "     back from the outbox), or\n"
+        "  2. rebuild the ledger from the outbox's packs:\n"
+        f"       move {path} aside, then run: cssw-docs ledger rebuild\n"
+        "Then start the service again."
+    )
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Return True when ``exc`` is SQLite saying the file is damaged or not a database."""
+    return getattr(exc, "sqlite_errorname", "") in CORRUPTION
+
+
+def problems(path: Path) -> list[str]:
+    """Return what ``PRAGMA quick_check`` finds wrong with the ledger at ``path`` (or [])."""
+    conn = None
+    try:
+        conn = sqlite3.connect(str(path), timeout=30.0)
+        found = [str(row[0]) for row in conn.execute("PRAGMA quick_check")]
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc):
+            raise
+        return [str(exc)]
+    finally:
+        if conn is not None:
+            conn.close()
+    return [] if found == ["ok"] else found
+
+
+def verify(path: Path) -> None:
+    """Raise :class:`LedgerDamaged` (with the recovery steps) unless the ledger is sound.
+
+    A ledger that does not exist yet is sound (it is created on first use).
+    """
+    path = Path(path)
+    if not path.exists():
+        return
+    found = problems(path)
+    if found:
+        raise LedgerDamaged(
+            f"The ledger {path} is damaged (SQLite's check found: {found[0]}). cssw-docs will "
+            "not use it, so that no workbook is processed and no email sent a second time.\n"
+            + recovery_steps(path)
+        )
 
 
 def now() -> str:
@@ -51,6 +111,14 @@ def connect(db_path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA foreign_keys = ON")
         schema.migrate(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if is_corruption(exc):
+            raise LedgerDamaged(
+                f"The ledger {db_path} is damaged ({exc}). cssw-docs will not use it.\n"
+                + recovery_steps(db_path)
+            ) from exc
+        raise
     except BaseException:
         conn.close()
         raise
@@ -60,6 +128,29 @@ def connect(db_path: Path) -> sqlite3.Connection:
 def open_ledger(state_dir: Path) -> sqlite3.Connection:
     """Return a connection to the ledger in the service's ``state_dir``."""
     return connect(db_path(state_dir))
+
+
+def get_meta(conn: sqlite3.Connection, key: str) -> str | None:
+    """Return a value the ledger keeps about itself (``ledger_meta``), or None."""
+    row = conn.execute("SELECT value FROM ledger_meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+    """Record a value the ledger keeps about itself (when it was rebuilt, restored ...)."""
+    with conn:
+        conn.execute(
+            "INSERT OR REPLACE INTO ledger_meta (key, value, updated_at) VALUES (?, ?, ?)",
+            (key, value, now()),
+        )
+
+
+def is_new(conn: sqlite3.Connection) -> bool:
+    """Return True for a ledger with no jobs, audits, mail or history: just created."""
+    for table in ("jobs", "audits", "mail_outbox", "ledger_meta"):
+        if conn.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:
+            return False
+    return True
 
 
 @contextlib.contextmanager

@@ -93,6 +93,51 @@ def earlier_job_with_content(
     ).fetchone()
 
 
+def job_with_content(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
+    """Return the first job whose workbook had this SHA-256 (in any state), or None."""
+    return conn.execute(
+        "SELECT * FROM jobs WHERE sha256 = ? ORDER BY rowid LIMIT 1", (sha256,)
+    ).fetchone()
+
+
+def insert_finished_job(
+    conn: sqlite3.Connection,
+    job_id: str,
+    *,
+    sha256: str,
+    state: JobState,
+    source_name: str,
+    finished_at: str,
+    audit_ref: str | None = None,
+    stage: str | None = None,
+    version: int | None = None,
+    pack_dir: str | None = None,
+    final_path: str | None = None,
+) -> bool:
+    """Record a job already finished (rebuilding the ledger); False when the id is taken."""
+    with conn:
+        cur = conn.execute(
+            "INSERT OR IGNORE INTO jobs (job_id, source_name, work_name, sha256, state,"
+            " audit_ref, stage, version, pack_dir, final_path, created_at, updated_at,"
+            " finished_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job_id,
+                source_name,
+                sha256,
+                state,
+                audit_ref,
+                stage,
+                version,
+                pack_dir,
+                final_path,
+                finished_at,
+                now(),
+                finished_at,
+            ),
+        )
+    return cur.rowcount == 1
+
+
 def finished_jobs(conn: sqlite3.Connection, limit: int) -> list[sqlite3.Row]:
     """Return the ``limit`` most recently finished jobs, newest first."""
     return conn.execute(

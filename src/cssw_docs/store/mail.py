@@ -85,7 +85,8 @@ def get(conn: sqlite3.Connection, message_id: str) -> sqlite3.Row | None:
 def due(conn: sqlite3.Connection, when: dt.datetime) -> list[sqlite3.Row]:
     """Return the messages to send now: pending ones whose wait is over, and lapsed claims."""
     return conn.execute(
-        "SELECT message_id, job_id, audit_ref, route, sender, recipients, attempts"
+        "SELECT message_id, job_id, audit_ref, route, sender, recipients, subject, attempts,"
+        " deliveries, allowed_deliveries"
         " FROM mail_outbox WHERE state IN (?, ?) AND next_attempt_at <= ?"
         " ORDER BY created_at, message_id",
         (MailState.PENDING, MailState.SENDING, stamp(when)),
@@ -99,10 +100,16 @@ def message_bytes(conn: sqlite3.Connection, message_id: str) -> bytes:
 
 
 def claim(conn: sqlite3.Connection, message_id: str, when: dt.datetime, lease: float) -> bool:
-    """Mark the message as being sent by us for ``lease`` seconds; False if someone else has it."""
+    """Mark the message as being sent by us for ``lease`` seconds; False if someone else has it.
+
+    The attempt counts as a delivery from here on (a crash after the server accepted the
+    message leaves it counted); :func:`not_delivered` takes it back when the server clearly
+    did not take the message.
+    """
     with conn:
         cur = conn.execute(
-            "UPDATE mail_outbox SET state = ?, attempts = attempts + 1, updated_at = ?,"
+            "UPDATE mail_outbox SET state = ?, attempts = attempts + 1,"
+            " deliveries = deliveries + 1, updated_at = ?,"
             " next_attempt_at = ? WHERE message_id = ? AND state IN (?, ?)"
             " AND next_attempt_at <= ?",
             (
@@ -118,13 +125,35 @@ def claim(conn: sqlite3.Connection, message_id: str, when: dt.datetime, lease: f
     return cur.rowcount == 1
 
 
-def mark_sent(conn: sqlite3.Connection, message_id: str, reply: str, when: dt.datetime) -> None:
-    """Record that the server accepted the message, with its reply."""
+def not_delivered(conn: sqlite3.Connection, message_id: str) -> None:
+    """Take back the delivery :func:`claim` counted: the server did not take the message."""
+    with conn:
+        conn.execute(
+            "UPDATE mail_outbox SET deliveries = MAX(deliveries - 1, 0) WHERE message_id = ?",
+            (message_id,),
+        )
+
+
+def mark_sent(
+    conn: sqlite3.Connection,
+    message_id: str,
+    reply: str,
+    when: dt.datetime,
+    refused: dict[str, str] | None = None,
+) -> None:
+    """Record that the server accepted the message, with its reply and any refused recipients."""
     with conn:
         conn.execute(
             "UPDATE mail_outbox SET state = ?, server_reply = ?, last_error = NULL,"
-            " sent_at = ?, updated_at = ? WHERE message_id = ?",
-            (MailState.SENT, reply, stamp(when), stamp(when), message_id),
+            " refused = ?, sent_at = ?, updated_at = ? WHERE message_id = ?",
+            (
+                MailState.SENT,
+                reply,
+                json.dumps(refused) if refused else None,
+                stamp(when),
+                stamp(when),
+                message_id,
+            ),
         )
 
 
@@ -149,7 +178,7 @@ def mark_retry(
 def mark(
     conn: sqlite3.Connection, message_id: str, state: MailState, error: str, when: dt.datetime
 ) -> None:
-    """Record a final state (``failed`` or ``blocked``) with the reason."""
+    """Record a final state (``failed``, ``blocked``, ``possibly-delivered``) with the reason."""
     with conn:
         conn.execute(
             "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ? WHERE message_id = ?",
@@ -157,23 +186,26 @@ def mark(
         )
 
 
-def requeue(conn: sqlite3.Connection, message_ids: list[str], when: dt.datetime) -> int:
-    """Make the given messages due now (not sent ones); return how many changed."""
+def requeue(
+    conn: sqlite3.Connection, message_ids: list[str], when: dt.datetime, *, force: bool = False
+) -> int:
+    """Make the given messages due now (not sent ones); return how many changed.
+
+    With ``force`` (a person named the message) it may be handed over once more even when it
+    has reached ``mail.max_deliveries`` or was possibly delivered.
+    """
+    states = (MailState.PENDING, MailState.FAILED, MailState.BLOCKED)
+    if force:
+        states += (MailState.POSSIBLY_DELIVERED,)
+    marks = ", ".join("?" for _ in states)
+    allowance = "deliveries + 1" if force else "allowed_deliveries"
     changed = 0
     with conn:
         for message_id in message_ids:
             cur = conn.execute(
-                "UPDATE mail_outbox SET state = ?, next_attempt_at = ?, updated_at = ?"
-                " WHERE message_id = ? AND state IN (?, ?, ?)",
-                (
-                    MailState.PENDING,
-                    stamp(when),
-                    stamp(when),
-                    message_id,
-                    MailState.PENDING,
-                    MailState.FAILED,
-                    MailState.BLOCKED,
-                ),
+                "UPDATE mail_outbox SET state = ?, next_attempt_at = ?, updated_at = ?,"
+                f" allowed_deliveries = {allowance} WHERE message_id = ? AND state IN ({marks})",
+                (MailState.PENDING, stamp(when), stamp(when), message_id, *states),
             )
             changed += cur.rowcount
     return changed
@@ -195,11 +227,45 @@ def rows(
     marks = ", ".join("?" for _ in states)
     sql = (
         "SELECT message_id, job_id, audit_ref, route, recipients, subject, size, state,"
-        " attempts, last_error, server_reply, created_at, updated_at, next_attempt_at, sent_at"
-        f" FROM mail_outbox WHERE state IN ({marks})"
+        " attempts, deliveries, refused, last_error, server_reply, created_at, updated_at,"
+        f" next_attempt_at, sent_at FROM mail_outbox WHERE state IN ({marks})"
     )
     params: list[object] = list(states)
     if job_id is not None:
         sql += " AND job_id = ?"
         params.append(job_id)
     return conn.execute(sql + " ORDER BY created_at, message_id", params).fetchall()
+
+
+def partly_refused(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Return the sent messages the server refused for some recipients, oldest first."""
+    return conn.execute(
+        "SELECT message_id, job_id, audit_ref, route, recipients, refused, server_reply, sent_at"
+        " FROM mail_outbox WHERE state = ? AND refused IS NOT NULL ORDER BY created_at",
+        (MailState.SENT,),
+    ).fetchall()
+
+
+def hold_unsent(conn: sqlite3.Connection, why: str, when: dt.datetime) -> int:
+    """Hold every message not recorded as sent as possibly delivered; return how many.
+
+    Used after the ledger is restored from a backup: what the backup calls waiting may have
+    been sent since it was taken.
+    """
+    reason = (
+        f"{why}: this email may have been sent since, so it is not sent by itself. Check with "
+        "its recipients, then send it with `cssw-docs mail retry ID` if it never arrived."
+    )
+    with conn:
+        cur = conn.execute(
+            "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ?"
+            " WHERE state IN (?, ?)",
+            (
+                MailState.POSSIBLY_DELIVERED,
+                reason,
+                stamp(when),
+                MailState.PENDING,
+                MailState.SENDING,
+            ),
+        )
+    return cur.rowcount

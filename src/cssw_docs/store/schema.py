@@ -122,7 +122,28 @@ RELEASE_0_1_0 = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0,)
+DELIVERIES_AND_META = Migration(
+    2,
+    "mail: deliveries per message, a forced extra one, refused recipients; ledger_meta",
+    (
+        # Times the whole message was handed to a server without an explicit refusal (sent,
+        # or the reply never came, or the sender died before recording it).
+        "ALTER TABLE mail_outbox ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0",
+        # Set by `cssw-docs mail retry ID`: the cap for this message (NULL: mail.max_deliveries).
+        "ALTER TABLE mail_outbox ADD COLUMN allowed_deliveries INTEGER",
+        # JSON object: address -> the server's refusal, for a message sent to only some.
+        "ALTER TABLE mail_outbox ADD COLUMN refused TEXT",
+        """
+        CREATE TABLE IF NOT EXISTS ledger_meta (
+          key TEXT PRIMARY KEY,             -- e.g. new_ledger_accepted, rebuilt, restored
+          value TEXT NOT NULL,
+          updated_at TEXT NOT NULL          -- UTC ISO 8601
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0, DELIVERIES_AND_META)
 LATEST = MIGRATIONS[-1].version
 
 
