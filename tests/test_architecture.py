@@ -82,3 +82,36 @@ def test_only_the_store_creates_tables():
         if "CREATE TABLE" in p.read_text("utf-8")
     }
     assert owners == {"store"}
+
+
+def _import_time_dates(path: Path) -> list[int]:
+    """Return the lines of ``path`` that ask for today's date outside any function or class."""
+    tree = ast.parse(path.read_text("utf-8"))
+    nested = {
+        id(n)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+        for n in ast.walk(node)
+    }
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("today", "now")
+        and id(node) not in nested
+    ]
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "tests").glob("*.py")), ids=lambda p: p.name)
+def test_no_test_module_fixes_the_date_at_import(path: Path):
+    """A date taken when a module is imported goes stale across midnight: take it in the test."""
+    assert _import_time_dates(path) == []
+
+
+def test_import_time_date_detector_finds_one(tmp_path: Path):
+    """The detector above finds a module-level ``date.today()`` and ignores one in a function."""
+    sample = tmp_path / "t.py"
+    sample.write_text(
+        "import datetime as dt\nTODAY = dt.date.today()\n\ndef f():\n    return dt.date.today()\n"
+    )
+    assert _import_time_dates(sample) == [2]

@@ -161,7 +161,8 @@ def test_deliveries_per_message_are_capped_across_crashes(tmp_path, good_audit):
 
         mail.mark_sent = crash
         settings = Settings().with_changes(**{
-            "mail.host": "127.0.0.1", "mail.port": int(sys.argv[3]), "mail.security": "none", "mail.allowed_domains": ["camden.gov.uk"],
+            "mail.host": "127.0.0.1", "mail.port": int(sys.argv[3]), "mail.security": "none",
+            "mail.allowed_domains": ["camden.gov.uk"],
         })
         outbox.send_pending(Path(sys.argv[1]), settings, outbox=Path(sys.argv[2]))
         """

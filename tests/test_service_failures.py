@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from email import policy
 from email.parser import BytesParser
@@ -20,14 +19,17 @@ from service_support import (
     log_text,
     start,
     stop,
+    today,
     wait_for,
     with_ref,
 )
 
 pytestmark = pytest.mark.slow
-TODAY = dt.date.today().isoformat()
 CHILD = ("Amara", "Okafor", "M1234567")  # the good example's child
-QA_ADMIN = {"CSSW_DOCS_MAIL__QA_ADMIN": "qa.admin@camden.gov.uk"}
+QA_ADMIN = {
+    "CSSW_DOCS_MAIL__QA_ADMIN": "qa.admin@camden.gov.uk",
+    "CSSW_DOCS_MAIL__ALLOWED_DOMAINS": "camden.gov.uk",
+}
 PACK_SUBJECTS = ("Audit pack", "Supervision insert", "storyboard", "referred", "moderation")
 
 
@@ -73,7 +75,7 @@ def test_long_name_dropped_twice_is_filed_and_each_pack_emailed_once(tmp_path):
     finally:
         assert stop(proc) == 0
     assert [j["state"] for j in jobs(tmp_path)] == ["processed", "processed", "duplicate"]
-    filed = sorted(p.name for p in (tmp_path / "intake" / "processed" / TODAY).iterdir())
+    filed = sorted(p.name for p in (tmp_path / "intake" / "processed" / today()).iterdir())
     assert len(filed) == 2 and name in filed
     (second,) = [n for n in filed if n != name]
     assert second.endswith(" (2).xlsx")
@@ -86,7 +88,7 @@ def test_long_name_dropped_twice_is_filed_and_each_pack_emailed_once(tmp_path):
 def test_filing_failure_after_the_emails_were_queued_never_sends_them_again(tmp_path):
     """Filing fails after the pack was emailed: set aside as done, and a re-drop is a duplicate."""
     data = example_bytes("good")
-    blocked = tmp_path / "intake" / "processed" / TODAY
+    blocked = tmp_path / "intake" / "processed" / today()
     blocked.parent.mkdir(parents=True)
     blocked.write_text("a file where the day's folder should be")
     proc = start(tmp_path, CSSW_DOCS_SERVICE__MAX_ATTEMPTS="2", **QA_ADMIN)
@@ -94,7 +96,7 @@ def test_filing_failure_after_the_emails_were_queued_never_sends_them_again(tmp_
         wait_for(lambda: started(tmp_path), "the watcher to start")
         drop(tmp_path / "intake", "Amara Okafor M1234567.xlsx", data)
         wait_for(lambda: finished(tmp_path, 1), "the workbook to be set aside")
-        failed = tmp_path / "intake" / "failed" / TODAY
+        failed = tmp_path / "intake" / "failed" / today()
         (job,) = jobs(tmp_path)
         note = (failed / f"{job['job_id']} - error.txt").read_text("utf-8")
         # What the old note advised: put the workbook back into the intake folder.
@@ -139,7 +141,7 @@ def test_a_workbook_set_aside_tells_the_qa_admin_what_went_wrong(tmp_path):
         controller.stop()
     (job,) = jobs(tmp_path)
     assert job["state"] == "failed"
-    note = (tmp_path / "intake" / "failed" / TODAY / f"{job['job_id']} - error.txt").read_text()
+    note = (tmp_path / "intake" / "failed" / today() / f"{job['job_id']} - error.txt").read_text()
     what = note.split("What went wrong: ", 1)[1].split("\n", 1)[0]
     assert f"outbox folder ({outbox})" in what and "Not a directory" in what
     assert "move the workbook back into the intake folder" in note
