@@ -30,7 +30,7 @@ from ..models import JobState
 from ..pipeline import JobContext
 from ..rubric import Rubric
 from ..store import db, jobs
-from . import claim, logs, readiness, worker
+from . import claim, logs, readiness, settings_check, worker
 from .claim import Claimed, InstanceLock
 from .worker import Outcome, describe_error
 
@@ -103,6 +103,7 @@ class Watcher:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._sender: _Sender | None = None
         self._waiting_said: dict[str, int] = {}
+        self.checked = settings_check.SettingsCheck()
         self.conn = None
 
     # --- running -------------------------------------------------------------------------
@@ -116,9 +117,11 @@ class Watcher:
         """Run until stopped; return what was done. Raises AlreadyRunning if another runs.
 
         Raises outbox.SendingRefused, before touching anything, when the mail settings must not
-        be used (SMTP with an empty ``mail.allowed_domains`` and no ``allow_any_domain``).
+        be used (SMTP with an empty ``mail.allowed_domains`` and no ``allow_any_domain``), and
+        settings_check.SettingsInvalid when any other setting is unusable (``config check``).
         """
         outbox.check_settings(self.settings)
+        self.checked = settings_check.require_usable(self.settings)
         old_umask = os.umask(0o077)
         try:
             self.folders.create()
@@ -147,6 +150,8 @@ class Watcher:
         )
         for problem in routes.unusable_configured(self.settings.mail):
             log.warning("not one plain email address, so nothing is sent to it: %s", problem)
+        for warning in self.checked.warnings:
+            log.warning("%s", warning)
         self._resume()
         self._pool = self._new_pool()
         if not self.once:
