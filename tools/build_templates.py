@@ -752,7 +752,12 @@ def audit_plan() -> DocumentObject:
     """The SMART audit plan (Proposed at Draft): actions by due date, then sign-off."""
     doc = _new_document("{{ audit_ref }} Audit plan", body_size=10, scale=0.9)
     _header_footer(doc, "Audit plan")
-    _p(doc, "{% if is_draft %}Proposed audit plan{% else %}SMART audit plan{% endif %}", "Title")
+    _p(
+        doc,
+        "{% if is_draft or awaiting_decision %}Proposed audit plan{% else %}SMART audit plan"
+        "{% endif %}",
+        "Title",
+    )
     _p(doc, "{{ audit_ref }} · {{ audit.type }} audit · {{ audit.team }}", "Subtitle")
     _child_line(doc)
     _draft_banner(

@@ -38,7 +38,7 @@ FIELD_HELP: dict[str, str] = {
     "child": "The child the case documents are about (empty in the storyboard).",
     "child.name": "The child's name (empty with render.name_child = false, and in the storyboard).",
     "child.mosaic_id": "The child's MOSAIC ID (empty in the storyboard).",
-    "child.heading": "Name and MOSAIC ID in one line, e.g. Amara Okafor · MOSAIC ID 3579246.",
+    "child.heading": "Name and MOSAIC ID in one line (the ID alone when the name is off).",
     "stage": "Draft or Final.",
     "is_draft": "True at Draft: show DRAFT and the draft banner.",
     "version": "The pack's version number for this stage (1, 2 ...).",
