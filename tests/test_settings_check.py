@@ -12,7 +12,14 @@ from click.testing import CliRunner
 from cssw_docs import config, rubric
 from cssw_docs.cli import cli
 from cssw_docs.config import Settings
-from cssw_docs.service.settings_check import SettingsInvalid, check, mount_type, require_usable
+from cssw_docs.deliver import routes
+from cssw_docs.service.settings_check import (
+    ROUTE_LABELS,
+    SettingsInvalid,
+    check,
+    mount_type,
+    require_usable,
+)
 from cssw_docs.service.watch import Watcher
 from service_support import drop, example_bytes, run_once
 
@@ -230,3 +237,8 @@ def test_smt_in_the_form_config_show_prints_reaches_smt_through_the_watcher(tmp_
         msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
         to.append(str(msg["To"]))
     assert any("smt@camden.gov.uk" in t for t in to), to
+
+
+def test_every_configured_list_has_words_for_config_check():
+    """Each address list the routes use is named and explained in the check's route list."""
+    assert set(routes.CONFIGURED_LISTS) == set(ROUTE_LABELS)

@@ -20,27 +20,31 @@ from ..config import MailSettings, Settings
 from ..deliver import oauth, probe, routes
 from ..deliver.failures import TransportError
 
-# The routes whose recipients come from the settings, not from the workbook: (setting, who,
-# what they receive). Each is a warning when empty: its messages would go to nobody.
-CONFIGURED_ROUTES: tuple[tuple[str, str, str], ...] = (
-    (
-        "head_of_qa",
+# Who each configured address list (deliver.routes.CONFIGURED_LISTS) is, and what they get.
+# Each is a warning when empty: its messages would go to nobody.
+ROUTE_LABELS: dict[str, tuple[str, str]] = {
+    "head_of_qa": (
         "Head of Quality Assurance",
         "audits the practitioner disagrees with, for a decision",
     ),
-    (
-        "smt",
-        "Senior management team",
-        "notices of good and outstanding practice, and storyboards",
-    ),
-    ("learning_development", "Learning and development", "storyboards"),
-    ("moderation_coordinator", "Moderation panel", "audits selected for the moderation panel"),
-    (
-        "qa_admin",
+    "smt": ("Senior management team", "notices of good and outstanding practice, and storyboards"),
+    "learning_development": ("Learning and development", "storyboards"),
+    "moderation_coordinator": ("Moderation panel", "audits selected for the moderation panel"),
+    "qa_admin": (
         "QA admin",
         "rejected workbooks whose auditor address is unusable, and notices of held-back email",
     ),
-)
+}
+
+
+def configured_routes() -> list[tuple[str, str, str]]:
+    """Return (setting, who, what they receive) for every configured address list."""
+    return [
+        (key, *ROUTE_LABELS.get(key, (f"mail.{key}", "its messages")))
+        for key in routes.CONFIGURED_LISTS
+    ]
+
+
 # File systems SQLite must not be used on (its locking is unreliable there): /proc/mounts names.
 NETWORK_FILESYSTEMS = frozenset(
     {"nfs", "nfs4", "cifs", "smb3", "smbfs", "sshfs", "fuse.sshfs", "9p", "afs", "davfs"}
@@ -124,7 +128,7 @@ def check(
     mounts = _read_mounts() if mounts is None else mounts
     result.problems += _ledger_problems(Path(settings.service.state_dir), mounts)
     result.warnings += _share_warnings(settings, mounts)
-    for key, who, receives in CONFIGURED_ROUTES:
+    for key, who, receives in configured_routes():
         people = tuple(p.envelope for p in routes.listed(getattr(settings.mail, key)))
         result.routes.append(RouteLine(f"mail.{key}", who, receives, people))
         if not people:
@@ -201,7 +205,7 @@ def _is_domain(text: str) -> bool:
 
 def _mail_problems(mail: MailSettings, environ: Mapping[str, str]) -> list[str]:
     out = list(routes.sending_problems(mail))
-    for key, _who, _receives in CONFIGURED_ROUTES:
+    for key in routes.CONFIGURED_LISTS:
         for refused in routes.refused(routes.listed(getattr(mail, key)), mail.allowed_domains):
             out.append(f"mail.{key}: {refused}; nothing would be sent to it.")
     for domain in mail.allowed_domains:
