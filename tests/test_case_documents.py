@@ -247,6 +247,8 @@ def test_awaiting_decision_is_marked_in_header_and_footer(disagree, the_rubric, 
     assert AWAITING in header_text(path) and AWAITING in footer_text(path)
     if kind is not DocKind.SUPERVISION_INSERT:
         assert f"{AWAITING}. " in "\n".join(body_paragraphs(path))  # and a banner
+    if kind is DocKind.PLAN:
+        assert body_paragraphs(path)[0] == "Proposed audit plan"  # not yet the SMART plan
 
 
 @pytest.mark.parametrize("kind", [DocKind.REPORT, DocKind.PLAN])
