@@ -100,3 +100,73 @@ def test_a_reference_example_must_fit_the_pattern():
                 "CSSW_DOCS_VALIDATION__REFERENCE_EXAMPLE": "CSSW-2026-0142",
             }
         )
+
+
+# --- list settings: the JSON form `config show` prints, or comma-separated -------------------
+
+
+def test_a_list_from_the_environment_in_json_form_is_a_list():
+    """`CSSW_DOCS_MAIL__SMT='["smt@camden.gov.uk"]'` (config show's form) gives one address."""
+    s = config.load(environ={"CSSW_DOCS_MAIL__SMT": '["smt@camden.gov.uk", "l@camden.gov.uk"]'})
+    assert s.mail.smt == ("smt@camden.gov.uk", "l@camden.gov.uk")
+
+
+def test_a_list_from_the_environment_may_be_comma_separated():
+    """`a, b` gives two addresses, spaces trimmed, empty items left out."""
+    s = config.load(environ={"CSSW_DOCS_MAIL__HEAD_OF_QA": "hq@camden.gov.uk, dep@camden.gov.uk,"})
+    assert s.mail.head_of_qa == ("hq@camden.gov.uk", "dep@camden.gov.uk")
+
+
+def test_what_config_show_prints_for_a_list_reads_back_the_same():
+    """The line `config show` prints for a list, put in the environment, gives the same list."""
+    s = config.Settings().with_changes(**{"mail.smt": ["smt@camden.gov.uk", "x@camden.gov.uk"]})
+    shown = next(ln for ln in config.to_toml(s, environ={}).splitlines() if ln.startswith("smt"))
+    value = shown.split("=", 1)[1].strip()
+    assert config.load(environ={"CSSW_DOCS_MAIL__SMT": value}).mail.smt == s.mail.smt
+
+
+@pytest.mark.parametrize(
+    ("toml", "complaint"),
+    [
+        ("[mail]\nsmt = [1, 2]\n", r"mail\.smt must be a list of text"),
+        ("[mail]\nsmt = 5\n", r"mail\.smt must be a list"),
+        ('[render]\npdf = "sometimes"\n', r"render\.pdf must be true or false"),
+        ("[service]\nworkers = 2.5\n", r"service\.workers must be a whole number"),
+        ("[service]\nsettle_seconds = true\n", r"service\.settle_seconds must be a number"),
+        ('[render]\nmarking = ["x"]\n', r"render\.marking must be text"),
+    ],
+)
+def test_a_setting_of_the_wrong_kind_is_refused(tmp_path, toml, complaint):
+    """A list must be a list of text, a switch true or false, a number a number."""
+    f = tmp_path / "c.toml"
+    f.write_text(toml)
+    with pytest.raises(config.ConfigError, match=complaint):
+        config.load(f, environ={})
+
+
+def test_a_list_that_starts_like_json_but_is_not_is_refused():
+    """A broken JSON list is not read as one odd address: it is refused with an example."""
+    with pytest.raises(config.ConfigError, match=r"mail\.smt starts with \[ but is not a list"):
+        config.load(environ={"CSSW_DOCS_MAIL__SMT": '["smt@camden.gov.uk"'})
+
+
+def test_a_misspelt_switch_in_the_environment_is_refused_not_read_as_false():
+    """`CSSW_DOCS_RENDER__PDF=ture` used to mean false without a word; now it is refused."""
+    with pytest.raises(config.ConfigError, match=r"render\.pdf must be true or false"):
+        config.load(environ={"CSSW_DOCS_RENDER__PDF": "ture"})
+
+
+def test_every_unusable_setting_is_named_at_once(tmp_path):
+    """Two wrong settings give one error naming both, so they can be fixed in one go."""
+    f = tmp_path / "c.toml"
+    f.write_text('[service]\nworkers = "two"\nsettle = 1\n[render]\npdf = "maybe"\n')
+    with pytest.raises(config.ConfigError) as caught:
+        config.load(f, environ={})
+    text = str(caught.value)
+    assert "service.workers" in text and "service.settle" in text and "render.pdf" in text
+
+
+def test_the_child_is_named_on_case_documents_unless_switched_off():
+    """render.name_child is on by default and can be turned off."""
+    assert config.Settings().render.name_child is True
+    assert config.load(environ={"CSSW_DOCS_RENDER__NAME_CHILD": "false"}).render.name_child is False

@@ -8,9 +8,10 @@ email subject and body (and the problems text attached to a rejection), the `sta
 workbook and the action and escalation lists are collected and searched with the same matcher
 the service uses (``privacy.Identity``), so a lookalike or run-together name is caught too.
 
-Excluded by kind: the case documents (report, plan, supervision insert, storyboard, actions
-CSV, audit.json and manifest.json in a pack folder, and the marked copy of an auditor's own
-workbook), and the auditor's own workbook files, which keep the name the auditor gave them.
+Excluded by kind: the case documents, which name the child on purpose (report, plan,
+supervision insert, actions CSV, audit.json and manifest.json in a pack folder, and the marked
+copy of an auditor's own workbook), and the auditor's own workbook files, which keep the name
+the auditor gave them. Storyboards are collected: they go beyond the case and never name one.
 """
 
 from __future__ import annotations
@@ -205,6 +206,8 @@ def test_no_child_name_or_mosaic_id_outside_the_case_documents(tmp_path: Path) -
     collected += [(f"rejection note {p.name}", p.read_text("utf-8"))
                   for p in sorted(intake.rglob("* - problems.txt"))]  # fmt: skip
     collected += _ledger_text(state)
+    storyboards = sorted((tmp_path / "outbox").rglob("* Storyboard.docx"))
+    collected += [(f"storyboard {p.relative_to(tmp_path)}", _docx_text(p)) for p in storyboards]
 
     # The run did what the collection claims to cover.
     subjects = " ".join(text for where, text in collected if where.endswith(": subject"))
@@ -214,6 +217,7 @@ def test_no_child_name_or_mosaic_id_outside_the_case_documents(tmp_path: Path) -
     assert "same content as an earlier job" in outputs["log service.log"]
     assert "Hold a direct session with the child's father" in outputs["activity report workbook"]
     assert "No child's name appears in this report." in outputs["activity report summary"]
+    assert len(storyboards) >= 2
 
     children = {
         (sub.child_name, sub.child_mosaic_id)

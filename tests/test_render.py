@@ -357,7 +357,7 @@ def test_supervision_csv_opens_cleanly_in_excel(final_pack) -> None:
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0] == list(render.CSV_COLUMNS)
-    assert [r[4] for r in rows[1:]] == ["13/11/2026", "04/12/2026", "29/01/2027"]
+    assert [r[5] for r in rows[1:]] == ["13/11/2026", "04/12/2026", "29/01/2027"]
     assert {r[0] for r in rows[1:]} == {"CSSW-2026-0142"}
 
 
@@ -368,7 +368,7 @@ def test_csv_cells_cannot_become_excel_formulas(
     action = Action('=HYPERLINK("http://x")', "Assessment", "@Tom", dt.date(2026, 11, 1), "ok")
     pack = make_pack(dataclasses.replace(good_audit, actions=(action,)), the_rubric, tmp_path)
     rows = list(csv.reader(io.StringIO((pack.directory / render.CSV_NAME).read_text("utf-8-sig"))))
-    assert rows[1][1].startswith("'=") and rows[1][3] == "'@Tom"
+    assert rows[1][2].startswith("'=") and rows[1][4] == "'@Tom"
 
 
 def test_storyboard_credits_worker_and_never_names_the_child(
@@ -391,19 +391,22 @@ def test_storyboard_credits_worker_and_never_names_the_child(
     assert title.runs[0].font.size.pt >= 28
 
 
-def test_no_document_or_file_name_holds_the_child_name_or_mosaic_id(final_pack) -> None:
-    """The child's name and MOSAIC ID appear in no document and no file name."""
+def test_no_file_name_and_no_storyboard_holds_the_child_name_or_mosaic_id(final_pack) -> None:
+    """The child's name and MOSAIC ID appear in no file name and not in the storyboard."""
     for f in final_pack.files:
         assert "Amara" not in f.name and "M1234567" not in f.name
-        if f.name.endswith(".docx"):
-            text = all_text(final_pack.directory / f.name)
-            assert "Amara Okafor" not in text and "M1234567" not in text
+    for path in (final_pack.path(DocKind.STORYBOARD),):
+        text = all_text(path) + header_footer_text(path)
+        assert "Amara" not in text and "Okafor" not in text and "M1234567" not in text
 
 
-def test_context_never_holds_child_identifiers(good_audit: Submission, the_rubric: Rubric) -> None:
-    """The template context carries neither the child's name nor the MOSAIC ID."""
-    dumped = json.dumps(render.build_context(good_audit, the_rubric))
-    assert "Amara Okafor" not in dumped and "M1234567" not in dumped
+def test_storyboard_context_never_holds_child_identifiers(
+    good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """The storyboard's context carries neither the child's name nor the MOSAIC ID."""
+    context = render.build_context(good_audit, the_rubric)
+    dumped = json.dumps(render.for_document(DocKind.STORYBOARD, context))
+    assert "Amara" not in dumped and "Okafor" not in dumped and "M1234567" not in dumped
 
 
 @pytest.mark.parametrize(
@@ -537,7 +540,7 @@ def test_audit_json_and_manifest_describe_the_pack(final_pack, the_rubric: Rubri
     assert manifest["rubric_version"] == the_rubric.version
     assert manifest["created_utc"] == "2026-10-20T09:30:00Z"
     assert set(manifest["templates"]) == {"report", "plan", "supervision_insert", "storyboard"}
-    assert manifest["templates"]["report"]["version"] == "1.0"
+    assert manifest["templates"]["report"]["version"] == "1.1"
     listed = {f["name"]: f for f in manifest["files"]}
     assert set(listed) == {f.name for f in final_pack.files} | {"audit.json"}
     assert (listed["audit.json"]["kind"], listed["audit.json"]["format"]) == ("audit_json", "json")

@@ -162,4 +162,4 @@ def test_templates_carry_their_version(tmp_path: Path) -> None:
     """Each template records its version, which the manifest reports."""
     for name, _title in render.DOCUMENTS.values():
         path = render.packaged_templates_dir() / name
-        assert docx.Document(str(path)).core_properties.version == "1.0"
+        assert docx.Document(str(path)).core_properties.version == "1.1"

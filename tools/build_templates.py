@@ -21,13 +21,13 @@ from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_TAB_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import Table, _Cell
 
-TEMPLATE_VERSION = "1.0"
+TEMPLATE_VERSION = "1.1"
 FONT = "Arial"
 NAVY = "1F3864"
 INK = "1A1A1A"
@@ -39,6 +39,7 @@ BANNER_FILL = "FCE8E6"
 NOTE_FILL = "FFF4D6"
 NOTE_LINE = "B7791F"
 FIXED_TIME = dt.datetime(2026, 1, 1, 0, 0, 0)
+AWAITING = "Awaiting Head of Quality Assurance decision"
 
 # --- low-level helpers -------------------------------------------------------------------------
 
@@ -226,6 +227,9 @@ def _styles(doc: DocumentObject, body_size: float, scale: float = 1.0) -> None:
     quiet = _paragraph_style(doc, "Quiet Note", size=body_size - 1, colour=GREY, italic=True)
     _spacing(quiet, 0, 6, 1.1)
 
+    child = _paragraph_style(doc, "Child Line", size=body_size + 1.5, colour=NAVY)
+    _spacing(child, 0, 8 * scale, 1.1)
+
     _table_style(doc)
 
 
@@ -267,7 +271,12 @@ def _table_style(doc: DocumentObject) -> None:
 
 
 def _new_document(
-    title_property: str, *, body_size: float = 10.5, scale: float = 1.0, margin_cm: float = 2.0
+    title_property: str,
+    *,
+    body_size: float = 10.5,
+    scale: float = 1.0,
+    margin_cm: float = 2.0,
+    top_margin_cm: float = 2.3,
 ) -> DocumentObject:
     doc = Document()
     _styles(doc, body_size, scale)
@@ -276,7 +285,7 @@ def _new_document(
     section.page_width = Cm(21.0)
     section.page_height = Cm(29.7)
     section.left_margin = section.right_margin = Cm(margin_cm)
-    section.top_margin = Cm(2.3)
+    section.top_margin = Cm(top_margin_cm)
     section.bottom_margin = Cm(2.0)
     section.header_distance = Cm(1.0)
     section.footer_distance = Cm(1.0)
@@ -300,7 +309,11 @@ def _new_document(
 
 
 def _header_footer(doc: DocumentObject, name: str, margin_cm: float = 2.0) -> None:
-    """Marking and reference in the header (DRAFT in red at Draft); marking, page X of Y below."""
+    """Marking and reference in the header, marking and page X of Y in the footer.
+
+    DRAFT (at Draft) and the awaiting-decision marking (a disputed Final audit) appear in both,
+    so every page says it; the footer's second line is the version and issue date.
+    """
     width = Cm(21.0 - 2 * margin_cm)
     section = doc.sections[0]
     head = section.header.paragraphs[0]
@@ -318,6 +331,12 @@ def _header_footer(doc: DocumentObject, name: str, margin_cm: float = 2.0) -> No
     head.add_run(f"{{{{ audit_ref }}}} · {name}")
     ppr = head._p.get_or_add_pPr()
     _borders(ppr, "w:pBdr", {"bottom": (LINE, 4)})
+    # The awaiting-decision marking is too long for the header's middle: a line of its own.
+    _p(section.header, "{%p if awaiting_decision %}", "Header")
+    awaiting = _p(section.header, AWAITING, "Header", bold=True, colour=BANNER_RED, size=10)
+    awaiting.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    awaiting.paragraph_format.space_before = Pt(3)
+    _p(section.header, "{%p endif %}", "Header")
 
     foot = section.footer.paragraphs[0]
     foot.style = doc.styles["Footer"]
@@ -329,10 +348,16 @@ def _header_footer(doc: DocumentObject, name: str, margin_cm: float = 2.0) -> No
     r = foot.add_run("DRAFT")
     r.bold = True
     r.font.color.rgb = _rgb(BANNER_RED)
+    foot.add_run("{% elif awaiting_decision %}")
+    r = foot.add_run(AWAITING)
+    r.bold = True
+    r.font.color.rgb = _rgb(BANNER_RED)
     foot.add_run("{% endif %}\tPage ")
     _field(foot, "PAGE")
     foot.add_run(" of ")
     _field(foot, "NUMPAGES")
+    version = _p(section.footer, "{{ version_line }}", "Footer", size=7.5)
+    version.paragraph_format.space_before = Pt(2)
 
 
 def _p(container, text: str = "", style: str | None = None, **run_format) -> object:
@@ -383,6 +408,19 @@ def _no_split(row) -> None:
     trpr.append(OxmlElement("w:cantSplit"))
 
 
+def _keep_row(row) -> None:
+    """Keep a table row on the page of what follows it (a table's title row, a rating chip)."""
+    for cell in row.cells:
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+
+
+def _keep(paragraph):  # type: ignore[no-untyped-def]
+    """Keep ``paragraph`` on the page of what follows it (an introduction to a table)."""
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
 def _cell_fill(cell: _Cell, fill: str) -> None:
     _shade(cell._tc.get_or_add_tcPr(), fill)
 
@@ -405,6 +443,7 @@ def _table(doc, cols: int, widths: Sequence[float], heading: Sequence[str] | Non
             _cell_text(cell, text, "Table Heading")
             # Direct fill as well as the style's, so every viewer shows the heading row.
             _cell_fill(cell, NAVY)
+        _keep_row(row)  # never a title row alone at the foot of a page
     _widths(table, widths)
     return table
 
@@ -426,6 +465,7 @@ def _loop_table(
     table = _table(doc, len(heading), widths, heading)
     _tag_row(table, f"{{%tr for {loop} %}}")
     row = table.add_row()
+    _no_split(row)  # an action is read whole: it moves to the next page rather than split
     for i, (cell, text) in enumerate(zip(row.cells, cells, strict=True)):
         _cell_text(cell, text, bold=bold_first and i == 0)
     _tag_row(table, "{%tr endfor %}")
@@ -433,8 +473,17 @@ def _loop_table(
     return table
 
 
-def _key_value_table(doc, pairs: Sequence[tuple[str, str]], widths: Sequence[float]) -> Table:
-    """A cover block: label/value pairs, two pairs to a row, labels on a soft fill."""
+def _key_value_table(
+    doc,
+    pairs: Sequence[tuple[str, str]],
+    widths: Sequence[float],
+    wide: Sequence[tuple[str, str, str | None]] = (),
+) -> Table:
+    """A cover block: label/value pairs, two pairs to a row, labels on a soft fill.
+
+    ``wide`` adds rows of one label and a value across the rest, each (label, value,
+    condition): with a condition, the row is left out when it is false (no "Theme: none").
+    """
     table = _table(doc, 4, widths, None)
     for i in range(0, len(pairs), 2):
         row = table.add_row()
@@ -444,6 +493,17 @@ def _key_value_table(doc, pairs: Sequence[tuple[str, str]], widths: Sequence[flo
             _cell_text(label_cell, label, "Table Label")
             _cell_fill(label_cell, LABEL_FILL)
             _cell_text(value_cell, value)
+    for label, value, condition in wide:
+        if condition:
+            _tag_row(table, f"{{%tr if {condition} %}}")
+        row = table.add_row()
+        _no_split(row)
+        _cell_text(row.cells[0], label, "Table Label")
+        _cell_fill(row.cells[0], LABEL_FILL)
+        _cell_text(row.cells[1], value)
+        row.cells[1].merge(row.cells[3])
+        if condition:
+            _tag_row(table, "{%tr endif %}")
     _widths(table, widths)
     return table
 
@@ -461,6 +521,19 @@ def _draft_banner(doc, text: str) -> None:
     _p(doc, "{%p endif %}")
 
 
+def _awaiting_banner(doc, text: str) -> None:
+    _p(doc, "{%p if awaiting_decision %}")
+    para = _p(doc, f"{AWAITING}. ", "Draft Banner")
+    para.add_run(text).bold = False
+    _p(doc, "{%p endif %}")
+
+
+def _child_line(doc) -> None:
+    """The line saying which child the document is about (name and MOSAIC ID, or the ID)."""
+    para = _p(doc, "About: ", "Child Line", colour=GREY)
+    para.add_run("{{ child.heading }}").bold = True
+
+
 def _status_lines(doc) -> None:
     _p(doc, "{%p for line in status_lines %}")
     _p(doc, "{{ line }}", "Status Note")
@@ -470,6 +543,31 @@ def _status_lines(doc) -> None:
 def _labelled_text(doc, label: str, expr: str, empty: str) -> None:
     _p(doc, label, "Heading 3")
     _p(doc, f"{{{{ {expr} or {empty!r} }}}}")
+
+
+def _decision_block(doc) -> None:
+    """The Head of Quality Assurance's decision on a disputed audit, when there is one."""
+    _p(doc, "{%p if decision %}")
+    _p(doc, "Head of Quality Assurance decision", "Heading 1")
+    widths = (3.6, 13.4)
+    table = _table(doc, 2, widths, None)
+    for label, value, condition in (
+        ("Decision", "{{ decision.outcome }}", None),
+        ("Note", "{{ decision.note }}", "decision.note"),
+        ("Decided on", "{{ decision.decided_on }}", None),
+        ("Decided by", "{{ decision.decided_by }}", "decision.decided_by"),
+    ):
+        if condition:
+            _tag_row(table, f"{{%tr if {condition} %}}")
+        row = table.add_row()
+        _no_split(row)
+        _cell_text(row.cells[0], label, "Table Label")
+        _cell_fill(row.cells[0], LABEL_FILL)
+        _cell_text(row.cells[1], value, bold=label == "Decision")
+        if condition:
+            _tag_row(table, "{%tr endif %}")
+    _widths(table, widths)
+    _p(doc, "{%p endif %}")
 
 
 # --- the four templates ----------------------------------------------------------------------
@@ -486,10 +584,17 @@ def audit_report() -> DocumentObject:
         "{% endif %}",
         "Subtitle",
     )
+    _child_line(doc)
     _draft_banner(
         doc,
         "DRAFT for the practitioner's feedback. This is not the final audit: please do not "
         "circulate it.",
+    )
+    _awaiting_banner(
+        doc,
+        "The practitioner disagrees with this audit. The audit and its proposed plan are with "
+        "the Head of Quality Assurance, and nothing in them is final until the Head of "
+        "Quality Assurance has decided.",
     )
     _status_lines(doc)
     _key_value_table(
@@ -497,17 +602,21 @@ def audit_report() -> DocumentObject:
         [
             ("Audit reference", "{{ audit_ref }}"),
             ("Type of audit", "{{ audit.type }}"),
-            ("Theme", "{{ audit.theme or 'None' }}"),
             ("Team", "{{ audit.team }}"),
+            ("Date of audit", "{{ audit.date }}"),
             ("Auditor", "{{ audit.auditor_name }}\n{{ audit.auditor_role }}"),
             ("Practitioner", "{{ audit.practitioner_name }}"),
             ("Manager", "{{ audit.manager_name }}"),
-            ("Date of audit", "{{ audit.date }}"),
             ("Period reviewed", "{{ audit.review_period }}"),
-            ("Case discussion", "{{ audit.discussion }}"),
         ],
         (2.9, 5.6, 2.9, 5.6),
+        wide=[
+            ("Theme", "{{ audit.theme }}", "audit.theme"),
+            ("Case discussion", "{{ audit.discussion }}", "audit.discussion"),
+            ("Version", "{{ version_line }}", None),
+        ],
     )
+    _decision_block(doc)
 
     _p(doc, "Ratings at a glance", "Heading 1")
     table = _table(doc, 3, (6.0, 4.6, 6.4), ("Section", "Rating", "Descriptors evidenced"))
@@ -536,6 +645,9 @@ def audit_report() -> DocumentObject:
     _labelled_text(doc, "Summary", "overall.summary", "None recorded.")
     _labelled_text(doc, "Good practice", "overall.good_practice", "None recorded.")
     _labelled_text(doc, "Areas for development", "overall.areas_for_development", "None recorded.")
+    _p(doc, "{%p if storyboard.status %}")
+    _p(doc, "Good practice storyboard: {{ storyboard.status }}.", "Quiet Note")
+    _p(doc, "{%p endif %}")
 
     _p(doc, "{%p for s in sections %}")
     _p(doc, "{{ s.number }}. {{ s.name }}", "Heading 1")
@@ -544,6 +656,7 @@ def audit_report() -> DocumentObject:
     _cell_text(row.cells[0], "Rating", "Table Label")
     _cell_fill(row.cells[0], LABEL_FILL)
     _cell_text(row.cells[1], "{% cellbg s.fill %}{{ s.rating }}", bold=True)
+    _keep_row(row)  # the heading, its rating and the first of its text stay together
     _widths(chip, (3.0, 4.6))
     _p(doc, "{%p if s.applicable %}")
     _labelled_text(doc, "Evidence", "s.evidence", "None recorded.")
@@ -551,7 +664,7 @@ def audit_report() -> DocumentObject:
     _labelled_text(doc, "Areas for development", "s.development", "None recorded.")
     _p(doc, "What the auditor found evidenced", "Heading 3")
     _p(doc, "{%p for group in s.descriptors %}")
-    _p(doc, "{{ group.grade }}", bold=True).paragraph_format.space_after = Pt(2)
+    _keep(_p(doc, "{{ group.grade }}", bold=True)).paragraph_format.space_after = Pt(2)
     _p(doc, "{%p for item in group.texts %}")
     _p(doc, "{{ item }}", "List Bullet")
     _p(doc, "{%p endfor %}")
@@ -566,9 +679,12 @@ def audit_report() -> DocumentObject:
 
     _p(doc, "Compliance gaps", "Heading 1")
     _p(doc, "{%p if gaps %}")
-    _p(
-        doc,
-        "Gaps the auditor raised before finalising the audit, and whether each has been addressed.",
+    _keep(
+        _p(
+            doc,
+            "Gaps the auditor raised before finalising the audit, and whether each has been "
+            "addressed.",
+        )
     )
     table = _table(doc, 4, (3.6, 7.9, 2.8, 2.7), ("Area", "Gap", "Raised on", "Addressed"))
     _tag_row(table, "{%tr for g in gaps %}")
@@ -604,6 +720,9 @@ def audit_report() -> DocumentObject:
     _p(doc, "Observation of practice", "Heading 2")
     _p(doc, "{{ audit.observation_activity }}")
     _p(doc, "Family's consent to the observation: {{ audit.observation_consent }}", "Quiet Note")
+    _p(doc, "{%p elif audit.observation_none %}")
+    _p(doc, "Observation of practice", "Heading 2")
+    _p(doc, "{{ audit.observation_none }}")
     _p(doc, "{%p endif %}")
 
     _p(doc, "{%p if practice_areas %}")
@@ -631,14 +750,25 @@ def audit_report() -> DocumentObject:
 
 def audit_plan() -> DocumentObject:
     """The SMART audit plan (Proposed at Draft): actions by due date, then sign-off."""
-    doc = _new_document("{{ audit_ref }} Audit plan")
+    doc = _new_document("{{ audit_ref }} Audit plan", body_size=10, scale=0.9)
     _header_footer(doc, "Audit plan")
-    _p(doc, "{% if is_draft %}Proposed audit plan{% else %}SMART audit plan{% endif %}", "Title")
+    _p(
+        doc,
+        "{% if is_draft or awaiting_decision %}Proposed audit plan{% else %}SMART audit plan"
+        "{% endif %}",
+        "Title",
+    )
     _p(doc, "{{ audit_ref }} · {{ audit.type }} audit · {{ audit.team }}", "Subtitle")
+    _child_line(doc)
     _draft_banner(
         doc,
         "DRAFT: the proposed plan for the practitioner's feedback. It becomes final once "
         "the practitioner and manager have agreed it.",
+    )
+    _awaiting_banner(
+        doc,
+        "The practitioner disagrees with the audit: this plan is proposed, and its actions "
+        "start only once the Head of Quality Assurance has decided.",
     )
     _key_value_table(
         doc,
@@ -653,10 +783,12 @@ def audit_plan() -> DocumentObject:
         (2.9, 5.6, 2.9, 5.6),
     )
     _p(doc, "Actions", "Heading 1")
-    _p(
-        doc,
-        "Each action is specific, has one owner and a date, and says how we will know it "
-        "is done. Actions are listed in the order they are due.",
+    _keep(
+        _p(
+            doc,
+            "Each action is specific, has one owner and a date, and says how we will know it "
+            "is done. Actions are listed in the order they are due.",
+        )
     )
     _p(doc, "{%p if actions %}")
     _loop_table(
@@ -670,7 +802,7 @@ def audit_plan() -> DocumentObject:
             "{{ a.due }}",
             "{{ a.measure }}",
         ),
-        (1.0, 5.2, 2.4, 2.4, 2.4, 3.6),
+        (1.0, 5.5, 2.3, 2.2, 2.3, 3.7),
         "a in actions",
     )
     _p(doc, "{%p else %}")
@@ -678,11 +810,19 @@ def audit_plan() -> DocumentObject:
     _p(doc, "{%p endif %}")
     _p(doc, "The practitioner's comments on the plan", "Heading 1")
     _p(doc, "{{ practitioner.plan_feedback or 'No comments have been given yet.' }}")
+    _sign_off(doc)
+    return doc
+
+
+def _sign_off(doc) -> None:
+    """Agreement and sign-off: the heading, its sentence and both rows always on one page."""
     _p(doc, "Agreement and sign-off", "Heading 1")
-    _p(
-        doc,
-        "By signing, we agree this plan. The actions will be carried into supervision and "
-        "reviewed there until each is complete.",
+    _keep(
+        _p(
+            doc,
+            "By signing, we agree this plan. The actions will be carried into supervision and "
+            "reviewed there until each is complete.",
+        )
     )
     table = _table(doc, 4, (3.2, 5.0, 5.3, 3.5), ("Role", "Name", "Signature", "Date"))
     for role, name in (
@@ -691,19 +831,27 @@ def audit_plan() -> DocumentObject:
     ):
         row = table.add_row()
         _no_split(row)
-        row.height = Cm(1.3)
+        row.height = Cm(1.1)
         _cell_text(row.cells[0], role, bold=True)
         _cell_text(row.cells[1], name)
+        if role == "Practitioner":
+            _keep_row(row)
     _widths(table, (3.2, 5.0, 5.3, 3.5))
-    return doc
 
 
 def supervision_insert() -> DocumentObject:
-    """One page for the next supervision: who, the actions and reflective prompts."""
-    doc = _new_document("{{ audit_ref }} Supervision insert", body_size=10)
+    """One page for the next supervision: who, the actions and reflective prompts.
+
+    Compact (smaller title, tighter spacing, a notes box that fits) so that a normal audit,
+    up to eight actions, stays on one page.
+    """
+    doc = _new_document(
+        "{{ audit_ref }} Supervision insert", body_size=9.5, scale=0.8, top_margin_cm=1.9
+    )
     _header_footer(doc, "Supervision insert")
     _p(doc, "Supervision insert", "Title")
     _p(doc, "Audit actions and reflection for the next supervision", "Subtitle")
+    _child_line(doc)
     _key_value_table(
         doc,
         [
@@ -722,7 +870,7 @@ def supervision_insert() -> DocumentObject:
         doc,
         ("No.", "Action", "Owner", "Due", "Progress at supervision"),
         ("{{ a.number }}", "{{ a.action }}", "{{ a.owner }}", "{{ a.due }}", ""),
-        (1.0, 7.4, 2.6, 2.5, 3.5),
+        (0.9, 8.3, 2.6, 2.2, 3.0),
         "a in actions",
     )
     _p(doc, "{%p else %}")
@@ -730,7 +878,7 @@ def supervision_insert() -> DocumentObject:
     _p(doc, "{%p endif %}")
     _p(doc, "Prompts for reflection", "Heading 1")
     _p(doc, "{%p if prompts %}")
-    _p(doc, "Drawn from the audit's areas for development. Use them to open the discussion.")
+    _keep(_p(doc, "Drawn from the audit's areas for development. Use them to open the discussion."))
     _p(doc, "{%p for prompt in prompts %}")
     para = doc.add_paragraph(style="List Number")
     run = para.add_run("{{ prompt.point }}")
@@ -743,7 +891,8 @@ def supervision_insert() -> DocumentObject:
     _p(doc, "Notes from the supervision", "Heading 1")
     notes = _table(doc, 1, (17.0,), None)
     row = notes.add_row()
-    row.height = Cm(5.0)
+    _no_split(row)
+    row.height = Cm(3.2)
     _cell_text(row.cells[0], "")
     _widths(notes, (17.0,))
     return doc
@@ -792,13 +941,13 @@ def storyboard() -> DocumentObject:
     para = _p(doc, "With thanks to ", "Storyboard Credit")
     para.add_run("{{ storyboard.practitioner }}").bold = True
     para.add_run(" and {{ storyboard.team }}. Audited by {{ storyboard.auditor }}.")
-    _p(
-        doc,
-        "Shared with consent for practice learning. Names and details that could identify "
-        "the child or family have been left out.",
-        "Quiet Note",
-        size=10,
-    )
+    # Printed only when the workbook says so: consent, and the auditor's own confirmation.
+    _p(doc, "{%p if storyboard.sharing %}")
+    _p(doc, "{{ storyboard.sharing }}", "Quiet Note", size=10)
+    _p(doc, "{%p endif %}")
+    _p(doc, "{%p if storyboard.confirmation %}")
+    _p(doc, "{{ storyboard.confirmation }}", "Quiet Note", size=10)
+    _p(doc, "{%p endif %}")
     return doc
 
 

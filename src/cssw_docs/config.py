@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -70,6 +71,8 @@ class RenderSettings:
     templates_dir: Path | None = None
     pdf: bool = False
     storyboard_pdf: bool = True
+    # The report, plan and supervision insert name the child (the MOSAIC ID is always shown).
+    name_child: bool = True
 
 
 @dataclass(frozen=True)
@@ -282,51 +285,105 @@ def as_dict(settings: Settings) -> dict[str, Any]:
     return plain(settings)
 
 
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("0", "false", "no", "off", "")
+
+
+def parse_list(value: Any, name: str) -> tuple[str, ...]:
+    """Return a list setting as a tuple of text.
+
+    A list (TOML array) is taken as it is; text, as an environment variable gives it, may be
+    a list as ``config show`` prints it, ``["a@camden.gov.uk", "b@camden.gov.uk"]`` (JSON or
+    TOML), or comma-separated ``a@camden.gov.uk, b@camden.gov.uk``. Anything else is a
+    ConfigError.
+    """
+    example = f'e.g. {name} = ["first", "second"], or in the environment first,second'
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            return tuple(v.strip() for v in text.split(",") if v.strip())
+        try:
+            value = tomllib.loads(f"value = {text}")["value"]
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"The setting {name} starts with [ but is not a list ({exc}). Write it as a "
+                f"list, {example}."
+            ) from exc
+    if not isinstance(value, list | tuple):
+        raise ConfigError(f"The setting {name} must be a list, {example}.")
+    if not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"The setting {name} must be a list of text, {example}.")
+    return tuple(v.strip() for v in value if v.strip())
+
+
+def _parse_bool(value: Any, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"The setting {name} must be true or false, not {value!r}.")
+
+
 def _coerce(kind: Any, value: Any, name: str) -> Any:
     text = str(kind)
     if value is None:
         return None
+    if "tuple" in text:
+        return parse_list(value, name)
+    if text == "bool":
+        return _parse_bool(value, name)
     try:
         if "Path" in text:
             return Path(value) if value != "" else None
-        if "tuple" in text:
-            if isinstance(value, str):
-                return tuple(v.strip() for v in value.split(",") if v.strip())
-            return tuple(value)
-        if text == "bool":
-            if isinstance(value, str):
-                return value.strip().lower() in ("1", "true", "yes", "on")
-            return bool(value)
-        if text == "int":
+        if text == "int" and not isinstance(value, bool | float):
             return int(value)
-        if text == "float":
+        if text == "float" and not isinstance(value, bool):
             return float(value)
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"The setting {name} has an unusable value {value!r}.") from exc
-    return str(value)
+    if text == "int":
+        raise ConfigError(f"The setting {name} must be a whole number, not {value!r}.")
+    if text == "float":
+        raise ConfigError(f"The setting {name} must be a number, not {value!r}.")
+    if not isinstance(value, str):
+        raise ConfigError(f"The setting {name} must be text in quotes, not {value!r}.")
+    return value
 
 
-def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+def _build(cls: type, data: dict[str, Any], prefix: str, errors: list[str]) -> Any:
+    """Return ``cls`` built from ``data``; each unusable setting adds a line to ``errors``."""
     kwargs: dict[str, Any] = {}
     known = {f.name: f for f in dataclasses.fields(cls)}
     for key, value in data.items():
         if cls is ValidationSettings and key in MOVED_TO_RUBRIC:
-            raise ConfigError(
+            errors.append(
                 f"The setting {prefix}{key} has moved to the rubric: it is now "
                 f"{MOVED_TO_RUBRIC[key]} in the rubric's [rules] table. Remove it here; to "
                 "change the limit, edit a copy of the rubric and point `rubric` at the copy."
             )
+            continue
         if key not in known:
-            raise ConfigError(f"Unknown setting {prefix}{key}. See `cssw-docs config show`.")
+            errors.append(f"Unknown setting {prefix}{key}. See `cssw-docs config show`.")
+            continue
         f = known[key]
         sub = _SECTIONS.get(key) if cls is Settings else None
-        if sub is not None:
-            if not isinstance(value, dict):
-                raise ConfigError(f"The setting {key} must be a table ([{key}]).")
-            kwargs[key] = _build(sub, value, f"{key}.")
-        else:
-            kwargs[key] = _coerce(f.type, value, prefix + key)
-    return cls(**kwargs)
+        try:
+            if sub is None:
+                kwargs[key] = _coerce(f.type, value, prefix + key)
+            elif not isinstance(value, dict):
+                errors.append(f"The setting {key} must be a table ([{key}]).")
+            else:
+                kwargs[key] = _build(sub, value, f"{key}.", errors)
+        except ConfigError as exc:
+            errors.append(str(exc))
+    try:
+        return cls(**kwargs)
+    except ConfigError as exc:
+        errors.append(str(exc))
+        return cls()  # a stand-in: the errors are raised together by _from_dict
 
 
 _SECTIONS: dict[str, type] = {
@@ -339,7 +396,10 @@ _SECTIONS: dict[str, type] = {
 
 
 def _from_dict(data: dict[str, Any]) -> Settings:
-    settings = _build(Settings, data, "")
+    errors: list[str] = []
+    settings = _build(Settings, data, "", errors)
+    if errors:
+        raise ConfigError("\n".join(errors))
     check_reference_pattern(
         settings.validation.reference_pattern, settings.validation.reference_example
     )
@@ -442,4 +502,6 @@ def _toml_line(key: str, value: Any) -> str:
         return f"# {key} = (not set)"
     if not key.endswith("_env") and any(w in key.lower() for w in SECRET_WORDS):
         value = "********"
+    if isinstance(value, list):  # on one line, so it can be copied into an environment variable
+        return f"{key} = {json.dumps(value)}"
     return tomli_w.dumps({key: value}).strip()

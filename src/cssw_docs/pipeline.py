@@ -47,7 +47,7 @@ from .render import render_pack
 from .rubric import Rubric
 from .store import audits, db, jobs
 from .validate import validate
-from .workbook.annotate import annotate
+from .workbook.annotate import annotate, unmark
 from .workbook.layout import all_fields
 from .workbook.parse import UnreadableWorkbook, read_workbook
 from .workbook.safety import too_large_to_check
@@ -392,6 +392,8 @@ def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
         folder = make_private_dir(Path(row["dest_dir"] or ctx.folders.dated(end)))
         final = free_name(folder, row["source_name"])
         jobs.update_job(conn, job_id, final_path=str(final))
+    if end is JobState.PROCESSED and source.exists():
+        _without_stale_marks(source)
     cp("before_move")
     if source.exists():
         move(source, final)
@@ -414,6 +416,20 @@ def end_state_when_set_aside(state: str) -> JobState:
         JobState.DELIVERED: JobState.PROCESSED,
         JobState.NOTIFIED: JobState.REJECTED,
     }.get(JobState(state), JobState.FAILED)
+
+
+def _without_stale_marks(workbook: Path) -> None:
+    """Archive a fixed marked copy without its old Errors sheet, highlights and notes.
+
+    The pack was made from the bytes as received (the manifest's SHA-256); only the archived
+    copy in processed/ is cleaned. A file openpyxl cannot rewrite is archived as received.
+    """
+    try:
+        unmark(workbook)
+    except OSError:
+        raise  # a full disk or a share gone away: the step is tried again
+    except Exception:  # openpyxl raises many kinds for a file it cannot rewrite
+        return
 
 
 def _claimed_file(row: sqlite3.Row, ctx: JobContext) -> Path:

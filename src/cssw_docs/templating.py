@@ -16,7 +16,15 @@ from jinja2 import TemplateSyntaxError, meta
 from lxml import etree
 
 from . import examples, render
-from .models import Agreement, DocKind, Submission
+from .models import (
+    Agreement,
+    Decision,
+    DocKind,
+    NoObservation,
+    ReferralOutcome,
+    StoryboardStatus,
+    Submission,
+)
 from .render import pdf
 from .rubric import Rubric
 
@@ -27,10 +35,24 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 FIELD_HELP: dict[str, str] = {
     "marking": "Protective marking for headers and footers (render.marking).",
     "audit_ref": "The audit reference.",
+    "child": "The child the case documents are about (empty in the storyboard).",
+    "child.name": "The child's name (empty with render.name_child = false, and in the storyboard).",
+    "child.mosaic_id": "The child's MOSAIC ID (empty in the storyboard).",
+    "child.heading": "Name and MOSAIC ID in one line (the ID alone when the name is off).",
     "stage": "Draft or Final.",
     "is_draft": "True at Draft: show DRAFT and the draft banner.",
     "version": "The pack's version number for this stage (1, 2 ...).",
-    "generated_on": "The date the pack was made.",
+    "generated_on": "The date the pack was made: its issue date.",
+    "supersedes": "The pack this one replaces (empty for a first version).",
+    "supersedes.version": "Its version number.",
+    "supersedes.issued_on": "Its issue date (empty if unknown).",
+    "version_line": "Stage, version, issue date and what it supersedes, in one sentence.",
+    "awaiting_decision": "True while a disputed Final audit waits for the Head of QA's decision.",
+    "decision": "The Head of Quality Assurance's decision (empty until made).",
+    "decision.outcome": "Upheld, Amended or Replaced, with what that means.",
+    "decision.note": "The Head of QA's note (paragraphs kept).",
+    "decision.decided_on": "The date of the decision, e.g. 2 December 2026.",
+    "decision.decided_by": "Who decided (may be empty).",
     "referred": "True when the practitioner disagrees (referred to the Head of QA).",
     "moderation_selected": "True when the audit was selected for the moderation panel.",
     "status_lines": "Status sentences for the top of the report (referral, moderation).",
@@ -51,6 +73,7 @@ FIELD_HELP: dict[str, str] = {
     "audit.discussion": "Date, mode and length of the discussion in one line.",
     "audit.observation_activity": "The practice observed (Practice Week; may be empty).",
     "audit.observation_consent": "Whether the family agreed to the observation.",
+    "audit.observation_none": "Why no practice was observed, with the reason (Practice Week).",
     "overall": "The overall judgement.",
     "overall.rating": "Overall rating (Outstanding, Good, Requires improvement, Inadequate).",
     "overall.fill": "Cell colour for the overall rating: use {% cellbg overall.fill %}.",
@@ -118,6 +141,9 @@ FIELD_HELP: dict[str, str] = {
     "storyboard.impact": "The difference it made (paragraphs kept).",
     "storyboard.voice": "The voice of the child and family (paragraphs kept).",
     "storyboard.learning": "Learning for the service (paragraphs kept).",
+    "storyboard.sharing": "Who the worker and family agreed it may be shared with (or empty).",
+    "storyboard.confirmation": "The auditor's confirmation that nothing identifies the family.",
+    "storyboard.status": "Not yet, Invited, Declined or Completed (empty when not recorded).",
 }
 
 
@@ -139,7 +165,38 @@ def example_contexts(rubric: Rubric) -> list[dict[str, Any]]:
     ]
     good = examples.good(rubric)
     disagree = dataclasses.replace(good, practitioner_agreement=Agreement.DISAGREE)
-    contexts.append(render.build_context(disagree, rubric, moderation_selected=True, now=now))
+    contexts.append(
+        render.build_context(
+            disagree, rubric, moderation_selected=True, awaiting_decision=True, now=now
+        )
+    )
+    # A revision after the Head of QA's decision, with every optional line filled.
+    decided = dataclasses.replace(
+        good,
+        observation_activity="",
+        observation_none_reason=NoObservation.DECLINED,
+        observation_none_detail="Mother asked for the visit to go ahead without an observer.",
+        storyboard_consent=True,
+        storyboard_consent_external=True,
+        storyboard_anonymised=True,
+        storyboard_status=StoryboardStatus.COMPLETED,
+    )
+    decision = Decision(
+        ReferralOutcome.UPHELD,
+        "The ratings are supported by the evidence; the plan's dates are moved by two weeks.",
+        dt.date(2026, 10, 19),
+        "Dr Helen Ward, Head of Quality Assurance",
+    )
+    contexts.append(
+        render.build_context(
+            decided,
+            rubric,
+            version=2,
+            supersedes=(1, dt.date(2026, 10, 14)),
+            decision=decision,
+            now=now,
+        )
+    )
     return contexts
 
 
@@ -432,9 +489,34 @@ def check_templates(
     files = template_files(folder)
     contexts = example_contexts(rubric)
     problems: list[Problem] = []
-    for path in files.values():
-        problems += check_template(path, contexts)
+    for kind, path in files.items():
+        problems += check_template(path, [render.for_document(kind, c) for c in contexts])
+        if kind is DocKind.STORYBOARD:
+            problems += storyboard_problems(path)
     return files, problems
+
+
+def storyboard_problems(template: Path) -> list[Problem]:
+    """Return a problem when a storyboard template uses ``child``: it is always empty there."""
+    try:
+        sources = render.template_sources(template)
+    except Exception:  # check_template has already said the file cannot be opened
+        return []
+    env = render.jinja_env()
+    for label, source in sources:
+        try:
+            used = meta.find_undeclared_variables(env.parse(source))
+        except TemplateSyntaxError:
+            continue
+        if "child" in used:
+            return [
+                Problem(
+                    template.name,
+                    f"the {label} uses 'child', but a storyboard never shows the child's name "
+                    "or MOSAIC ID (it is printed empty). Remove it.",
+                )
+            ]
+    return []
 
 
 # --- previews ---------------------------------------------------------------------------------
@@ -456,7 +538,8 @@ def preview(
         for kind in render.document_kinds(sub):
             title = render.DOCUMENTS[kind][1]
             out = target / f"{sub.audit_ref} {title}.docx"
-            render.render_document(render.template_path(kind, folder), context, out, now)
+            values = render.for_document(kind, context)
+            render.render_document(render.template_path(kind, folder), values, out, now)
             docs.append(out)
         written += docs
         if make_pdf:

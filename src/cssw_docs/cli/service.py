@@ -82,6 +82,7 @@ def watch(
     from ..deliver.outbox import SendingRefused
     from ..service.claim import AlreadyRunning
     from ..service.recovery import LedgerMissing
+    from ..service.settings_check import SettingsInvalid
     from ..service.status import format_summary
     from ..service.watch import Watcher
     from ..store.db import LedgerDamaged
@@ -121,7 +122,7 @@ def watch(
         raise click.ClickException(
             message + " Stop it first, or give this one --state-dir."
         ) from None
-    except SendingRefused as exc:
+    except (SendingRefused, SettingsInvalid) as exc:
         raise click.ClickException(f"The intake service will not start: {exc}") from None
     except (LedgerDamaged, LedgerMissing) as exc:
         raise LedgerTrouble(str(exc)) from exc
@@ -152,7 +153,7 @@ def status(ctx: Context) -> None:
 
 @click.group("config")
 def config_group() -> None:
-    """Inspect the effective settings."""
+    """Inspect and check the effective settings."""
 
 
 @config_group.command("show")
@@ -169,6 +170,24 @@ def config_show(ctx: Context) -> None:
     )
     click.echo(f"# Effective settings: {source or 'defaults'}, then CSSW_DOCS_* variables")
     click.echo(config.to_toml(ctx.settings), nl=False)
+
+
+@config_group.command("check")
+@pass_context
+def config_check(ctx: Context) -> None:
+    """Check every setting and list who receives each route; exit status 1 on a problem.
+
+    The same check runs when `watch` starts: a problem stops it, a route nobody is
+    configured for is a warning.
+
+    Example: cssw-docs config check
+    """
+    from ..service.settings_check import check, format_check
+
+    result = check(ctx.settings)
+    click.echo(format_check(result), nl=False)
+    if not result.ok:
+        raise SystemExit(1)
 
 
 commands: list[click.Command] = [watch, status, config_group]

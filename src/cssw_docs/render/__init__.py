@@ -6,7 +6,7 @@ runs LibreOffice, and ``pack`` writes the pack folder as one transaction.
 
 from __future__ import annotations
 
-from .context import build_context, rating_fill
+from .context import build_context, for_document, rating_fill
 from .docx import (
     DOCUMENTS,
     Rendered,
@@ -29,6 +29,7 @@ __all__ = [
     "actions_csv",
     "build_context",
     "document_kinds",
+    "for_document",
     "is_dark",
     "jinja_env",
     "packaged_templates_dir",

@@ -6,7 +6,18 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..models import RATING_FILLS, Action, Consent, Rating, Stage, Submission
+from ..models import (
+    RATING_FILLS,
+    Action,
+    Consent,
+    Decision,
+    DocKind,
+    NoObservation,
+    Rating,
+    ReferralOutcome,
+    Stage,
+    Submission,
+)
 from ..rubric import GRADES, Rubric
 from ..rules import referred_to_head_of_qa
 
@@ -20,6 +31,16 @@ _REFLECTIVE_QUESTIONS = (
     "How will we both know that it has happened?",
 )
 MAX_PROMPTS = 5
+_OUTCOME_WORDS = {
+    ReferralOutcome.UPHELD: "Upheld: the audit stands as the auditor wrote it.",
+    ReferralOutcome.AMENDED: "Amended: the audit stands with the changes in the note.",
+    ReferralOutcome.REPLACED: "Replaced: a revised audit replaces this one.",
+}
+_NO_OBSERVATION = {
+    NoObservation.DECLINED: "No practice was observed: the family declined.",
+    NoObservation.NOT_POSSIBLE: "No practice was observed: an observation could not be arranged.",
+    NoObservation.NOT_APPROPRIATE: "No practice was observed: it was not appropriate.",
+}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -63,10 +84,17 @@ def sorted_actions(actions: tuple[Action, ...]) -> list[Action]:
     return sorted(actions, key=lambda a: (a.due is None, a.due or dt.date.min, order[id(a)]))
 
 
-def status_lines(sub: Submission, moderation_selected: bool | None) -> list[str]:
+def status_lines(
+    sub: Submission, moderation_selected: bool | None, decision: Decision | None = None
+) -> list[str]:
     """Return the status lines shown at the top of the report."""
     lines = []
-    if referred_to_head_of_qa(sub):
+    if referred_to_head_of_qa(sub) and decision is not None:
+        lines.append(
+            "The practitioner disagreed with the audit. The Head of Quality Assurance decided "
+            f"on {long_date(decision.decided_on)}: see the decision below."
+        )
+    elif referred_to_head_of_qa(sub):
         lines.append(
             "Referred to the Head of Quality Assurance: the practitioner disagrees with the "
             "audit, so the audit and plan are reviewed before a final decision."
@@ -166,6 +194,85 @@ def _development_points(sub: Submission, rubric: Rubric) -> list[str]:
     return seen[:MAX_PROMPTS]
 
 
+def child_details(sub: Submission, *, name_child: bool = True) -> dict[str, str]:
+    """Return who the case documents are about: name (empty when not shown) and MOSAIC ID.
+
+    Only the report, the plan and the supervision insert use these; the storyboard is
+    rendered with them empty (see ``without_child``).
+    """
+    name = line(sub.child_name) if name_child else ""
+    mosaic = line(sub.child_mosaic_id)
+    parts = [name, f"MOSAIC ID {mosaic}" if mosaic else ""]
+    return {"name": name, "mosaic_id": mosaic, "heading": " · ".join(p for p in parts if p)}
+
+
+def without_child(context: dict[str, Any]) -> dict[str, Any]:
+    """Return ``context`` with the child's name and MOSAIC ID emptied (for the storyboard)."""
+    return context | {"child": {"name": "", "mosaic_id": "", "heading": ""}}
+
+
+def for_document(kind: DocKind, context: dict[str, Any]) -> dict[str, Any]:
+    """Return the context a document of ``kind`` is rendered with.
+
+    The storyboard goes beyond the case (learning events, other teams), so it never gets the
+    child's name or MOSAIC ID, whatever an edited template asks for.
+    """
+    return without_child(context) if kind is DocKind.STORYBOARD else context
+
+
+def version_line(
+    stage: Stage, version: int, issued: dt.date, supersedes: tuple[int, dt.date | None] | None
+) -> str:
+    """Return the version and issue date every document shows, e.g. ``Final, version 2 ...``."""
+    text = f"{stage.value}, version {version}, issued {long_date(issued)}"
+    if supersedes is not None:
+        old, old_issued = supersedes
+        text += f". Supersedes version {old}"
+        text += f" issued {long_date(old_issued)}" if old_issued else ""
+    return text + "."
+
+
+def decision_details(decision: Decision | None) -> dict[str, str] | None:
+    """Return the Head of Quality Assurance's decision as the report shows it (None: none)."""
+    if decision is None:
+        return None
+    return {
+        "outcome": _OUTCOME_WORDS.get(decision.outcome, str(decision.outcome)),
+        "note": paragraphs(decision.note),
+        "decided_on": long_date(decision.decided_on),
+        "decided_by": line(decision.decided_by),
+    }
+
+
+def _observation_none(sub: Submission) -> str:
+    """Return why no practice was observed, with the auditor's reason (empty when observed)."""
+    if sub.observation_none_reason is None or line(sub.observation_activity):
+        return ""
+    detail = line(sub.observation_none_detail)
+    return _NO_OBSERVATION[sub.observation_none_reason] + (f" {detail}" if detail else "")
+
+
+def _storyboard_lines(sub: Submission, issued: dt.date) -> dict[str, str]:
+    """Return the storyboard's printed confirmation and sharing lines (empty when not given)."""
+    confirmation = ""
+    if sub.storyboard_anonymised is True:
+        who = line(sub.auditor_name) or "the auditor"
+        confirmation = (
+            "The auditor has checked that nothing in this storyboard names or could identify "
+            f"the child or family. Confirmed by {who}, auditor, on {long_date(issued)}."
+        )
+    sharing = ""
+    if sub.storyboard_consent is True:
+        sharing = (
+            "The worker and family agreed to it being shared within the service and outside it "
+            "(other agencies, Ofsted)."
+            if sub.storyboard_consent_external is True
+            else "The worker and family agreed to it being shared within the service only."
+        )
+    status = sub.storyboard_status.value if sub.storyboard_status else ""
+    return {"confirmation": confirmation, "sharing": sharing, "status": status}
+
+
 def build_context(
     sub: Submission,
     rubric: Rubric,
@@ -174,11 +281,18 @@ def build_context(
     version: int = 1,
     moderation_selected: bool | None = None,
     now: dt.datetime | None = None,
+    name_child: bool = True,
+    supersedes: tuple[int, dt.date | None] | None = None,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
 ) -> dict[str, Any]:
-    """Return the variables every template is rendered with (no child name or MOSAIC ID).
+    """Return the variables every template is rendered with.
 
-    Multi-line text holds ``\\a`` between paragraphs, which docxtpl turns into new paragraphs.
-    ``cssw-docs templates fields`` lists every key.
+    ``child`` names the child for the case documents (``name_child`` False leaves the name
+    out); the storyboard is rendered with ``without_child``. ``supersedes`` is the (version,
+    issue date) of the pack this one replaces. Multi-line text holds ``\\a`` between
+    paragraphs, which docxtpl turns into new paragraphs. ``cssw-docs templates fields`` lists
+    every key.
     """
     now = now or dt.datetime.now(dt.UTC)
     stage = sub.audit_stage or Stage.DRAFT
@@ -215,16 +329,26 @@ def build_context(
     ]
     points = _development_points(sub, rubric)
     rating_word = overall.value if overall else "Not rated"
+    issued = now.date()
     return {
         "marking": line(marking),
         "audit_ref": line(sub.audit_ref),
+        "child": child_details(sub, name_child=name_child),
         "stage": stage.value,
         "is_draft": stage is Stage.DRAFT,
         "version": version,
-        "generated_on": long_date(now.date()),
+        "generated_on": long_date(issued),
+        "supersedes": (
+            {"version": supersedes[0], "issued_on": long_date(supersedes[1])}
+            if supersedes
+            else None
+        ),
+        "version_line": version_line(stage, version, issued, supersedes),
+        "awaiting_decision": bool(awaiting_decision),
+        "decision": decision_details(decision),
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
-        "status_lines": status_lines(sub, moderation_selected),
+        "status_lines": status_lines(sub, moderation_selected, decision),
         "audit": {
             "type": line(sub.audit_type),
             "theme": line(sub.audit_theme),
@@ -243,6 +367,7 @@ def build_context(
             "observation_consent": (
                 sub.observation_consent.value if sub.observation_consent else "Not recorded"
             ),
+            "observation_none": _observation_none(sub),
         },
         "overall": {
             "rating": rating_word,
@@ -282,5 +407,6 @@ def build_context(
             "impact": paragraphs(sub.storyboard_impact) or "Not provided.",
             "voice": paragraphs(sub.storyboard_voice) or "Not provided.",
             "learning": paragraphs(sub.storyboard_learning) or "Not provided.",
+            **_storyboard_lines(sub, issued),
         },
     }

@@ -26,7 +26,7 @@ from ..rubric import Rubric
 from ..rules import REFERENCE_HELP, reference_is_safe, storyboard_due
 from ..workbook.literal import looks_like_formula
 from . import pdf
-from .context import build_context, line
+from .context import build_context, for_document, line
 from .docx import DOCUMENTS, Rendered, RenderError, render_document, template_path
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CSV_NAME = "supervision_actions.csv"
 CSV_COLUMNS = (
     "Audit reference",
+    "MOSAIC ID",
     "Action",
     "Section",
     "Owner",
@@ -72,6 +73,7 @@ def actions_csv(context: dict[str, Any]) -> bytes:
         writer.writerow(
             [
                 _csv_cell(context["audit_ref"]),
+                _csv_cell(context["child"]["mosaic_id"]),
                 _csv_cell(a["action"]),
                 _csv_cell(a["section"]),
                 _csv_cell(a["owner"]),
@@ -90,13 +92,33 @@ def _folder_version(name: str, stage: Stage) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
-    """Return the version whose pack came from the same workbook, else the next free one."""
+def _versions(ref_dir: Path, stage: Stage) -> dict[int, Path]:
+    """Return the pack folders of ``stage`` already made for one audit, by version."""
     found: dict[int, Path] = {}
     for child in ref_dir.iterdir() if ref_dir.is_dir() else ():
         n = _folder_version(child.name, stage)
         if n is not None and child.is_dir():
             found[n] = child
+    return found
+
+
+def _superseded(ref_dir: Path, stage: Stage, n: int) -> tuple[int, dt.date | None] | None:
+    """Return (version, issue date) of the latest earlier pack of ``stage``, or None."""
+    earlier = [v for v in _versions(ref_dir, stage) if v < n]
+    if not earlier:
+        return None
+    old = max(earlier)
+    try:
+        data = json.loads((ref_dir / f"{stage.value.lower()}-v{old}" / MANIFEST_NAME).read_text())
+        issued = dt.datetime.fromisoformat(data["created_utc"].replace("Z", "+00:00")).date()
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        issued = None
+    return old, issued
+
+
+def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
+    """Return the version whose pack came from the same workbook, else the next free one."""
+    found = _versions(ref_dir, stage)
     for n in sorted(found):
         manifest = found[n] / MANIFEST_NAME
         try:
@@ -179,12 +201,23 @@ def render_pack(
     with _ref_lock(ref_dir):
         _remove_leftovers(ref_dir)
         n = version or _choose_version(ref_dir, stage, source_sha256)
+        supersedes = _superseded(ref_dir, stage, n)
         final = ref_dir / f"{stage.value.lower()}-v{n}"
         tmp = ref_dir / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir()
         try:
+            context = build_context(
+                sub,
+                rubric,
+                marking=settings.marking,
+                version=n,
+                moderation_selected=moderation_selected,
+                now=now,
+                name_child=settings.name_child,
+                supersedes=supersedes,
+            )
             files = _write_pack(
-                tmp, sub, rubric, settings, source_sha256, stage, n, moderation_selected, now
+                tmp, sub, rubric, settings, source_sha256, context, moderation_selected, now
             )
             _move_into_place(tmp, final)
         except BaseException:
@@ -211,27 +244,19 @@ def _write_pack(
     rubric: Rubric,
     settings: RenderSettings,
     source_sha256: str,
-    stage: Stage,
-    n: int,
+    context: dict[str, Any],
     moderation_selected: bool | None,
     now: dt.datetime,
 ) -> list[PackFile]:
     """Write every file of the pack into ``folder``; return them (audit.json aside)."""
     ref = line(sub.audit_ref)
-    context = build_context(
-        sub,
-        rubric,
-        marking=settings.marking,
-        version=n,
-        moderation_selected=moderation_selected,
-        now=now,
-    )
+    stage, n = Stage(context["stage"]), context["version"]
     files: list[PackFile] = []
     rendered: dict[DocKind, Rendered] = {}
     for kind in document_kinds(sub):
         out = folder / f"{ref} {DOCUMENTS[kind][1]}.docx"
         rendered[kind] = render_document(
-            template_path(kind, settings.templates_dir), context, out, now
+            template_path(kind, settings.templates_dir), for_document(kind, context), out, now
         )
         files.append(_file_entry(out, kind, FileFormat.DOCX))
         if kind is DocKind.SUPERVISION_INSERT:
@@ -243,6 +268,7 @@ def _write_pack(
     audit = submission_to_dict(sub) | {
         "stage": stage.value,
         "version": n,
+        "supersedes_version": (context["supersedes"] or {}).get("version"),
         "moderation_selected": moderation_selected,
         "referred": context["referred"],
         "rendered_at": _stamp(now),
@@ -254,6 +280,7 @@ def _write_pack(
         "audit_ref": ref,
         "stage": stage.value,
         "version": n,
+        "supersedes_version": (context["supersedes"] or {}).get("version"),
         "created_utc": _stamp(now),
         "source_sha256": source_sha256,
         "rubric_version": rubric.version,

@@ -13,7 +13,7 @@ from ..folders import Folders
 from ..models import JobState
 from ..rules import reference_is_safe
 from ..store import db, jobs, mail
-from . import claim, readiness
+from . import claim, readiness, settings_check
 from .claim import AlreadyRunning, InstanceLock
 from .watch import LOCK_NAME, Summary, folders_for
 
@@ -41,6 +41,7 @@ class Status:
     recent: list[JobLine] = field(default_factory=list)
     failed: list[JobLine] = field(default_factory=list)
     mail: dict[str, int] = field(default_factory=dict)
+    settings: list[str] = field(default_factory=list)  # problems, then warnings
 
 
 def gather(settings: Settings, *, recent: int = 10) -> Status:
@@ -55,6 +56,9 @@ def gather(settings: Settings, *, recent: int = 10) -> Status:
         )
     waiting += len(claim.claimed_in(folders.work)) if folders.work.exists() else 0
     status = Status(folders, _running(folders), waiting)
+    checked = settings_check.check(settings)
+    problems = [*checked.problems, *checked.unreachable]
+    status.settings = [f"Problem: {p}" for p in problems] + checked.warnings
     if not db.db_path(folders.state).exists():
         return status
     conn = db.open_ledger(folders.state)
@@ -152,6 +156,9 @@ def format_status(status: Status) -> str:
     if status.mail:
         parts = ", ".join(f"{n} {state}" for state, n in sorted(status.mail.items()))
         lines += ["", f"Email: {parts} (see `cssw-docs mail status`)"]
+    if status.settings:
+        lines += ["", "Settings to look at (`cssw-docs config check` says more):"]
+        lines += [f"  - {text}" for text in status.settings]
     return "\n".join(lines) + "\n"
 
 

@@ -33,7 +33,7 @@ from ..models import JobState, submission_from_dict
 from ..pipeline import JobContext
 from ..rubric import Rubric
 from ..store import backup, db, jobs
-from . import claim, failures, logs, readiness, recovery, worker
+from . import claim, failures, logs, readiness, recovery, settings_check, worker
 from .claim import Claimed, InstanceLock
 from .worker import Outcome, describe_error
 
@@ -113,6 +113,7 @@ class Watcher:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._sender: _Sender | None = None
         self._waiting_said: dict[str, int] = {}
+        self.checked = settings_check.SettingsCheck()
         self.conn = None
         self._next_backup_check = 0.0
 
@@ -127,9 +128,11 @@ class Watcher:
         """Run until stopped; return what was done. Raises AlreadyRunning if another runs.
 
         Raises outbox.SendingRefused, before touching anything, when the mail settings must not
-        be used (SMTP with an empty ``mail.allowed_domains`` and no ``allow_any_domain``).
+        be used (SMTP with an empty ``mail.allowed_domains`` and no ``allow_any_domain``), and
+        settings_check.SettingsInvalid when any other setting is unusable (``config check``).
         """
         outbox.check_settings(self.settings)
+        self.checked = settings_check.require_usable(self.settings)
         old_umask = os.umask(0o077)
         try:
             self.folders.create()
@@ -215,6 +218,8 @@ class Watcher:
         )
         for problem in routes.unusable_configured(self.settings.mail):
             log.warning("not one plain email address, so nothing is sent to it: %s", problem)
+        for warning in self.checked.warnings:
+            log.warning("%s", warning)
         self._resume()
         self._pool = self._new_pool()
         if not self.once:

@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 import warnings
+import zipfile
 from copy import copy
 from pathlib import Path
 
@@ -76,6 +77,62 @@ def annotate(source: Path, report: Report, dest: Path) -> Path:
     ws.sheet_view.tabSelected = True
     wb.active = 0
     return _save(wb, dest)
+
+
+def unmark(path: Path) -> bool:
+    """Remove what ``annotate`` added from the workbook at ``path``, in place; return if any.
+
+    A marked copy that the auditor fixed and sent back keeps its Errors sheet, red and amber
+    highlights and our notes, which would be stale in the archived copy: they go (the cells'
+    own fills and the auditor's own notes come back), and the first sheet is shown again.
+    A workbook with nothing of ours in it is not rewritten.
+    """
+    path = Path(path)
+    if not _may_be_marked(path):
+        return False  # most workbooks: not opened at all
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl's notes about Excel extensions it drops
+        wb = openpyxl.load_workbook(path, keep_vba=False, data_only=False, keep_links=False)
+    if not _is_marked(wb):
+        return False
+    _clear_previous(wb)
+    for ws in wb.worksheets:
+        ws.sheet_view.tabSelected = False
+    if wb.worksheets:
+        wb.active = 0
+        wb.worksheets[0].sheet_view.tabSelected = True
+    _save(wb, path)
+    return True
+
+
+def _may_be_marked(path: Path) -> bool:
+    """Return True when the file's parts mention an Errors sheet or cssw-docs (a quick look)."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name == "xl/workbook.xml" and f'name="{SHEET}"'.encode() in z.read(name):
+                    return True
+                if name.startswith(("xl/comments", "xl/worksheets/sheet")) and (
+                    AUTHOR.encode() in z.read(name)
+                ):
+                    return True
+    except (OSError, zipfile.BadZipFile, KeyError):
+        return False
+    return False
+
+
+def _is_marked(wb: Workbook) -> bool:
+    """Return True when an earlier run's Errors sheet, notes or highlight rules are in ``wb``."""
+    if SHEET in wb.sheetnames and wb[SHEET].cell(_HEADER_ROW, _RECORD_COL).value == _RECORD_HEADER:
+        return True
+    for ws in wb.worksheets:
+        for rules in ws.conditional_formatting._cf_rules.values():
+            if any("cssw-docs" in str(f) for r in rules for f in (r.formula or ())):
+                return True
+        for row in ws.iter_rows():
+            if any(c.comment is not None and _ours(c.comment) for c in row):
+                return True
+    return False
 
 
 def ordered(report: Report) -> list[Finding]:
