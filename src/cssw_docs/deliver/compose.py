@@ -23,7 +23,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import holidays
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -96,27 +95,10 @@ class Oversize:
     folder: Path
 
 
-# --- Working days -----------------------------------------------------------------------
+# --- Working days (the rule lives in rules.py; kept here for the templates' callers) ------
 
-
-@functools.lru_cache(maxsize=32)
-def bank_holidays(year: int) -> frozenset[dt.date]:
-    """Return the England and Wales bank holidays of ``year`` that fall on a weekday.
-
-    Substitute days and one-off holidays (a coronation, a state funeral) are included.
-    """
-    days = holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return frozenset(day for day in days if day.weekday() < 5)
-
-
-def add_working_days(start: dt.date, count: int) -> dt.date:
-    """Return the date ``count`` working days after ``start`` (no weekends or bank holidays)."""
-    day = start
-    while count > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in bank_holidays(day.year):
-            count -= 1
-    return day
+bank_holidays = rules.bank_holidays
+add_working_days = rules.add_working_days
 
 
 def long_date(day: dt.date) -> str:
