@@ -11,7 +11,14 @@ from cssw_docs.cli import main
 from cssw_docs.store import db, schema
 from store_support import RELEASE_LEDGER, release_ledger
 
-TABLES = {"jobs", "audits", "mail_outbox", "moderation_outcomes", "escalation_resolutions"}
+TABLES = {
+    "jobs",
+    "audits",
+    "mail_outbox",
+    "moderation_outcomes",
+    "escalation_resolutions",
+    "moderation_panels",
+}
 
 
 def shape(conn: sqlite3.Connection) -> dict[str, object]:
@@ -88,6 +95,19 @@ def test_a_ledger_with_only_some_release_tables_is_adopted(tmp_path):
     conn = db.connect(partial)
     assert set(shape(conn)) == TABLES
     assert conn.execute("SELECT COUNT(*) FROM moderation_outcomes").fetchone()[0] == 1
+    conn.close()
+
+
+def test_migration_two_keeps_what_the_release_recorded(tmp_path):
+    """The release's audits are plain packs, its resolution has no outcome (closed with a
+    note), and its panel outcomes changed no section."""
+    conn = db.connect(release_ledger(tmp_path))
+    assert {r["issue"] for r in conn.execute("SELECT issue FROM audits")} == {"pack"}
+    (resolution,) = conn.execute("SELECT * FROM escalation_resolutions").fetchall()
+    assert resolution["outcome"] is None and resolution["issued_version"] is None
+    assert resolution["note"]
+    sections = {r["sections"] for r in conn.execute("SELECT sections FROM moderation_outcomes")}
+    assert sections == {"{}"}
     conn.close()
 
 

@@ -15,7 +15,7 @@ import holidays
 
 from . import privacy
 from .config import DEFAULT_REFERENCE_PATTERN, ValidationSettings
-from .models import Agreement, Rating, Stage, StoryboardStatus, Submission
+from .models import Agreement, Rating, ReferralOutcome, Stage, StoryboardStatus, Submission
 
 # The audit reference names folders, files and email subjects, so it must be safe in all three.
 # This is the floor every reference must pass, whatever validation.reference_pattern says.
@@ -92,6 +92,24 @@ def good_practice(sub: Submission) -> bool:
         and sub.overall_rating is not None
         and sub.overall_rating.good_or_better
     )
+
+
+def partly_agreed(sub: Submission) -> bool:
+    """Return True when the practitioner partly agrees: recorded and shown, never blocking."""
+    return sub.practitioner_agreement is Agreement.PARTLY_AGREE
+
+
+# What each decision of the Head of QA means, in the words the documents and emails use.
+DECISION_MEANING: dict[ReferralOutcome, str] = {
+    ReferralOutcome.UPHELD: "The audit stands as the auditor wrote it.",
+    ReferralOutcome.AMENDED: "The audit stands with the changes in the decision note.",
+    ReferralOutcome.REPLACED: "A revised audit replaces this one.",
+}
+
+
+def issues_final_pack(outcome: ReferralOutcome) -> bool:
+    """Return True when the Head of QA's decision issues the audit as final (not replaced)."""
+    return outcome is not ReferralOutcome.REPLACED
 
 
 def storyboard_expected(sub: Submission) -> bool:

@@ -33,6 +33,14 @@ FIELD_HELP: dict[str, str] = {
     "generated_on": "The date the pack was made.",
     "referred": "True when the practitioner disagrees (referred to the Head of QA).",
     "moderation_selected": "True when the audit was selected for the moderation panel.",
+    "awaiting_decision": (
+        "True while the Head of QA has not decided a disputed Final audit: mark every page "
+        "'Awaiting Head of Quality Assurance decision' (no insert, CSV or storyboard is made)."
+    ),
+    "decision": (
+        "The Head of QA's decision in the final pack, else None: outcome (Upheld, Amended, "
+        "Replaced), meaning (a sentence), note (paragraphs kept), decided_on, decided_by."
+    ),
     "status_lines": "Status sentences for the top of the report (referral, moderation).",
     "status_lines[]": "One status sentence.",
     "audit": "The audit's details.",
@@ -118,6 +126,10 @@ FIELD_HELP: dict[str, str] = {
     "storyboard.impact": "The difference it made (paragraphs kept).",
     "storyboard.voice": "The voice of the child and family (paragraphs kept).",
     "storyboard.learning": "Learning for the service (paragraphs kept).",
+    "storyboard.shared_outside": (
+        "True when the family consented to sharing outside the service (agencies, Ofsted)."
+    ),
+    "storyboard.sharing": "Who the storyboard may be shared with, as a sentence.",
 }
 
 

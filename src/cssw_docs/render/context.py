@@ -6,9 +6,9 @@ import datetime as dt
 import re
 from typing import Any
 
-from ..models import RATING_FILLS, Action, Consent, Rating, Stage, Submission
+from ..models import RATING_FILLS, Action, Consent, Decision, Rating, Stage, Submission
 from ..rubric import GRADES, Rubric
-from ..rules import referred_to_head_of_qa
+from ..rules import DECISION_MEANING, partly_agreed, referred_to_head_of_qa, shared_outside
 
 NOT_RATED_FILL = "FFFFFF"
 _GAP_FILLS = {"Yes": "E2F0D9", "Not yet": "FFE08A", "Not recorded": "FFFFFF"}
@@ -63,13 +63,36 @@ def sorted_actions(actions: tuple[Action, ...]) -> list[Action]:
     return sorted(actions, key=lambda a: (a.due is None, a.due or dt.date.min, order[id(a)]))
 
 
-def status_lines(sub: Submission, moderation_selected: bool | None) -> list[str]:
+def status_lines(
+    sub: Submission,
+    moderation_selected: bool | None,
+    *,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
+) -> list[str]:
     """Return the status lines shown at the top of the report."""
     lines = []
-    if referred_to_head_of_qa(sub):
+    if awaiting_decision:
+        lines.append(
+            "Awaiting the Head of Quality Assurance's decision: the practitioner disagrees with "
+            "the audit, so the audit and the proposed plan are reviewed before any final "
+            "decision is made. Nothing in it is final yet."
+        )
+    elif decision is not None:
+        by = f" ({line(decision.decided_by)})" if line(decision.decided_by) else ""
+        lines.append(
+            f"Reviewed by the Head of Quality Assurance{by}, who decided on "
+            f"{long_date(decision.decided_on)}: {decision.outcome.value.capitalize()}. "
+            f"{DECISION_MEANING[decision.outcome]}"
+        )
+    elif referred_to_head_of_qa(sub):
         lines.append(
             "Referred to the Head of Quality Assurance: the practitioner disagrees with the "
             "audit, so the audit and plan are reviewed before a final decision."
+        )
+    if partly_agreed(sub):
+        lines.append(
+            "The practitioner partly agrees with the audit: their feedback is recorded below."
         )
     if moderation_selected:
         lines.append("Selected for the moderation panel.")
@@ -166,6 +189,19 @@ def _development_points(sub: Submission, rubric: Rubric) -> list[str]:
     return seen[:MAX_PROMPTS]
 
 
+def decision_context(decision: Decision | None) -> dict[str, str] | None:
+    """Return the Head of QA's decision as the templates show it (None when there is none)."""
+    if decision is None:
+        return None
+    return {
+        "outcome": decision.outcome.value.capitalize(),
+        "meaning": DECISION_MEANING[decision.outcome],
+        "note": paragraphs(decision.note),
+        "decided_on": long_date(decision.decided_on),
+        "decided_by": line(decision.decided_by) or "Head of Quality Assurance",
+    }
+
+
 def build_context(
     sub: Submission,
     rubric: Rubric,
@@ -173,6 +209,8 @@ def build_context(
     marking: str = "OFFICIAL-SENSITIVE",
     version: int = 1,
     moderation_selected: bool | None = None,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
     now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Return the variables every template is rendered with (no child name or MOSAIC ID).
@@ -224,7 +262,12 @@ def build_context(
         "generated_on": long_date(now.date()),
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
-        "status_lines": status_lines(sub, moderation_selected),
+        # The Head of QA's review: the pack is marked until the decision, which it then shows.
+        "awaiting_decision": bool(awaiting_decision),
+        "decision": decision_context(decision),
+        "status_lines": status_lines(
+            sub, moderation_selected, awaiting_decision=awaiting_decision, decision=decision
+        ),
         "audit": {
             "type": line(sub.audit_type),
             "theme": line(sub.audit_theme),
@@ -282,5 +325,11 @@ def build_context(
             "impact": paragraphs(sub.storyboard_impact) or "Not provided.",
             "voice": paragraphs(sub.storyboard_voice) or "Not provided.",
             "learning": paragraphs(sub.storyboard_learning) or "Not provided.",
+            "shared_outside": shared_outside(sub),
+            "sharing": (
+                "May be shared within the service and outside it (other agencies, Ofsted)."
+                if shared_outside(sub)
+                else "For sharing within the service only."
+            ),
         },
     }
