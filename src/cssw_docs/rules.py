@@ -94,6 +94,15 @@ def good_practice(sub: Submission) -> bool:
     )
 
 
+def awaiting_decision(sub: Submission, decided: bool = False) -> bool:
+    """Return True when a Final audit waits for the Head of QA: disputed, and not yet decided.
+
+    Until then nothing is final: no supervision insert, CSV, storyboard or good-practice
+    notice is issued.
+    """
+    return sub.audit_stage is Stage.FINAL and referred_to_head_of_qa(sub) and not decided
+
+
 def partly_agreed(sub: Submission) -> bool:
     """Return True when the practitioner partly agrees: recorded and shown, never blocking."""
     return sub.practitioner_agreement is Agreement.PARTLY_AGREE
