@@ -410,6 +410,7 @@ def pack_body(
         "storyboard_title": redact(sub.storyboard_title, sub),
         "pack_folder": str(pack.directory),
         "awaiting": issue.awaiting_decision,
+        "closes_referral": issue.closes_referral,
         "decide_by": long_date(decide_by),
         "decision": decision_words(issue.decision, sub),
         "partly_agreed": partly_agreed(sub),

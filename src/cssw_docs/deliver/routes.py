@@ -106,13 +106,15 @@ class Issue:
     review; the practitioner and manager are told it is under review, nothing else is sent.
     ``decision``: the Head of QA's decision, issued with the final pack. ``storyboard_only``:
     a storyboard that followed its Final pack, sent on its own. ``decision_due``: the date the
-    Head of QA is asked to decide by.
+    Head of QA is asked to decide by. ``closes_referral``: a revised workbook the practitioner
+    no longer disputes, arriving while the Head of QA had not decided (the Head of QA is told).
     """
 
     awaiting_decision: bool = False
     decision: Decision | None = None
     storyboard_only: bool = False
     decision_due: dt.date | None = None
+    closes_referral: bool = False
 
 
 def issue_to_dict(issue: Issue) -> dict[str, Any]:
@@ -122,6 +124,7 @@ def issue_to_dict(issue: Issue) -> dict[str, Any]:
         "awaiting_decision": issue.awaiting_decision,
         "storyboard_only": issue.storyboard_only,
         "decision_due": issue.decision_due.isoformat() if issue.decision_due else None,
+        "closes_referral": issue.closes_referral,
         "decision": None
         if decision is None
         else {
@@ -152,6 +155,7 @@ def issue_from_dict(data: Mapping[str, Any] | None) -> Issue:
         decision=decision,
         storyboard_only=bool(data.get("storyboard_only")),
         decision_due=dt.date.fromisoformat(due) if due else None,
+        closes_referral=bool(data.get("closes_referral")),
     )
 
 
@@ -223,7 +227,8 @@ def pack_routes(
         out.append(Delivery(Route.UNDER_REVIEW, to, _minus(auditor, to), ()))
         return [d for d in out if d.to]
     everyone = _people(*((p.email, p.name) for p in (*auditor, *practitioner, *manager)))
-    decided_by = listed(mail.head_of_qa) if issue.decision is not None else ()
+    told = issue.decision is not None or issue.closes_referral
+    decided_by = listed(mail.head_of_qa) if told else ()
     out.append(Delivery(Route.FINAL, everyone, _minus(decided_by, everyone), report_and_plan))
     insert = pack_documents(pack, DocKind.SUPERVISION_INSERT)
     out.append(

@@ -212,6 +212,18 @@ def mark_decision_issued(
         )
 
 
+def mark_replacement_issued(
+    conn: sqlite3.Connection, *, audit_ref: str, issued_version: int
+) -> None:
+    """Record that the revised audit a "replaced" decision asked for is issued as ``version``."""
+    with conn:
+        conn.execute(
+            "UPDATE escalation_resolutions SET issued_version = ? WHERE upper(audit_ref) ="
+            " upper(?) AND outcome = 'replaced' AND issued_version IS NULL",
+            (issued_version, audit_ref),
+        )
+
+
 def resolution_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     """Return every decision on a referral (and the resolutions of release 0.1.0)."""
     return conn.execute(
