@@ -441,7 +441,12 @@ def test_crash_between_token_and_send_sends_each_message_once(
     assert done.returncode == -9, done.stderr
     assert len(standin.token_requests) == 1
     assert _delivered(standin, smtp, transport) == []
-    assert sorted(r["state"] for r in _rows(tmp_path).values()) == ["pending", "pending", "sending"]
+    assert sorted(r["state"] for r in _rows(tmp_path).values()) == [
+        "pending",
+        "pending",
+        "pending",
+        "sending",
+    ]
     after = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)  # the claim has lapsed
     summary = _send(tmp_path, settings, after)
     again = _send(tmp_path, settings, after + dt.timedelta(hours=2))
