@@ -30,9 +30,17 @@ DOCUMENTS = (
 
 
 def make_pack(
-    root: Path, ref: str = "CSSW-2026-0142", stage: Stage = Stage.FINAL, *, padding: int = 0
+    root: Path,
+    ref: str = "CSSW-2026-0142",
+    stage: Stage = Stage.FINAL,
+    *,
+    padding: int = 0,
+    kinds: tuple[DocKind, ...] | None = None,
 ) -> Pack:
-    """Return a pack of small real Word documents (and the actions CSV) written under ``root``."""
+    """Return a pack of small real Word documents (and the actions CSV) written under ``root``.
+
+    ``kinds`` keeps only those Word documents (the CSV goes with the supervision insert).
+    """
     folder = root / ref / f"{stage}-v1"
     folder.mkdir(parents=True, exist_ok=True)
     files = []
@@ -47,6 +55,9 @@ def make_pack(
             "\ufeffAction,Owner,Due\r\nUpdate the chronology,Tom Baxter,2026-11-13\r\n".encode()
         )
         files.append(_pack_file(csv, DocKind.ACTIONS_CSV, FileFormat.CSV))
+    if kinds is not None:
+        keep = {*kinds, *((DocKind.ACTIONS_CSV,) if DocKind.SUPERVISION_INSERT in kinds else ())}
+        files = [f for f in files if f.kind in keep]
     (folder / "audit.json").write_text("{}", "utf-8")
     files.append(_pack_file(folder / "audit.json", DocKind.AUDIT_JSON, FileFormat.JSON))
     return Pack(ref, stage, 1, folder, tuple(files))

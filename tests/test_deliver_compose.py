@@ -10,17 +10,19 @@ from email.parser import BytesParser
 import docx
 import pytest
 
-from cssw_docs import examples, privacy
+from cssw_docs import examples, privacy, rubric, rules
 from cssw_docs.deliver import compose, routes
 from cssw_docs.deliver.compose import _greeting
 from cssw_docs.deliver.routes import Person
 from cssw_docs.models import (
     Agreement,
     Attachment,
+    Decision,
     DocKind,
     FileFormat,
     Finding,
     Location,
+    ReferralOutcome,
     Report,
     Route,
     Severity,
@@ -114,11 +116,14 @@ def test_reference_holding_a_child_identifier_is_withheld(good_audit, bad_ref):
     assert compose.safe_reference("CSSW-2026-0142", good_audit) == "CSSW-2026-0142"
 
 
-def _compose(tmp_path, sub, route, settings=None):
+def _compose(tmp_path, sub, route, settings=None, issue=None):
     settings = settings or mail_settings()
     pack = make_pack(tmp_path, sub.audit_ref, stage=sub.audit_stage)
+    if issue is None and rules.awaiting_decision(sub):
+        issue = routes.Issue(awaiting_decision=True, decision_due=dt.date(2026, 11, 3))
     found = {
-        d.route: d for d in routes.pack_routes(sub, pack, settings.mail, moderation_selected=True)
+        d.route: d
+        for d in routes.pack_routes(sub, pack, settings.mail, moderation_selected=True, issue=issue)
     }
     delivery = found[route]
     note = compose.too_big(delivery.attachments, settings.mail.max_attachment_mb)
@@ -132,6 +137,8 @@ def _compose(tmp_path, sub, route, settings=None):
         attachments=attach,
         oversize=note,
         moderation_selected=True,
+        issue=issue,
+        section_names={s.key: s.name for s in rubric.load().sections},
     )
     msg = compose.build_message(
         msg_id=compose.message_id("job", route),
@@ -162,19 +169,29 @@ def test_draft_body_asks_for_feedback_by_a_working_day_date(tmp_path, good_audit
 
 
 @pytest.mark.parametrize(
-    "route", ["draft", "final", "supervision", "storyboard", "head-of-qa", "moderation"]
+    "route",
+    [
+        "draft",
+        "final",
+        "supervision",
+        "storyboard",
+        "head-of-qa",
+        "moderation",
+        "under-review",
+        "good-practice",
+    ],
 )
 def test_bodies_never_name_the_child(tmp_path, good_audit, the_rubric, route):
     """No body, text or HTML, carries the child's name or MOSAIC ID."""
     stage = Stage.DRAFT if route == "draft" else Stage.FINAL
     sub = examples.variant(good_audit, audit_stage=stage, practitioner_agreement=None)
-    if route == "head-of-qa":
+    if route in ("head-of-qa", "under-review"):
         sub = examples.disagree(the_rubric)
     msg, _ = _compose(tmp_path, sub, route)
     for body in (_text(msg), msg.get_body(("html",)).get_content()):
         assert sub.child_mosaic_id not in body
         assert sub.child_name.split()[-1] not in body
-        assert "What we ask you to do" in body
+        assert "What we ask you to do" in body or "What happens next" in body
 
 
 @pytest.mark.parametrize("route", ["storyboard", "moderation", "final"])
@@ -203,10 +220,115 @@ def test_storyboard_names_the_worker_and_team(tmp_path, good_audit):
 
 
 def test_head_of_qa_body_says_the_practitioner_disagrees(tmp_path, good_audit):
-    """The Head of QA is told why the audit reached them."""
+    """The Head of QA is told why the audit reached them, by when and how to decide."""
     sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
     msg, _ = _compose(tmp_path, sub, Route.HEAD_OF_QA)
-    assert "Tom Baxter disagrees with case audit CSSW-2026-0142" in _text(msg)
+    text = " ".join(_text(msg).split())
+    assert "Tom Baxter disagrees with case audit CSSW-2026-0142" in text
+    assert "decide by Tuesday 3 November 2026" in text
+    assert "cssw-docs escalations decide CSSW-2026-0142 --outcome" in text
+
+
+def test_under_review_notice_carries_nothing_final(tmp_path, good_audit):
+    """The practitioner and manager hear the audit is under review; nothing is attached."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    msg, _ = _compose(tmp_path, sub, Route.UNDER_REVIEW)
+    text = " ".join(_text(msg).split())
+    assert "being reviewed by the Head of Quality Assurance" in text
+    assert "Tuesday 3 November 2026" in text
+    assert list(msg.iter_attachments()) == []
+    assert msg["Subject"] == (
+        "OFFICIAL-SENSITIVE: Audit CSSW-2026-0142 is being reviewed by the Head of Quality "
+        "Assurance"
+    )
+
+
+def test_good_practice_notice_gives_team_worker_type_theme_and_ratings(tmp_path, good_audit):
+    """SMT's notice says who, which audit and the ratings, without any child identifier."""
+    msg, _ = _compose(tmp_path, good_audit, Route.GOOD_PRACTICE)
+    text = " ".join(_text(msg).split())
+    for expected in (
+        "Team: Family Support & Intervention Team 3",
+        "Allocated worker: Tom Baxter",
+        "Type of audit: Thematic",
+        "Theme: Neglect and the lived experience of the child",
+        "Overall rating: Good",
+        "Basic information: Requires improvement",
+        "Assessment: Good",
+    ):
+        assert expected in text
+    assert not privacy.names_child(text, good_audit)
+    assert list(msg.iter_attachments()) == []
+
+
+def test_final_after_a_decision_says_what_was_decided(tmp_path, good_audit):
+    """The final pack's email gives the Head of QA's decision; its note is redacted."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    decision = Decision(
+        ReferralOutcome.AMENDED, "Amara's safety plan counts.", dt.date(2026, 11, 2), "Jo Head"
+    )
+    msg, _ = _compose(tmp_path, sub, Route.FINAL, issue=routes.Issue(decision=decision))
+    text = " ".join(_text(msg).split())
+    assert "made on Monday 2 November 2026 by Jo Head, is Amended" in text
+    assert "Amara" not in text
+
+
+@pytest.mark.parametrize(
+    ("route", "context", "expected"),
+    [
+        (
+            Route.MODERATION_INVITATION,
+            {"panel_date": "Monday 7 December 2026"},
+            "The panel meets on Monday 7 December 2026.",
+        ),
+        (
+            Route.MODERATION_OUTCOME,
+            {
+                "panel_date": "7 December 2026",
+                "chair": "Dr Chair",
+                "decided_on": "7 December 2026",
+                "changes": ["Overall: Requires improvement (the auditor rated it Outstanding)"],
+                "unchanged": True,
+                "note": "Evidence too thin.",
+            },
+            "The chair's decision is final.",
+        ),
+        (
+            Route.GOOD_PRACTICE_CORRECTION,
+            {
+                "chair": "Dr Chair",
+                "decided_on": "7 December 2026",
+                "panel_rating": "Requires improvement",
+                "auditor_rating": "Outstanding",
+                "still_good": False,
+                "now_good": False,
+                "storyboard": "Finding dad",
+            },
+            "no longer counted as good or outstanding practice",
+        ),
+        (
+            Route.REPLACEMENT_DUE,
+            {
+                "decision": {
+                    "outcome": "Replaced",
+                    "meaning": "A revised audit replaces this one.",
+                    "note": "Redo the planning section.",
+                    "decided_on": "2 November 2026",
+                    "decided_by": "Jo Head",
+                }
+            },
+            "please revise the audit workbook",
+        ),
+    ],
+)
+def test_notices_say_what_happened_and_never_name_the_child(good_audit, route, context, expected):
+    """Each message about an audit outside a pack reads as its template says, child unnamed."""
+    delivery = routes.Delivery(route, routes.workbook_people(good_audit))
+    blocks = compose.notice_body(delivery, good_audit, context, mail_settings())
+    text = " ".join(compose.render_text(blocks).split())
+    assert expected in text
+    assert not privacy.names_child(text, good_audit)
+    assert "CSSW-2026-0142" in text
 
 
 def test_html_alternative_escapes_everything(tmp_path, good_audit):
@@ -377,3 +499,10 @@ def test_broken_override_template_is_a_plain_error(tmp_path, good_audit):
 def test_template_markup_becomes_blocks(markup, blocks):
     """Blank lines part paragraphs; "# " is a heading, "- " a list item, ``` keeps text as is."""
     assert compose.parse_blocks(markup) == blocks
+
+
+def test_every_route_has_words_in_the_route_names_template():
+    """Notices name any email by its route: each Route has its words in _route_names.txt."""
+    text = (compose.packaged_email_templates() / "_route_names.txt").read_text("utf-8")
+    for route in Route:
+        assert f'"{route.value}":' in text, route

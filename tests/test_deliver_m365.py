@@ -150,7 +150,7 @@ def test_pack_is_sent_with_the_exact_queued_bytes(
     settings = _settings(standin, smtp, transport, **extra)
     ids = _enqueue(tmp_path, good_audit, settings)
     summary = _send(tmp_path, settings, environ=ENV if credential == "secret" else {})
-    assert (summary.sent, summary.pending) == (3, 0)
+    assert (summary.sent, summary.pending) == (4, 0)
     delivered = _delivered(standin, smtp, transport)
     assert sorted(_message_id(d) for d in delivered) == sorted(ids)
     assert all(d == _stored(tmp_path, _message_id(d)) for d in delivered)
@@ -165,7 +165,7 @@ def test_graph_without_sent_items_keeps_the_message_id(tmp_path, standin, smtp, 
     """save_to_sent_items = false uses Graph's JSON form, with our Message-ID and attachments."""
     settings = _settings(standin, smtp, "graph", save_to_sent_items=False)
     ids = _enqueue(tmp_path, good_audit, settings)
-    assert _send(tmp_path, settings).sent == 3
+    assert _send(tmp_path, settings).sent == 4
     for post in standin.posts:
         request = json.loads(post.body)
         assert request["saveToSentItems"] is False
@@ -213,7 +213,7 @@ def test_certificate_readable_by_others_is_refused(tmp_path, standin, smtp, good
 # --- Tokens: cached, renewed before expiry, renewed once when refused ----------------------------
 
 
-@pytest.mark.parametrize(("expires_in", "requests"), [(3600, 1), (240, 6)])
+@pytest.mark.parametrize(("expires_in", "requests"), [(3600, 1), (240, 8)])
 def test_token_is_reused_until_five_minutes_before_expiry(
     tmp_path, standin, smtp, good_audit, expires_in, requests
 ):
@@ -224,7 +224,7 @@ def test_token_is_reused_until_five_minutes_before_expiry(
     first = _send(tmp_path, settings)
     _enqueue(tmp_path, good_audit, settings, "job-2")
     second = _send(tmp_path, settings)
-    assert (first.sent, second.sent) == (3, 3)
+    assert (first.sent, second.sent) == (4, 4)
     assert len(standin.token_requests) == requests
     assert standin.rejected == []  # no message was ever sent with a stale token
 
@@ -236,13 +236,13 @@ def test_revoked_token_is_renewed_once_and_sending_goes_on(
     """A token revoked in mid-life is refused once, renewed, and the messages still go."""
     settings = _settings(standin, smtp, transport)
     _enqueue(tmp_path, good_audit, settings, "job-1")
-    assert _send(tmp_path, settings).sent == 3
+    assert _send(tmp_path, settings).sent == 4
     standin.revoke_all()
     _enqueue(tmp_path, good_audit, settings, "job-2")
     summary = _send(tmp_path, settings)
-    assert (summary.sent, summary.pending) == (3, 0)
+    assert (summary.sent, summary.pending) == (4, 0)
     assert len(standin.token_requests) == 2
-    assert len(_delivered(standin, smtp, transport)) == 6
+    assert len(_delivered(standin, smtp, transport)) == 8
     if transport == "graph":
         assert standin.rejected == [(401, "InvalidAuthenticationToken")]
     else:
@@ -263,7 +263,7 @@ def test_token_refused_after_renewal_stops_sending_and_tells_once(
     with caplog.at_level(logging.ERROR, logger="cssw_docs.deliver.alerts"):
         first = _send(tmp_path, settings, t0)
         second = _send(tmp_path, settings, t0 + dt.timedelta(hours=2))
-    assert (first.sent, first.pending, second.sent, second.pending) == (0, 3, 0, 3)
+    assert (first.sent, first.pending, second.sent, second.pending) == (0, 4, 0, 4)
     assert len(standin.token_requests) == 3  # a token and one renewal, then one more renewal
     assert _delivered(standin, smtp, transport) == []
     told = [r for r in caplog.records if r.name == "cssw_docs.deliver.alerts"]
@@ -276,7 +276,7 @@ def test_token_refused_after_renewal_stops_sending_and_tells_once(
 
     standin.refuse_every_token = False  # the administrator fixed the permission
     fixed = _send(tmp_path, settings, t0 + dt.timedelta(hours=4))
-    assert (fixed.sent, fixed.pending) == (3, 0)
+    assert (fixed.sent, fixed.pending) == (4, 0)
     assert sorted(_message_id(d) for d in _delivered(standin, smtp, transport)) == sorted(ids)
     assert alerts.read(tmp_path / "state" / "ledger.sqlite3") is None
     status = CliRunner().invoke(cli, ["--config", str(config_file), "mail", "status"])
@@ -293,14 +293,14 @@ def test_graph_throttling_waits_as_long_as_retry_after_asks(tmp_path, standin, s
     _enqueue(tmp_path, good_audit, settings)
     t0 = dt.datetime.now(dt.UTC).replace(microsecond=0)
     throttled = _send(tmp_path, settings, t0)
-    assert (throttled.sent, throttled.retrying) == (0, 3)
+    assert (throttled.sent, throttled.retrying) == (0, 4)
     assert "asked us to wait 600 seconds" in throttled.last_error
-    assert standin.rejected == [(429, "ApplicationThrottled")]  # one request, not three
+    assert standin.rejected == [(429, "ApplicationThrottled")]  # one request, not four
     assert {r["next_attempt_at"] for r in _rows(tmp_path).values()} == {
         mail_table.stamp(t0 + dt.timedelta(seconds=600))
     }
     assert _send(tmp_path, settings, t0 + dt.timedelta(seconds=300)).sent == 0
-    assert _send(tmp_path, settings, t0 + dt.timedelta(seconds=601)).sent == 3
+    assert _send(tmp_path, settings, t0 + dt.timedelta(seconds=601)).sent == 4
 
 
 def test_smtp_throttling_4xx_waits_and_retries(tmp_path, standin, smtp, good_audit):
@@ -310,7 +310,7 @@ def test_smtp_throttling_4xx_waits_and_retries(tmp_path, standin, smtp, good_aud
     _enqueue(tmp_path, good_audit, settings)
     t0 = dt.datetime.now(dt.UTC)
     busy = _send(tmp_path, settings, t0)
-    assert (busy.sent, busy.retrying, busy.failed) == (2, 1, 0)
+    assert (busy.sent, busy.retrying, busy.failed) == (3, 1, 0)
     assert "451 4.7.500" in busy.last_error and "tried again" in busy.last_error
     later = _send(tmp_path, settings, t0 + dt.timedelta(hours=1))
     assert (later.sent, later.pending) == (1, 0)
@@ -322,7 +322,7 @@ def test_graph_unreachable_keeps_every_message_waiting(tmp_path, standin, smtp, 
     settings = _settings(standin, smtp, "graph", graph_url=f"https://127.0.0.1:{free_port()}")
     _enqueue(tmp_path, good_audit, settings)
     summary = _send(tmp_path, settings)
-    assert (summary.sent, summary.retrying, summary.pending) == (0, 3, 3)
+    assert (summary.sent, summary.retrying, summary.pending) == (0, 4, 4)
     assert "Could not reach Microsoft Graph" in summary.last_error
     assert alerts.read(tmp_path / "state" / "ledger.sqlite3") is None
 
@@ -355,7 +355,7 @@ def test_graph_pack_over_the_limit_points_to_the_folder(tmp_path, standin, smtp,
     pack = make_pack(tmp_path / "outbox")
     _pad_report(pack, int(2.5 * 1024 * 1024))
     ids = _enqueue(tmp_path, good_audit, settings, pack=pack)
-    assert _send(tmp_path, settings).sent == 3
+    assert _send(tmp_path, settings).sent == 4
     final = next(p for p in standin.posts if p.message_id == ids[0])
     message = BytesParser(policy=policy.default).parsebytes(final.mime)
     assert list(message.iter_attachments()) == []
@@ -377,7 +377,7 @@ def test_attachments_just_under_the_limit_fit_one_graph_request(
     )
     _pad_report(pack, int(graph.ATTACHMENT_LIMIT_MB * 1024 * 1024) - others - 1024)
     ids = _enqueue(tmp_path, good_audit, settings, pack=pack)
-    assert _send(tmp_path, settings).sent == 3
+    assert _send(tmp_path, settings).sent == 4
     final = next(p for p in standin.posts if p.message_id == ids[0])
     assert graph.GRAPH_REQUEST_LIMIT * 0.85 < len(final.body) <= graph.GRAPH_REQUEST_LIMIT
     names = [p.get_filename() for p in BytesParser(policy=policy.default)
@@ -391,7 +391,10 @@ def test_message_queued_too_big_for_graph_fails_for_good(tmp_path, standin, smtp
     _pad_report(pack, int(3.5 * 1024 * 1024))
     ids = _enqueue(tmp_path, good_audit, _settings(standin, smtp, "smtp-oauth"), pack=pack)
     summary = _send(tmp_path, _settings(standin, smtp, "graph"))
-    assert (summary.sent, summary.failed) == (3, 1)  # the two that fit, and the admin's notice
+    assert (summary.sent, summary.failed) == (
+        4,
+        1,
+    )  # two that fit, the SMT notice, the admin notice
     assert _rows(tmp_path)[ids[0]]["state"] == "failed"
     assert "over the 4 MB Graph accepts" in _rows(tmp_path)[ids[0]]["last_error"]
     assert ids[0] not in [p.message_id for p in standin.posts]
@@ -441,11 +444,16 @@ def test_crash_between_token_and_send_sends_each_message_once(
     assert done.returncode == -9, done.stderr
     assert len(standin.token_requests) == 1
     assert _delivered(standin, smtp, transport) == []
-    assert sorted(r["state"] for r in _rows(tmp_path).values()) == ["pending", "pending", "sending"]
+    assert sorted(r["state"] for r in _rows(tmp_path).values()) == [
+        "pending",
+        "pending",
+        "pending",
+        "sending",
+    ]
     after = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)  # the claim has lapsed
     summary = _send(tmp_path, settings, after)
     again = _send(tmp_path, settings, after + dt.timedelta(hours=2))
-    assert (summary.sent, again.sent) == (3, 0)
+    assert (summary.sent, again.sent) == (4, 0)
     copies = collections.Counter(_message_id(d) for d in _delivered(standin, smtp, transport))
     assert sorted(copies) == sorted(ids) and set(copies.values()) == {1}
 

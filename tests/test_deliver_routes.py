@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 
 from cssw_docs import examples
@@ -9,12 +12,15 @@ from cssw_docs.deliver import routes
 from cssw_docs.models import (
     Agreement,
     Attachment,
+    Decision,
     DocKind,
     FileFormat,
     PackFile,
     Rating,
+    ReferralOutcome,
     Route,
     Stage,
+    StoryboardStatus,
 )
 from deliver_support import mail_settings, make_pack
 
@@ -28,28 +34,91 @@ def _by_route(deliveries: list[routes.Delivery]) -> dict[str, routes.Delivery]:
     return {d.route: d for d in deliveries}
 
 
+AWAITING = routes.Issue(awaiting_decision=True)
+DECIDED = routes.Issue(
+    decision=Decision(ReferralOutcome.UPHELD, "Stands.", dt.date(2026, 12, 1), "Head of QA")
+)
+STORYBOARD_ONLY = routes.Issue(storyboard_only=True)
+GOOD = {"good-practice", "storyboard"}
+REVIEW = {"head-of-qa", "under-review"}  # nothing final while the Head of QA decides
+
+
 @pytest.mark.parametrize(
-    ("stage", "rating", "agreement", "selected", "expected"),
+    ("stage", "rating", "agreement", "selected", "issue", "expected"),
     [
-        (Stage.DRAFT, Rating.GOOD, None, None, {"draft"}),
-        (Stage.FINAL, Rating.GOOD, Agreement.AGREE, False, BASE | {"storyboard"}),
-        (Stage.FINAL, Rating.OUTSTANDING, Agreement.AGREE, None, BASE | {"storyboard"}),
-        (Stage.FINAL, Rating.REQUIRES_IMPROVEMENT, Agreement.AGREE, False, BASE),
-        (Stage.FINAL, Rating.INADEQUATE, Agreement.PARTLY_AGREE, False, BASE),
-        (Stage.FINAL, Rating.INADEQUATE, Agreement.DISAGREE, False, BASE | {"head-of-qa"}),
-        (Stage.FINAL, Rating.INADEQUATE, Agreement.AGREE, True, BASE | {"moderation"}),
+        (Stage.DRAFT, Rating.GOOD, None, None, None, {"draft"}),
+        (Stage.FINAL, Rating.GOOD, Agreement.AGREE, False, None, BASE | GOOD),
+        (Stage.FINAL, Rating.OUTSTANDING, Agreement.AGREE, None, None, BASE | GOOD),
+        (Stage.FINAL, Rating.REQUIRES_IMPROVEMENT, Agreement.AGREE, False, None, BASE),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.PARTLY_AGREE, False, None, BASE),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.DISAGREE, True, AWAITING, REVIEW),
+        (Stage.FINAL, Rating.GOOD, Agreement.DISAGREE, True, AWAITING, REVIEW),
+        (Stage.FINAL, Rating.GOOD, Agreement.DISAGREE, True, DECIDED, BASE | GOOD | {"moderation"}),
+        (Stage.FINAL, Rating.INADEQUATE, Agreement.AGREE, True, None, BASE | {"moderation"}),
+        (Stage.FINAL, Rating.GOOD, Agreement.AGREE, True, STORYBOARD_ONLY, {"storyboard"}),
     ],
 )  # fmt: skip
 def test_routes_follow_stage_rating_agreement_and_moderation(
-    tmp_path, good_audit, stage, rating, agreement, selected, expected
+    tmp_path, good_audit, stage, rating, agreement, selected, issue, expected
 ):
     """Each kind of pack goes by exactly the routes the issue lists."""
     sub = examples.variant(
         good_audit, audit_stage=stage, overall_rating=rating, practitioner_agreement=agreement
     )
     pack = make_pack(tmp_path, stage=stage)
-    found = routes.pack_routes(sub, pack, mail_settings().mail, moderation_selected=selected)
+    found = routes.pack_routes(
+        sub, pack, mail_settings().mail, moderation_selected=selected, issue=issue
+    )
     assert {d.route for d in found} == expected
+
+
+def test_good_practice_notice_goes_to_smt_without_a_storyboard(tmp_path, good_audit):
+    """A Good Final audit whose worker declined the storyboard still tells SMT (no files)."""
+    sub = examples.variant(good_audit, storyboard_status=StoryboardStatus.DECLINED)
+    pack = make_pack(tmp_path, kinds=(DocKind.REPORT, DocKind.PLAN, DocKind.SUPERVISION_INSERT))
+    found = _by_route(routes.pack_routes(sub, pack, mail_settings().mail))
+    assert set(found) == BASE | {"good-practice"}
+    assert found["good-practice"].recipients == ("smt@camden.gov.uk",)
+    assert found["good-practice"].attachments == ()
+
+
+def test_awaiting_decision_goes_to_the_head_of_qa_and_only_a_notice_to_the_worker(
+    tmp_path, good_audit
+):
+    """A disputed Final pack: report and plan to the Head of QA with the auditor copied; the
+    practitioner and manager are told it is under review, with nothing attached."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    pack = make_pack(tmp_path, kinds=(DocKind.REPORT, DocKind.PLAN))
+    found = _by_route(routes.pack_routes(sub, pack, mail_settings().mail, issue=AWAITING))
+    assert found["head-of-qa"].recipients == ("head.of.qa@camden.gov.uk", AUDITOR)
+    assert [p.email for p in found["head-of-qa"].cc] == [AUDITOR]
+    assert {a.kind for a in found["head-of-qa"].attachments} == {DocKind.REPORT, DocKind.PLAN}
+    assert found["under-review"].recipients == (PRACTITIONER, MANAGER, AUDITOR)
+    assert found["under-review"].attachments == ()
+
+
+def test_awaiting_decision_without_a_head_of_qa_goes_to_the_auditor(tmp_path, good_audit):
+    """With no Head of QA configured the auditor holds the referral rather than nobody."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    settings = mail_settings(head_of_qa=[])
+    found = _by_route(routes.pack_routes(sub, make_pack(tmp_path), settings.mail, issue=AWAITING))
+    assert found["head-of-qa"].recipients == (AUDITOR,)
+
+
+def test_decided_final_copies_the_head_of_qa(tmp_path, good_audit):
+    """The final pack issued after the decision goes to all three, the Head of QA copied."""
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    found = _by_route(
+        routes.pack_routes(sub, make_pack(tmp_path), mail_settings().mail, issue=DECIDED)
+    )
+    assert found["final"].recipients == (AUDITOR, PRACTITIONER, MANAGER, "head.of.qa@camden.gov.uk")
+
+
+def test_issue_round_trips_through_json():
+    """What a job issues is stored as JSON and read back the same."""
+    for issue in (routes.Issue(), AWAITING, DECIDED, STORYBOARD_ONLY):
+        assert routes.issue_from_dict(json.loads(json.dumps(routes.issue_to_dict(issue)))) == issue
+    assert routes.issue_from_dict(None) == routes.Issue()
 
 
 def test_draft_goes_to_practitioner_and_manager_copy_to_auditor(tmp_path, good_audit):
@@ -67,7 +136,7 @@ def test_draft_goes_to_practitioner_and_manager_copy_to_auditor(tmp_path, good_a
 
 def test_final_documents_go_to_the_right_people(tmp_path, good_audit):
     """Report and plan to all three, insert and CSV to the manager, storyboard to SMT and L&D."""
-    sub = examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    sub = examples.variant(good_audit, practitioner_agreement=Agreement.PARTLY_AGREE)
     pack = make_pack(tmp_path)
     found = _by_route(routes.pack_routes(sub, pack, mail_settings().mail, moderation_selected=True))
     assert found["final"].recipients == (AUDITOR, PRACTITIONER, MANAGER)
@@ -82,7 +151,7 @@ def test_final_documents_go_to_the_right_people(tmp_path, good_audit):
     }
     assert found["storyboard"].recipients == ("smt@camden.gov.uk", "learning@camden.gov.uk")
     assert [p.name for p in found["storyboard"].attachments] == ["CSSW-2026-0142 Storyboard.docx"]
-    assert found["head-of-qa"].recipients == ("head.of.qa@camden.gov.uk",)
+    assert "head-of-qa" not in found  # partly agreeing is recorded, never referred
     assert found["moderation"].recipients == ("moderation@camden.gov.uk",)
     assert found["moderation"].attachments == ()
 

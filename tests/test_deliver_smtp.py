@@ -77,7 +77,7 @@ def _states(db) -> dict[str, str]:
 
 
 def _final_audit(good_audit):
-    return examples.variant(good_audit, practitioner_agreement=Agreement.DISAGREE)
+    return examples.variant(good_audit, practitioner_agreement=Agreement.PARTLY_AGREE)
 
 
 def _assert_no_child_identifiers(text: str, sub) -> None:
@@ -113,9 +113,7 @@ def test_final_pack_reaches_each_route(tmp_path, server, good_audit):
             "smt@camden.gov.uk",
             "learning@camden.gov.uk",
         ],
-        "Audit CSSW-2026-0142 referred to the Head of Quality Assurance": [
-            "head.of.qa@camden.gov.uk"
-        ],
+        "Good practice found in audit CSSW-2026-0142": ["smt@camden.gov.uk"],
         "Audit CSSW-2026-0142 selected for the moderation panel": ["moderation@camden.gov.uk"],
     }
     got = {r.subject.removeprefix("OFFICIAL-SENSITIVE: "): r.rcpt_tos for r in recorder.received}
@@ -133,8 +131,8 @@ def test_final_pack_reaches_each_route(tmp_path, server, good_audit):
         "CSSW-2026-0142 Audit plan.docx",
         "CSSW-2026-0142 Audit report.docx",
     ]
-    (head,) = recorder.by_subject("Head of Quality Assurance")
-    assert "Tom Baxter disagrees" in head.message.get_body(("plain",)).get_content()
+    (good,) = recorder.by_subject("Good practice found")
+    assert "Allocated worker: Tom Baxter" in good.message.get_body(("plain",)).get_content()
     conn = ledger_db.connect(_db(tmp_path))
     replies = {r["server_reply"] for r in outbox_table.rows(conn)}
     conn.close()
@@ -196,7 +194,7 @@ def test_starttls_with_self_signed_certificate_and_auth(tmp_path, certificate, g
         )
     finally:
         controller.stop()
-    assert summary.sent == 3, summary
+    assert summary.sent == 4, summary
     assert {tuple(r.rcpt_tos) for r in recorder.received} >= {("grace.mensah@camden.gov.uk",)}
     (supervision,) = recorder.by_subject("Supervision insert")
     names = [p.get_filename() for p in supervision.message.iter_attachments()]
@@ -245,7 +243,7 @@ def test_tls_or_login_problems_send_nothing_and_say_why(
     finally:
         controller.stop()
     assert recorder.received == []
-    assert (summary.sent, summary.retrying, summary.pending) == (0, 3, 3)
+    assert (summary.sent, summary.retrying, summary.pending) == (0, 4, 4)
     assert words in summary.last_error
 
 
@@ -267,8 +265,8 @@ def test_implicit_tls(tmp_path, certificate, good_audit):
         summary = deliver.send_pending(_db(tmp_path), settings, outbox=tmp_path / "outbox")
     finally:
         controller.stop()
-    assert summary.sent == 3
-    assert len(recorder.received) == 3
+    assert summary.sent == 4
+    assert len(recorder.received) == 4
 
 
 def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
@@ -283,7 +281,7 @@ def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
     )
     t0 = dt.datetime.now(dt.UTC)
     down = deliver.send_pending(db, settings, outbox=outbox, now=t0)
-    assert (down.sent, down.retrying, down.pending) == (0, 3, 3)
+    assert (down.sent, down.retrying, down.pending) == (0, 4, 4)
     assert "connection refused" in down.last_error
     conn = ledger_db.connect(db)
     rows = outbox_table.rows(conn)
@@ -297,7 +295,7 @@ def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
         again = deliver.send_pending(db, settings, outbox=outbox, now=t0 + 2 * LATER)
     finally:
         controller.stop()
-    assert (up.sent, up.pending, again.sent) == (3, 0, 0)
+    assert (up.sent, up.pending, again.sent) == (4, 0, 0)
     assert sorted(r.message_id for r in recorder.received) == sorted(ids)
     assert set(_states(db).values()) == {MailState.SENT}
 
@@ -344,10 +342,10 @@ def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path
         more = deliver.send_pending(db, settings, outbox=outbox, now=after + LATER)
     finally:
         controller.stop()
-    assert (summary.sent, more.sent) == (3, 0)
+    assert (summary.sent, more.sent) == (4, 0)
     copies = collections.Counter(r.message_id for r in recorder.received)
     assert sorted(copies) == sorted(ids)
-    assert sorted(copies.values()) == [1, 1, 2]
+    assert sorted(copies.values()) == [1, 1, 1, 2]
     twice = [r for r in recorder.received if copies[r.message_id] == 2]
     assert twice[0].data == twice[1].data  # the very same message, same Message-ID
     assert set(_states(db).values()) == {MailState.SENT}
@@ -377,11 +375,12 @@ def test_address_outside_allowlist_is_never_sent_to(tmp_path, server, good_audit
         MailState.SENT,
         MailState.SENT,
         MailState.SENT,
+        MailState.SENT,
     ]
     assert deliver.job_states(db, "job-1") == {
         "pending": 0,
         "sending": 0,
-        "sent": 3,
+        "sent": 4,
         "failed": 0,
         "blocked": 1,
         "possibly-delivered": 0,
@@ -492,8 +491,9 @@ def test_server_refusing_a_message_for_good_marks_it_failed(tmp_path, good_audit
         )
     finally:
         controller.stop()
-    # Two pack messages, and the QA admin's two notices (one refused outright, one in part).
-    assert (first.sent, first.failed, later.sent, later.failed) == (4, 1, 0, 0)
+    # Two pack messages, the SMT good-practice notice, and the QA admin's two notices (one
+    # refused outright, one in part).
+    assert (first.sent, first.failed, later.sent, later.failed) == (5, 1, 0, 0)
     assert len(recorder.by_subject("refused by the mail server")) == 2
     assert "550" in first.last_error
     (final,) = recorder.by_subject("(final)")
@@ -510,7 +510,7 @@ def test_no_smtp_host_writes_eml_files_that_parse(tmp_path, good_audit):
     summary = deliver.send_pending(db, settings, outbox=outbox)
     again = deliver.send_pending(db, settings, outbox=outbox)
     files = sorted((outbox / "mail").rglob("*.eml"))
-    assert (summary.sent, again.sent, len(files)) == (3, 0, 3)
+    assert (summary.sent, again.sent, len(files)) == (4, 0, 4)
     parsed = {}
     for path in files:
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -521,6 +521,7 @@ def test_no_smtp_host_writes_eml_files_that_parse(tmp_path, good_audit):
     subjects = sorted(str(m["Subject"]) for m in parsed.values())
     assert subjects == [
         "OFFICIAL-SENSITIVE: Audit pack CSSW-2026-0142 (final)",
+        "OFFICIAL-SENSITIVE: Good practice found in audit CSSW-2026-0142",
         "OFFICIAL-SENSITIVE: Good practice storyboard CSSW-2026-0142",
         "OFFICIAL-SENSITIVE: Supervision insert CSSW-2026-0142",
     ]
@@ -539,7 +540,7 @@ def test_enqueue_twice_queues_once(tmp_path, good_audit):
     }
     first = deliver.enqueue_pack(_db(tmp_path), **kwargs)
     second = deliver.enqueue_pack(_db(tmp_path), **kwargs)
-    assert first == second and len(_states(_db(tmp_path))) == 3
+    assert first == second and len(_states(_db(tmp_path))) == 4
 
 
 def _render(sub, the_rubric, outbox, **render):
@@ -557,7 +558,7 @@ def test_real_rendered_pack_over_smtp(tmp_path, server, good_audit, the_rubric):
         _db(tmp_path), job_id="job-1", submission=good_audit, pack=pack, settings=settings
     )
     summary = deliver.send_pending(_db(tmp_path), settings, outbox=tmp_path / "outbox")
-    assert summary.sent == 3
+    assert summary.sent == 4
     attached = {}
     for received in recorder.received:
         _assert_no_child_identifiers(received.subject, good_audit)

@@ -320,6 +320,6 @@ def test_supervision_csv_uses_the_same_rule(text: str, shown: str) -> None:
     """The supervision CSV quotes formula-like text by the same rule, full-width forms too."""
     action = {"action": text, "section": "Assessment", "owner": "Tom", "due_date": "",
               "measure": "ok"}  # fmt: skip
-    data = actions_csv({"audit_ref": "CSSW-2026-0142", "actions": [action]})
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[1][1] == shown
+    context = {"audit_ref": "CSSW-2026-0142", "child": {"mosaic_id": "M1"}, "actions": [action]}
+    rows = list(csv.reader(io.StringIO(actions_csv(context).decode("utf-8-sig"))))
+    assert rows[1][rows[0].index("Action")] == shown

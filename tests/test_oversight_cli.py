@@ -61,7 +61,22 @@ def test_moderation_record_then_listed(setup) -> None:
                        "--rating", rating, "--note", "Agreed.", "--moderator", "Chair")  # fmt: skip
     assert code == 0 and "(agreed)" in out
     _, listing, _ = run(config, "moderation", "list")
-    assert f"panel: {target.overall_rating.value} (Agreed)" in listing
+    assert f"by Chair: {target.overall_rating.value} overall (agreed)" in listing
+    assert "1 decided." in listing
+
+
+def test_moderation_schedule_then_listed(setup) -> None:
+    """A panel date given to every selected audit shows in the list."""
+    config, rows = setup
+    selected = [r for r in latest_finals(rows) if r.moderation_selected]
+    code, out, _ = run(config, "moderation", "schedule", "--all-selected", "--date", "07/12/2026")
+    assert code == 0, out
+    assert out.count("panel on 07/12/2026") == len(selected)
+    _, listing, _ = run(config, "moderation", "list")
+    assert listing.count("scheduled for the panel on 07/12/2026") == len(selected)
+    assert f"0 selected without a date, {len(selected)} scheduled, 0 decided." in listing
+    code, out, _ = run(config, "moderation", "schedule", "--all-selected", "--date", "08/12/2026")
+    assert code == 0 and "No selected audit is waiting for a panel date." in out
 
 
 @pytest.mark.parametrize(
@@ -72,7 +87,12 @@ def test_moderation_record_then_listed(setup) -> None:
         (("moderation", "list", "--from", "31/02/2026"), "is not a date"),
         (("moderation", "list", "--from", "02/03/2026", "--to", "01/03/2026"), "Swap the dates"),
         (("report", "--from", "1/1/2026", "--to", "banana", "-o", "x"), "is not a date"),
-        (("escalations", "resolve", "CSSW-0000", "--note", "x"), "no Final audit"),
+        (("escalations", "decide", "CSSW-0000", "--outcome", "upheld", "--note", "x"),
+         "no Final audit"),
+        (("escalations", "resolve", "CSSW-0000", "--note", "x"),
+         "replaced by `escalations decide`"),
+        (("moderation", "record", "CSSW-0000", "--note", "x"), "no Final audit"),
+        (("moderation", "schedule", "--date", "01/12/2026"), "--all-selected"),
     ],
 )  # fmt: skip
 def test_plain_errors(setup, args: tuple[str, ...], message: str) -> None:
@@ -98,8 +118,8 @@ def test_a_bad_date_keeps_the_plain_message() -> None:
         DATE.convert("31/02/2026", None, None)
 
 
-def test_escalations_list_and_resolve(setup) -> None:
-    """Open referrals are listed; a resolved one drops off the list and shows with --all."""
+def test_escalations_list_and_decide(setup) -> None:
+    """Open referrals are listed; a decided one drops off the list and shows with --all."""
     config, rows = setup
     still = sorted(r.submission.audit_ref for r in latest_finals(rows)
                    if r.submission.practitioner_agreement is Agreement.DISAGREE)  # fmt: skip
@@ -107,12 +127,17 @@ def test_escalations_list_and_resolve(setup) -> None:
     assert code == 0
     assert sorted(line.split()[0] for line in out.splitlines() if line.startswith("CSSW-")) == still
     assert out.strip().endswith(f"{len(still)} open referral(s).")
-    code, out, _ = run(config, "escalations", "resolve", still[0], "--note", "Rating stands.")
-    assert code == 0 and "marked resolved" in out
+    code, out, _ = run(config, "escalations", "decide", still[0], "--outcome", "Upheld",
+                       "--note", "Rating stands.", "--by", "Jo Head")  # fmt: skip
+    assert code == 0, out
+    assert "Decision recorded" in out and "no new pack is issued" in out
     _, out, _ = run(config, "escalations")
     assert still[0] not in out
     _, out, _ = run(config, "escalations", "--all")
-    assert f"{still[0]} v1" in out and "resolved: Rating stands." in out
+    assert f"{still[0]} v1" in out and "closed: Rating stands." in out
+    code, _, err = run(config, "escalations", "decide", still[0], "--outcome", "replaced",
+                       "--note", "Changed my mind.")  # fmt: skip
+    assert code == 1 and "already has the Head of QA's decision" in err
 
 
 def test_actions_filters(setup) -> None:

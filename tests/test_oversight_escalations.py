@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cssw_docs.models import Agreement
+from cssw_docs import followup
+from cssw_docs.config import Settings
+from cssw_docs.models import Agreement, ReferralOutcome
 from cssw_docs.oversight import escalations, records
 from cssw_docs.rubric import Rubric
 from cssw_docs.store.db import connect as connect_ledger
@@ -12,7 +14,7 @@ from oversight_support import AS_OF, build_ledger, latest_finals
 
 
 def test_open_referrals_match_an_independent_count(tmp_path: Path, the_rubric: Rubric) -> None:
-    """Open = latest Final disagrees; resolved = an earlier version disagreed, or recorded."""
+    """Open = latest Final disagrees; closed = an earlier version disagreed, or decided."""
     db, rows = build_ledger(tmp_path, the_rubric)
     conn = connect_ledger(db)
     latest = latest_finals(rows)
@@ -33,7 +35,10 @@ def test_open_referrals_match_an_independent_count(tmp_path: Path, the_rubric: R
     everything = escalations.referrals(records.load(conn).audits, AS_OF, include_resolved=True)
     assert {r.audit_ref for r in everything} == ever
 
-    records.resolve_referral(conn, open_refs[0], "Reviewed; rating stands.")
+    settings = Settings().with_changes(**{"service.state_dir": tmp_path})
+    followup.decide_referral(
+        settings, the_rubric, open_refs[0], ReferralOutcome.UPHELD, "Reviewed; rating stands."
+    )
     after = escalations.referrals(records.load(conn).audits, AS_OF)
     assert sorted(r.audit_ref for r in after) == sorted(open_refs[1:])
     (resolved,) = [

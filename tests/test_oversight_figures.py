@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -43,7 +44,17 @@ def computed(tmp_path: Path, the_rubric: Rubric) -> tuple[Figures, list[LedgerRo
         ledger.audits, the_rubric, as_of=AS_OF, start=PERIOD[0], end=PERIOD[1],
         drafts_in_progress=len(ledger.drafts_only),
     )  # fmt: skip
-    return figs, in_period(latest_finals(rows), *PERIOD)
+    # The chair's decision is final: a person counts the panel's rating where it differs.
+    changed = in_range[1].submission.audit_ref
+    counted = [
+        dataclasses.replace(
+            r, submission=dataclasses.replace(r.submission, overall_rating=Rating(other))
+        )
+        if r.submission.audit_ref == changed
+        else r
+        for r in in_period(latest_finals(rows), *PERIOD)
+    ]
+    return figs, counted
 
 
 def test_counts_by_type_team_and_month(computed) -> None:

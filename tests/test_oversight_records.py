@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from cssw_docs.models import Agreement, Rating, Stage, Submission
+from cssw_docs import followup
+from cssw_docs.config import Settings
+from cssw_docs.models import Agreement, Decision, Rating, ReferralOutcome, Stage, Submission
 from cssw_docs.oversight import records, sample
 from cssw_docs.rubric import Rubric
 from cssw_docs.store.db import connect as connect_ledger
@@ -66,26 +68,90 @@ def test_referral_resolved_by_a_later_version(tmp_path: Path, good_audit: Submis
     assert "later version" in record.resolution_note
 
 
-def test_resolving_a_referral(tmp_path: Path, good_audit: Submission) -> None:
-    """A recorded resolution closes the referral; a second attempt is refused in plain words."""
+def _settings(tmp_path: Path) -> Settings:
+    return Settings().with_changes(**{"service.state_dir": tmp_path})
+
+
+def test_deciding_a_referral_sent_as_final_by_the_release(
+    tmp_path: Path, good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """A disputed Final version issued before decisions existed: the decision closes its
+    referral, issues nothing new, and a second, different decision is refused in plain words."""
     conn = connect_ledger(tmp_path / "ledger.sqlite3")
     sub = dataclasses.replace(good_audit, practitioner_agreement=Agreement.DISAGREE)
     sample.write(conn, [sample.LedgerRow(sub, 1, dt.datetime(2026, 5, 1, tzinfo=dt.UTC), None)])
-    records.resolve_referral(conn, sub.audit_ref.lower(), "Rating confirmed.", "Head of QA")
+    done = followup.decide_referral(
+        _settings(tmp_path),
+        the_rubric,
+        sub.audit_ref.lower(),
+        ReferralOutcome.UPHELD,
+        "Rating confirmed.",
+        "Head of QA",
+        today=dt.date(2026, 5, 6),
+    )
+    assert done.pack is None and done.queued == 0
     (record,) = records.load(conn).audits
     assert not record.referral_open and record.resolution_note == "Rating confirmed."
-    with pytest.raises(records.OversightError, match="already resolved"):
-        records.resolve_referral(conn, sub.audit_ref, "again")
+    assert record.decision == Decision(
+        ReferralOutcome.UPHELD, "Rating confirmed.", dt.date(2026, 5, 6), "Head of QA"
+    )
+    with pytest.raises(records.OversightError, match="already has the Head of QA's decision"):
+        followup.decide_referral(
+            _settings(tmp_path), the_rubric, sub.audit_ref, ReferralOutcome.REPLACED, "again"
+        )
 
 
-def test_resolving_when_nobody_disagreed(tmp_path: Path, good_audit: Submission) -> None:
-    """An audit without a disagreement has nothing to resolve."""
+def test_deciding_when_nobody_disagreed(
+    tmp_path: Path, good_audit: Submission, the_rubric: Rubric
+) -> None:
+    """An audit without a disagreement has nothing to decide."""
     conn = connect_ledger(tmp_path / "ledger.sqlite3")
     sample.write(
         conn, [sample.LedgerRow(good_audit, 1, dt.datetime(2026, 5, 1, tzinfo=dt.UTC), None)]
     )
-    with pytest.raises(records.OversightError, match="did not disagree"):
-        records.resolve_referral(conn, good_audit.audit_ref, "x")
+    with pytest.raises(records.OversightError, match="does not disagree"):
+        followup.decide_referral(
+            _settings(tmp_path), the_rubric, good_audit.audit_ref, ReferralOutcome.UPHELD, "x"
+        )
+
+
+def test_panel_ratings_are_the_ratings_of_record(ledger, the_rubric: Rubric) -> None:
+    """The panel's overall and section ratings replace the auditor's in the record; the
+    auditor's stay beside them."""
+    conn, rows = ledger
+    target = latest_finals(rows)[0].submission
+    before = target.section("assessment").rating
+    after = Rating.INADEQUATE if before is not Rating.INADEQUATE else Rating.GOOD
+    records.record_moderation(
+        conn,
+        target.audit_ref,
+        None,
+        "Assessment re-rated.",
+        "Dr Chair",
+        sections={"assessment": after},
+        panel_date=dt.date(2026, 12, 7),
+    )
+    record = records.find(conn, target.audit_ref)
+    assert record.submission.section("assessment").rating is after
+    assert record.auditor_section("assessment") is before
+    assert record.submission.overall_rating is target.overall_rating  # not changed
+    assert record.auditor_rating is target.overall_rating
+    assert record.panel_changed
+    assert record.moderation.decided_on == dt.date(2026, 12, 7)
+    with pytest.raises(records.OversightError, match="overall rating"):
+        records.record_moderation(conn, target.audit_ref, None, "Nothing changed.")
+
+
+def test_section_ratings_are_read_by_name(the_rubric: Rubric) -> None:
+    """ "Assessment=Good" names a section and a rating; anything else is refused plainly."""
+    assert records.parse_section_ratings(
+        ["Assessment=Good", "basic information=RI"], the_rubric
+    ) == {
+        "assessment": Rating.GOOD,
+        "basic_information": Rating.REQUIRES_IMPROVEMENT,
+    }
+    with pytest.raises(records.OversightError, match="Assessment=Good"):
+        records.parse_section_ratings(["Assessment"], the_rubric)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +188,7 @@ def test_moderation_outcome_latest_counts(ledger) -> None:
     record = records.find(conn, ref)
     assert record.moderation is not None
     assert (record.moderation.rating, record.moderation.note) == (Rating.INADEQUATE, "second")
-    assert record.moderation.moderator == "Moderation panel"
+    assert record.moderation.moderator == "Chair of the moderation panel"
 
 
 def test_unknown_reference_is_refused(ledger) -> None:

@@ -107,7 +107,8 @@ def test_cross_audit_outputs_replace_the_child_by_the_child(ledger, tmp_path: Pa
     ref = subs[0].audit_ref
     first = subs[0].child_name.split()[0]
     _run(config, "moderation", "record", ref, "--rating", "Good", "--note", f"{first} seen.")
-    _run(config, "escalations", "resolve", ref, "--note", f"Spoke about {first}'s plan.")
+    _run(config, "escalations", "decide", ref, "--outcome", "upheld",
+         "--note", f"Spoke about {first}'s plan.")  # fmt: skip
     _run(config, "report", "--from", "01/01/2026", "--to", "31/12/2026", "-o", str(tmp_path / "r"))
     _run(config, "moderation", "list", "--xlsx", str(tmp_path / "panel.xlsx"))
     outputs = {

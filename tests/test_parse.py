@@ -310,7 +310,7 @@ def test_section_rating(typed: str, expected: Rating, good_path: Path, the_rubri
         ("overall_rating", "Gud", "Overall rating"),
         ("audit_type", "Spot check", "Type of audit"),
         ("assessment_rating", "Excellent", "Assessment: rating"),
-        ("storyboard_consent", "Maybe", "Consent to share the storyboard"),
+        ("storyboard_consent", "Maybe", "Consent to share within the service"),
     ],
 )
 def test_unknown_choice_is_a_finding(

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cssw_docs import examples, pipeline, rubric, rules
 from cssw_docs.config import RenderSettings, Settings, ValidationSettings
-from cssw_docs.models import Agreement, Rating, Stage, Submission
+from cssw_docs.models import Agreement, Rating, Stage, StoryboardStatus, Submission
 from cssw_docs.render import render_pack
 from cssw_docs.rubric import Rubric
 from cssw_docs.validate import validate
@@ -212,25 +212,45 @@ def test_referred_to_head_of_qa(good_audit: Submission, agreement, referred: boo
 
 
 @pytest.mark.parametrize(
-    ("stage", "overall", "consent", "expected", "due"),
+    ("stage", "overall", "changes", "expected", "due"),
     [
-        (Stage.FINAL, Rating.GOOD, True, True, True),
-        (Stage.FINAL, Rating.OUTSTANDING, None, True, True),
-        (Stage.FINAL, Rating.GOOD, False, True, False),
-        (Stage.FINAL, Rating.REQUIRES_IMPROVEMENT, True, False, False),
-        (Stage.DRAFT, Rating.GOOD, True, False, False),
-        (Stage.FINAL, None, True, False, False),
+        (Stage.FINAL, Rating.GOOD, {}, True, True),
+        (Stage.FINAL, Rating.OUTSTANDING, {"storyboard_consent": None}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_consent": False}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_anonymised": None}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_anonymised": False}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_status": StoryboardStatus.DECLINED}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_status": StoryboardStatus.INVITED}, True, False),
+        (Stage.FINAL, Rating.GOOD, {"storyboard_status": None}, True, False),
+        (Stage.FINAL, Rating.REQUIRES_IMPROVEMENT, {}, False, False),
+        (Stage.DRAFT, Rating.GOOD, {}, False, False),
+        (Stage.FINAL, None, {}, False, False),
     ],
 )
 def test_storyboard_expected_and_due(
-    good_audit: Submission, stage, overall, consent, expected: bool, due: bool
+    good_audit: Submission, stage, overall, changes, expected: bool, due: bool
 ) -> None:
-    """A Final audit Good or better expects a storyboard; the pack holds it unless refused."""
-    sub = dataclasses.replace(
-        good_audit, audit_stage=stage, overall_rating=overall, storyboard_consent=consent
-    )
+    """Good practice at Final expects a storyboard; the pack holds one only when Completed,
+    consented to within the service and confirmed by the auditor to identify no one."""
+    sub = dataclasses.replace(good_audit, audit_stage=stage, overall_rating=overall, **changes)
     assert rules.storyboard_expected(sub) is expected
+    assert rules.good_practice(sub) is expected
     assert rules.storyboard_due(sub) is due
+
+
+@pytest.mark.parametrize(("external", "outside"), [(True, True), (False, False), (None, False)])
+def test_only_consent_outside_the_service_shares_outside(
+    good_audit: Submission, external, outside: bool
+) -> None:
+    """Only consent to share outside the service marks a storyboard for agencies and Ofsted."""
+    sub = dataclasses.replace(good_audit, storyboard_consent_external=external)
+    assert rules.storyboard_due(sub)
+    assert rules.shared_outside(sub) is outside
+
+
+def test_decision_due_counts_working_days() -> None:
+    """The Head of QA's deadline skips weekends and bank holidays (Christmas and Boxing Day)."""
+    assert rules.decision_due(dt.date(2026, 12, 21), 5) == dt.date(2026, 12, 30)
 
 
 # --- identifying text ---------------------------------------------------------------------------

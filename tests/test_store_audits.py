@@ -59,23 +59,54 @@ def test_many_audits_are_written_by_column_name(tmp_path, good_audit):
     assert submission_from_dict(json.loads(first["data"])) == good_audit
 
 
-def test_moderation_outcomes_and_resolutions_round_trip(tmp_path):
+def test_moderation_outcomes_and_decisions_round_trip(tmp_path):
     """What oversight records is read back field by field, oldest outcome first."""
     conn = db.open_ledger(tmp_path)
     for when, rating in (("2026-10-02", "Inadequate"), ("2026-10-01", "Good")):
         audits.record_moderation_outcome(
             conn, audit_ref="CSSW-1", recorded_at=when, moderator="Chair", rating=rating, note="n"
         )
-    audits.record_resolution(
-        conn, audit_ref="CSSW-1", version=2, resolved_at="2026-10-03", resolved_by="HoQA", note="ok"
+    audits.record_moderation_outcome(
+        conn,
+        audit_ref="CSSW-2",
+        recorded_at="2026-10-03",
+        moderator="Chair",
+        rating="Good",
+        note="m",
+        sections={"assessment": "Good"},
+        panel_date="2026-10-01",
     )
+    assert audits.record_decision(
+        conn,
+        audit_ref="CSSW-1",
+        version=2,
+        outcome="upheld",
+        note="ok",
+        decided_on="2026-10-03",
+        decided_by="HoQA",
+        recorded_at="2026-10-03T09:00:00Z",
+    )
+    assert not audits.record_decision(  # one decision per referral
+        conn,
+        audit_ref="CSSW-1",
+        version=2,
+        outcome="replaced",
+        note="changed my mind",
+        decided_on="2026-10-04",
+        decided_by="HoQA",
+    )
+    audits.mark_decision_issued(conn, audit_ref="CSSW-1", version=2, issued_version=3)
     assert [tuple(r) for r in audits.moderation_outcome_rows(conn)] == [
-        ("CSSW-1", "2026-10-01", "Chair", "Good", "n"),
-        ("CSSW-1", "2026-10-02", "Chair", "Inadequate", "n"),
+        ("CSSW-1", "2026-10-01", "Chair", "Good", "n", "{}", None),
+        ("CSSW-1", "2026-10-02", "Chair", "Inadequate", "n", "{}", None),
+        ("CSSW-2", "2026-10-03", "Chair", "Good", "m", '{"assessment": "Good"}', "2026-10-01"),
     ]
     assert [tuple(r) for r in audits.resolution_rows(conn)] == [
-        ("CSSW-1", 2, "2026-10-03", "HoQA", "ok")
+        ("CSSW-1", 2, "2026-10-03T09:00:00Z", "HoQA", "ok", "upheld", "2026-10-03", 3)
     ]
+    audits.schedule_panel(conn, audit_ref="CSSW-1", panel_date="2026-11-02", scheduled_at="t1")
+    audits.schedule_panel(conn, audit_ref="CSSW-1", panel_date="2026-11-09", scheduled_at="t2")
+    assert [tuple(r) for r in audits.panel_rows(conn)] == [("CSSW-1", "2026-11-09", "t2")]
 
 
 def test_every_audit_of_the_release_ledger_reads_back(tmp_path):

@@ -18,6 +18,7 @@ TABLES = {
     "moderation_outcomes",
     "escalation_resolutions",
     "ledger_meta",
+    "moderation_panels",
 }
 
 
@@ -95,6 +96,19 @@ def test_a_ledger_with_only_some_release_tables_is_adopted(tmp_path):
     conn = db.connect(partial)
     assert set(shape(conn)) == TABLES
     assert conn.execute("SELECT COUNT(*) FROM moderation_outcomes").fetchone()[0] == 1
+    conn.close()
+
+
+def test_migration_two_keeps_what_the_release_recorded(tmp_path):
+    """The release's audits are plain packs, its resolution has no outcome (closed with a
+    note), and its panel outcomes changed no section."""
+    conn = db.connect(release_ledger(tmp_path))
+    assert {r["issue"] for r in conn.execute("SELECT issue FROM audits")} == {"pack"}
+    (resolution,) = conn.execute("SELECT * FROM escalation_resolutions").fetchall()
+    assert resolution["outcome"] is None and resolution["issued_version"] is None
+    assert resolution["note"]
+    sections = {r["sections"] for r in conn.execute("SELECT sections FROM moderation_outcomes")}
+    assert sections == {"{}"}
     conn.close()
 
 

@@ -18,9 +18,11 @@ from cssw_docs.models import (
     FeedbackResponse,
     Finding,
     Location,
+    NoObservation,
     Rating,
     Severity,
     Stage,
+    StoryboardStatus,
     Submission,
 )
 from cssw_docs.rubric import Rubric
@@ -108,6 +110,19 @@ def story(text: str, field: str = "storyboard_what_we_did") -> Change:
     return lambda s: dataclasses.replace(s, **{field: f"{getattr(s, field)} {text}"})
 
 
+# The storyboard's text and consents emptied (the status says where it stands).
+NO_STORYBOARD: dict[str, object] = {
+    "storyboard_title": "",
+    "storyboard_context": "",
+    "storyboard_what_we_did": "",
+    "storyboard_impact": "",
+    "storyboard_voice": "",
+    "storyboard_learning": "",
+    "storyboard_consent": None,
+    "storyboard_consent_external": None,
+    "storyboard_anonymised": None,
+}
+
 EXCEPTIONAL = (
     "The worker went far beyond what Good describes: exceptional, creative direct work over "
     "many months, with the child's own drawings shaping every decision, a family network that "
@@ -159,6 +174,52 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
         put(observation_activity="Review conference", observation_consent=Consent.NOT_SOUGHT),
         {"observation.no_consent": E},
     ),
+    # Practice Week without an observation: why, and accepted
+    (
+        "practice week, family declined observation",
+        put(
+            audit_type="Practice Week",
+            observation_consent=Consent.DECLINED,
+            observation_none_reason=NoObservation.DECLINED,
+            observation_none_detail="Mother did not want a visitor at home during the review.",
+        ),
+        {},
+    ),
+    (
+        "practice week, observation not possible",
+        put(
+            audit_type="Practice Week",
+            observation_none_reason=NoObservation.NOT_POSSIBLE,
+            observation_none_detail="No visit or meeting fell within Practice Week.",
+        ),
+        {},
+    ),
+    (
+        "practice week without observation needs the reason",
+        put(audit_type="Practice Week", observation_none_reason=NoObservation.NOT_APPROPRIATE),
+        {"required.observation_none_detail": E},
+    ),
+    (
+        "observed and also a reason for none",
+        put(
+            audit_type="Practice Week",
+            observation_activity="Home visit with the family",
+            observation_consent=Consent.YES,
+            observation_none_reason=NoObservation.NOT_POSSIBLE,
+            observation_none_detail="None arranged.",
+        ),
+        {"observation.both": E},
+    ),
+    (
+        "declined observation but consent yes",
+        put(
+            audit_type="Practice Week",
+            observation_consent=Consent.YES,
+            observation_none_reason=NoObservation.DECLINED,
+            observation_none_detail="Mother said no.",
+        ),
+        {"observation.consent_contradicts": E},
+    ),
     (
         "final needs agreement and feedback",
         put(practitioner_agreement=None, practitioner_feedback=""),
@@ -184,6 +245,19 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
         "practitioner disagrees",
         put(practitioner_agreement=Agreement.DISAGREE),
         {"agreement.disagree": W},
+    ),
+    (
+        "disputed plan's action due before the Head of QA can decide",
+        both(
+            put(practitioner_agreement=Agreement.DISAGREE),
+            action(0, due=d(2026, 10, 30)),  # the decision is asked for by 3 November
+        ),
+        {"agreement.disagree": W, "plan.due_before_decision": W},
+    ),
+    (
+        "agreed plan's early action is fine",
+        action(0, due=d(2026, 10, 30)),
+        {},
     ),
     ("unknown audit type", put(audit_type="Deep dive"), {"choice.audit_type": E}),
     ("audit type in stray case", put(audit_type="  thematic "), {}),
@@ -478,6 +552,47 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("storyboard consent unanswered", put(storyboard_consent=None), {"storyboard.missing": E}),
     ("storyboard without consent", put(storyboard_consent=False), {"storyboard.no_consent": W}),
     (
+        "storyboard declined: a Final audit is complete without one",
+        put(storyboard_status=StoryboardStatus.DECLINED, **NO_STORYBOARD),
+        {},
+    ),
+    ("storyboard invited", put(storyboard_status=StoryboardStatus.INVITED, **NO_STORYBOARD), {}),
+    (
+        "storyboard status left empty",
+        put(storyboard_status=None, **NO_STORYBOARD),
+        {"storyboard.status": W},
+    ),
+    (
+        "storyboard written but not completed",
+        put(storyboard_status=StoryboardStatus.NOT_YET),
+        {"storyboard.not_completed": W},
+    ),
+    (
+        "storyboard not confirmed as identifying no one",
+        put(storyboard_anonymised=False),
+        {"storyboard.unconfirmed": E},
+    ),
+    (
+        "storyboard confirmation left empty",
+        put(storyboard_anonymised=None),
+        {"storyboard.unconfirmed": E},
+    ),
+    (
+        "storyboard outside consent unanswered",
+        put(storyboard_consent_external=None),
+        {"storyboard.missing": E},
+    ),
+    (
+        "storyboard outside consent without inside consent",
+        put(storyboard_consent=False, storyboard_consent_external=True),
+        {"storyboard.no_consent": W, "storyboard.consent_contradicts": E},
+    ),
+    (
+        "template 1.0 storyboard has no confirmation: warned, not produced",
+        put(template_version="1.0", storyboard_anonymised=None, storyboard_consent_external=None),
+        {"storyboard.unconfirmed": W},
+    ),
+    (
         "no storyboard needed at draft",
         put(
             audit_stage=Stage.DRAFT,
@@ -746,7 +861,9 @@ EXAMPLE_FINDINGS: dict[str, dict[str, Severity]] = {
     "requires-improvement": {},
     "inadequate": {},
     "draft": {},
-    "disagree": {"agreement.disagree": W},
+    # Judged on EXAMPLES_TODAY, long after the audit: its actions fall due before the Head of
+    # QA could decide a referral made that day.
+    "disagree": {"agreement.disagree": W, "plan.due_before_decision": W},
     "invalid-incomplete": {
         "email.invalid": E,
         "section.no_evidence": E,

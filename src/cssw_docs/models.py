@@ -145,6 +145,12 @@ class Route(StrEnum):
     UNCONFIRMED_NOTICE = "unconfirmed-notice"  # to the QA admin: an email possibly delivered
     REFUSED_NOTICE = "refused-notice"  # to the QA admin: the server refused some recipients
     FAILED_NOTICE = "failed-notice"  # to the QA admin: a workbook set aside in failed/
+    UNDER_REVIEW = "under-review"  # practitioner and manager: the Head of QA is reviewing it
+    GOOD_PRACTICE = "good-practice"  # SMT: a Good or Outstanding Final audit (no documents)
+    GOOD_PRACTICE_CORRECTION = "good-practice-correction"  # SMT: the panel changed that rating
+    REPLACEMENT_DUE = "replacement-due"  # the Head of QA decided a revised audit replaces it
+    MODERATION_INVITATION = "moderation-invitation"  # auditor, worker, manager: the panel date
+    MODERATION_OUTCOME = "moderation-outcome"  # auditor, worker, manager: the chair's decision
 
 
 class StoryboardStatus(StrEnum):

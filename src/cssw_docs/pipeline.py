@@ -11,27 +11,33 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import rules
 from .config import Settings
 from .deliver import outbox
+from .deliver.routes import Issue, issue_from_dict, issue_to_dict
 from .explain import explain
 from .folders import NAME_MAX, Folders, fit_name, free_name, make_private_dir, move
 from .models import (
     Attachment,
+    Decision,
     DocKind,
     FileFormat,
     Finding,
     JobState,
     Pack,
+    ReferralOutcome,
     Report,
     Severity,
+    Stage,
     Submission,
     attachment_from_dict,
     attachment_to_dict,
@@ -42,7 +48,7 @@ from .models import (
     submission_from_dict,
     submission_to_dict,
 )
-from .oversight.moderation import selection_for
+from .oversight.moderation import normalise_ref, selection_for
 from .render import render_pack
 from .rubric import Rubric
 from .store import audits, db, jobs
@@ -105,18 +111,127 @@ def render(
     outbox_dir: Path,
     *,
     moderation_selected: bool | None = None,
+    awaiting_decision: bool | None = None,
+    decision: Decision | None = None,
+    storyboard_only: bool = False,
 ) -> Pack:
-    """Step 3a: return the pack rendered from a workbook that passed ``check``."""
+    """Step 3a: return the pack rendered from a workbook that passed ``check``.
+
+    ``awaiting_decision`` None means as the audit says: a disputed Final audit without a
+    ``decision`` waits for the Head of QA (``rules.awaiting_decision``).
+    """
     if not checked.ok or checked.submission is None:
         raise ValueError("only a workbook without errors can be rendered")
+    sub = checked.submission
+    if awaiting_decision is None:
+        awaiting_decision = rules.awaiting_decision(sub, decided=decision is not None)
     return render_pack(
-        checked.submission,
+        sub,
         rubric,
         Path(outbox_dir),
         settings=settings.render,
         source_sha256=checked.sha256,
         moderation_selected=moderation_selected,
+        awaiting_decision=awaiting_decision,
+        decision=decision,
+        storyboard_only=storyboard_only,
     )
+
+
+# The fields a revised workbook may change and still issue only its storyboard.
+STORYBOARD_FIELDS = frozenset(
+    {
+        "template_version",
+        "storyboard_status",
+        "storyboard_title",
+        "storyboard_context",
+        "storyboard_what_we_did",
+        "storyboard_impact",
+        "storyboard_voice",
+        "storyboard_learning",
+        "storyboard_consent",
+        "storyboard_consent_external",
+        "storyboard_anonymised",
+    }
+)
+
+
+def plan_issue(
+    conn: sqlite3.Connection,
+    sub: Submission,
+    rubric: Rubric,
+    *,
+    job_id: str = "",
+    today: dt.date | None = None,
+) -> Issue:
+    """Step 2b: return what a Final workbook issues, from the audit and the ledger.
+
+    - A disputed audit waits for the Head of QA (nothing final is issued), unless the Head of
+      QA already decided that a revised audit replaces the earlier one: then this is it.
+    - A workbook that changes nothing but the storyboard part of the last Final pack issues
+      only the storyboard (the rest of the pack is not sent again).
+    - A workbook no longer disputed, after one awaiting a decision, closes that referral.
+    Versions written by job ``job_id`` itself are left out (a step repeated after a crash).
+    """
+    if sub.audit_stage is not Stage.FINAL:
+        return Issue()
+    rows = audits.audit_rows(conn, sub.audit_ref)
+    finals = [r for r in rows if r["stage"] == Stage.FINAL and r["job_id"] != job_id]
+    last = max(finals, key=lambda r: (r["version"], r["processed_at"]), default=None)
+    replacing = replacement_decision(conn, sub.audit_ref)
+    if replacing is not None:
+        return Issue(decision=replacing)
+    if rules.awaiting_decision(sub):
+        due = rules.decision_due(today or dt.date.today(), rubric.rules.head_of_qa_working_days)
+        return Issue(awaiting_decision=True, decision_due=due)
+    if last is None:
+        return Issue()
+    if last["issue"] == audits.ISSUE_AWAITING:
+        return Issue(closes_referral=True)
+    if _only_storyboard_changed(sub, json.loads(last["data"])):
+        return Issue(storyboard_only=True)
+    return Issue()
+
+
+def _only_storyboard_changed(sub: Submission, before: Mapping[str, Any]) -> bool:
+    """Return True when ``sub`` differs from the stored audit ``before`` only in its storyboard."""
+    now = json.loads(json.dumps(submission_to_dict(sub), ensure_ascii=False))
+    keys = (set(now) | set(before)) - STORYBOARD_FIELDS
+    return all(now.get(k) == before.get(k) for k in keys)
+
+
+def replacement_decision(conn: sqlite3.Connection, audit_ref: str) -> Decision | None:
+    """Return the Head of QA's decision that a revised audit replaces this one, if not issued."""
+    wanted = normalise_ref(audit_ref)
+    for row in audits.resolution_rows(conn):
+        if (
+            normalise_ref(row["audit_ref"]) == wanted
+            and row["outcome"] == ReferralOutcome.REPLACED
+            and row["issued_version"] is None
+        ):
+            return decision_of(row)
+    return None
+
+
+def decision_of(row: sqlite3.Row) -> Decision:
+    """Return the Head of QA's decision a ledger row holds."""
+    return Decision(
+        ReferralOutcome(row["outcome"]),
+        row["note"],
+        dt.date.fromisoformat(row["decided_on"]),
+        row["resolved_by"],
+    )
+
+
+def issue_kind(issue: Issue) -> str:
+    """Return what the ``audits`` row of a pack records it issued (``audits.ISSUE_*``)."""
+    if issue.awaiting_decision:
+        return audits.ISSUE_AWAITING
+    if issue.decision is not None:
+        return audits.ISSUE_DECIDED
+    if issue.storyboard_only:
+        return audits.ISSUE_STORYBOARD
+    return audits.ISSUE_PACK
 
 
 def rejection_stem(audit_ref: str | None, job_id: str, folder: Path) -> str:
@@ -234,6 +349,11 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
     sub = checked.submission
     selected = select_for_moderation(sub, ctx.rubric, ctx.settings)
     data = submission_to_dict(sub)
+    # Decided once: a step repeated after a crash issues what the first attempt planned.
+    if row["issue"]:
+        issue = issue_from_dict(json.loads(row["issue"]))
+    else:
+        issue = plan_issue(conn, sub, ctx.rubric, job_id=job_id)
     jobs.update_job(
         conn,
         job_id,
@@ -242,6 +362,7 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
         stage=str(sub.audit_stage) if sub.audit_stage else None,
         data=json.dumps(data, ensure_ascii=False),
         moderation_selected=None if selected is None else int(selected),
+        issue=json.dumps(issue_to_dict(issue)),
         error_count=0,
         findings=json.dumps(sorted(checked.report.codes())),
     )
@@ -249,7 +370,14 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
     # A pack made from the same bytes keeps its version, so rendering again after a crash
     # replaces that pack rather than adding a version.
     pack = render(
-        checked, ctx.rubric, ctx.settings, ctx.folders.outbox, moderation_selected=selected
+        checked,
+        ctx.rubric,
+        ctx.settings,
+        ctx.folders.outbox,
+        moderation_selected=selected,
+        awaiting_decision=issue.awaiting_decision,
+        decision=issue.decision,
+        storyboard_only=issue.storyboard_only,
     )
     cp("after_render")
     audits.record_audit(
@@ -263,7 +391,10 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
         data=data,
         pack_dir=pack.directory,
         moderation_selected=selected,
+        issue=issue_kind(issue),
     )
+    if issue.decision is not None and issue.decision.outcome is ReferralOutcome.REPLACED:
+        audits.mark_replacement_issued(conn, audit_ref=sub.audit_ref, issued_version=pack.version)
     jobs.update_job(
         conn,
         job_id,
@@ -344,12 +475,19 @@ def _queue_pack_emails(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
             pack=pack_from_dict(json.loads(row["pack"])),
             settings=ctx.settings,
             moderation_selected=None if selected is None else bool(selected),
+            issue=issue_from_dict(json.loads(row["issue"]) if row["issue"] else None),
+            section_names=section_names(ctx.rubric),
         )
     except outbox.NotComposable as exc:
         _reject_not_composable(conn, row, ctx, cp, exc.problems)
         return
     cp("after_deliver")
     jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
+
+
+def section_names(rubric: Rubric) -> dict[str, str]:
+    """Return the rubric's section names by key (for the notices that list ratings)."""
+    return {s.key: s.name for s in rubric.sections}
 
 
 def _queue_rejection_email(conn, row, ctx: JobContext, cp: Checkpoint) -> None:

@@ -79,6 +79,9 @@ class RubricRules:
     vague_phrases: tuple[str, ...]  # wording in an action that cannot be checked
     outstanding_min_words: int  # Outstanding is justified in at least this many words
     outstanding_words: tuple[str, ...]  # ... using one of these ("exceptional*": any ending)
+    # The Head of QA reviews a disputed audit within this many working days (the guide gives
+    # no time); no plan action should fall due before then.
+    head_of_qa_working_days: int = 10
 
     @property
     def review_period_range(self) -> tuple[int, int]:
@@ -258,6 +261,7 @@ def _rules(data: dict) -> RubricRules:
             "outstanding_min_words",
         )
     }
+    numbers["head_of_qa_working_days"] = data.get("head_of_qa_working_days", 10)
     for name, value in numbers.items():
         low = 0 if name == "review_period_tolerance_months" else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < low:

@@ -7,12 +7,15 @@ them re-derives a fact on its own. Limits taken from the audit guide live in the
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 
+import holidays
+
 from . import privacy
 from .config import DEFAULT_REFERENCE_PATTERN, ValidationSettings
-from .models import Agreement, Rating, Stage, Submission
+from .models import Agreement, Rating, ReferralOutcome, Stage, StoryboardStatus, Submission
 
 # The audit reference names folders, files and email subjects, so it must be safe in all three.
 # This is the floor every reference must pass, whatever validation.reference_pattern says.
@@ -78,8 +81,12 @@ def referred_to_head_of_qa(sub: Submission) -> bool:
     return sub.practitioner_agreement is Agreement.DISAGREE
 
 
-def storyboard_expected(sub: Submission) -> bool:
-    """Return True when the auditor must write a storyboard (a Final audit, Good or better)."""
+def good_practice(sub: Submission) -> bool:
+    """Return True for a Final audit rated Good or Outstanding: SMT are told of it.
+
+    The worker is then invited to write a storyboard with the auditor; the audit is complete
+    whether or not they do.
+    """
     return (
         sub.audit_stage is Stage.FINAL
         and sub.overall_rating is not None
@@ -87,9 +94,101 @@ def storyboard_expected(sub: Submission) -> bool:
     )
 
 
+def awaiting_decision(sub: Submission, decided: bool = False) -> bool:
+    """Return True when a Final audit waits for the Head of QA: disputed, and not yet decided.
+
+    Until then nothing is final: no supervision insert, CSV, storyboard or good-practice
+    notice is issued.
+    """
+    return sub.audit_stage is Stage.FINAL and referred_to_head_of_qa(sub) and not decided
+
+
+def partly_agreed(sub: Submission) -> bool:
+    """Return True when the practitioner partly agrees: recorded and shown, never blocking."""
+    return sub.practitioner_agreement is Agreement.PARTLY_AGREE
+
+
+# What each decision of the Head of QA means, in the words the documents and emails use.
+DECISION_MEANING: dict[ReferralOutcome, str] = {
+    ReferralOutcome.UPHELD: "The audit stands as the auditor wrote it.",
+    ReferralOutcome.AMENDED: "The audit stands with the changes in the decision note.",
+    ReferralOutcome.REPLACED: "A revised audit replaces this one.",
+}
+
+
+def issues_final_pack(outcome: ReferralOutcome) -> bool:
+    """Return True when the Head of QA's decision issues the audit as final (not replaced)."""
+    return outcome is not ReferralOutcome.REPLACED
+
+
+def storyboard_expected(sub: Submission) -> bool:
+    """Return True when the workbook's storyboard part applies (good practice at Final)."""
+    return good_practice(sub)
+
+
+def storyboard_status(sub: Submission) -> StoryboardStatus:
+    """Return where the storyboard stands (blank is Not yet)."""
+    return sub.storyboard_status or StoryboardStatus.NOT_YET
+
+
+def storyboard_written(sub: Submission) -> bool:
+    """Return True when the auditor marked the storyboard Completed on a good-practice audit."""
+    return storyboard_expected(sub) and storyboard_status(sub) is StoryboardStatus.COMPLETED
+
+
 def storyboard_due(sub: Submission) -> bool:
-    """Return True when the pack includes a storyboard (expected, and sharing not refused)."""
-    return storyboard_expected(sub) and sub.storyboard_consent is not False
+    """Return True when the pack includes a storyboard.
+
+    It must be Completed, consented to within the service, and confirmed by the auditor to
+    identify no one: the pack never holds a storyboard without all three.
+    """
+    return (
+        storyboard_written(sub)
+        and sub.storyboard_consent is True
+        and sub.storyboard_anonymised is True
+    )
+
+
+def shared_outside(sub: Submission) -> bool:
+    """Return True when the storyboard may be shared outside the service (agencies, Ofsted)."""
+    return storyboard_due(sub) and sub.storyboard_consent_external is True
+
+
+def observed(sub: Submission) -> bool:
+    """Return True when the audit records direct practice observed (Practice Week)."""
+    return bool(sub.observation_activity.strip())
+
+
+# --- working days and the Head of Quality Assurance's deadline ------------------------------
+
+
+@functools.lru_cache(maxsize=32)
+def bank_holidays(year: int) -> frozenset[dt.date]:
+    """Return the England and Wales bank holidays of ``year`` that fall on a weekday.
+
+    Substitute days and one-off holidays (a coronation, a state funeral) are included.
+    """
+    days = holidays.country_holidays("GB", subdiv="ENG", years=year)
+    return frozenset(day for day in days if day.weekday() < 5)
+
+
+def add_working_days(start: dt.date, count: int) -> dt.date:
+    """Return the date ``count`` working days after ``start`` (no weekends or bank holidays)."""
+    day = start
+    while count > 0:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5 and day not in bank_holidays(day.year):
+            count -= 1
+    return day
+
+
+def decision_due(referred_on: dt.date, working_days: int) -> dt.date:
+    """Return the date the Head of QA is asked to decide a referral by.
+
+    ``working_days`` is the rubric's ``[rules] head_of_qa_working_days``. The audit plan is
+    only agreed once the Head of QA has decided, so no action should fall due before it.
+    """
+    return add_working_days(referred_on, working_days)
 
 
 def identifying_tokens(sub: Submission) -> set[str]:

@@ -50,9 +50,10 @@ FIELD_HELP: dict[str, str] = {
     "awaiting_decision": "True while a disputed Final audit waits for the Head of QA's decision.",
     "decision": "The Head of Quality Assurance's decision (empty until made).",
     "decision.outcome": "Upheld, Amended or Replaced, with what that means.",
+    "decision.meaning": "What the outcome means, as a sentence.",
     "decision.note": "The Head of QA's note (paragraphs kept).",
     "decision.decided_on": "The date of the decision, e.g. 2 December 2026.",
-    "decision.decided_by": "Who decided (may be empty).",
+    "decision.decided_by": "Who decided (the Head of Quality Assurance when not named).",
     "referred": "True when the practitioner disagrees (referred to the Head of QA).",
     "moderation_selected": "True when the audit was selected for the moderation panel.",
     "status_lines": "Status sentences for the top of the report (referral, moderation).",
@@ -144,6 +145,9 @@ FIELD_HELP: dict[str, str] = {
     "storyboard.sharing": "Who the worker and family agreed it may be shared with (or empty).",
     "storyboard.confirmation": "The auditor's confirmation that nothing identifies the family.",
     "storyboard.status": "Not yet, Invited, Declined or Completed (empty when not recorded).",
+    "storyboard.shared_outside": (
+        "True when the family consented to sharing outside the service (agencies, Ofsted)."
+    ),
 }
 
 

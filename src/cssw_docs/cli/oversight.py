@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..models import ReferralOutcome
 from ..oversight import actions as actions_mod
 from ..oversight import escalations as escalations_mod
 from ..oversight import records as records_mod
@@ -69,6 +70,12 @@ def _ledger(obj: Context) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def _require_ledger(obj: Context) -> None:
+    """Stop with a plain sentence unless the ledger exists and can be read."""
+    with _ledger(obj):
+        pass
+
+
 def _period(start: dt.date | None, end: dt.date | None) -> None:
     if start and end and start > end:
         raise click.ClickException(
@@ -84,6 +91,20 @@ def moderation() -> None:
     """The moderation panel's sample of Thematic and Practice Week audits, and its outcomes."""
 
 
+def _panel_state(record: records_mod.AuditRecord) -> str:
+    """Return where an audit stands with the panel: selected, scheduled or decided."""
+    outcome = record.moderation
+    if outcome is not None:
+        return (
+            f"decided {_uk(outcome.decided_on)} by {outcome.moderator}: "
+            f"{outcome.rating.value} overall "
+            f"({compare(record.auditor_rating, outcome.rating).lower()})"
+        )
+    if record.panel_date is not None:
+        return f"scheduled for the panel on {_uk(record.panel_date)}"
+    return "selected, no panel date yet"
+
+
 @moderation.command("list")
 @click.option("--from", "start", type=DATE, help="First audit date (dd/mm/yyyy).")
 @click.option("--to", "end", type=DATE, help="Last audit date (dd/mm/yyyy).")
@@ -92,35 +113,38 @@ def moderation() -> None:
 def moderation_list(
     obj: Context, start: dt.date | None, end: dt.date | None, xlsx: str | None
 ) -> None:
-    """List the Final audits selected for the moderation panel.
+    """List the audits selected for the moderation panel: selected, scheduled and decided.
 
     Example: cssw-docs moderation list --from 01/04/2026 --to 30/06/2026 --xlsx panel.xlsx
     """
     _period(start, end)
     with _ledger(obj) as conn:
-        records = [r for r in records_mod.load(conn, start, end).audits if r.moderation_selected]
+        records = [
+            r
+            for r in records_mod.load(conn, start, end).audits
+            if r.moderation_selected or r.moderation is not None
+        ]
     if not records:
         click.echo("No audits are selected for the moderation panel in this period.")
     for r in records:
         sub = r.submission
-        outcome = r.moderation
-        panel = (
-            f"panel: {outcome.rating.value} ({compare(sub.overall_rating, outcome.rating)})"
-            if outcome
-            else "panel: not yet recorded"
-        )
         ratings = ", ".join(
             f"{obj.rubric.section_name(s.key)} {s.rating.value if s.rating else 'not rated'}"
             for s in sub.sections
         )
+        auditor = r.auditor_rating.value if r.auditor_rating else "not rated"
         click.echo(
             f"{sub.audit_ref}  {_uk(sub.audit_date)}  {sub.audit_type}  {sub.team}\n"
-            f"    auditor {sub.auditor_name}; overall "
-            f"{sub.overall_rating.value if sub.overall_rating else 'not rated'}; {panel}\n"
-            f"    {ratings}"
+            f"    {_panel_state(r)}\n"
+            f"    auditor {sub.auditor_name} rated it {auditor}; ratings of record: {ratings}"
         )
     if records:
-        click.echo(f"{len(records)} audit(s) selected.")
+        decided = sum(r.moderation is not None for r in records)
+        scheduled = sum(r.moderation is None and r.panel_date is not None for r in records)
+        click.echo(
+            f"{len(records)} audit(s): {len(records) - decided - scheduled} selected without "
+            f"a date, {scheduled} scheduled, {decided} decided."
+        )
     if xlsx:
         path = report_xlsx.write_moderation_list(
             Path(xlsx),
@@ -131,44 +155,128 @@ def moderation_list(
         click.echo(f"Workbook for the panel written: {path}")
 
 
+@moderation.command("schedule")
+@click.argument("refs", nargs=-1)
+@click.option("--date", "panel_date", type=DATE, required=True, help="The panel's date.")
+@click.option(
+    "--all-selected",
+    is_flag=True,
+    help="Every selected audit with no panel date or outcome yet.",
+)
+@pass_context
+def moderation_schedule(
+    obj: Context, refs: tuple[str, ...], panel_date: dt.date, all_selected: bool
+) -> None:
+    """Give audits a panel date and invite their auditor, worker and line manager.
+
+    Example: cssw-docs moderation schedule CSSW-2026-0157 --date 07/12/2026
+    (or --all-selected instead of references).
+    """
+    from .. import followup
+
+    if not refs and not all_selected:
+        raise click.UsageError("Name the audits to schedule, or give --all-selected.")
+    _require_ledger(obj)
+    try:
+        done = followup.schedule_panel(obj.settings, refs, panel_date, all_selected=all_selected)
+    except records_mod.OversightError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not done:
+        click.echo("No selected audit is waiting for a panel date.")
+    for item in done:
+        extra = "" if item.selected else " (not in the moderation sample; scheduled anyway)"
+        click.echo(
+            f"{item.audit_ref}: panel on {_uk(item.panel_date)}{extra}; invitation queued to "
+            "the auditor, the allocated worker and the line manager."
+        )
+    if done:
+        click.echo(_SENT_BY)
+
+
 @moderation.command("record")
 @click.argument("ref")
-@click.option("--rating", required=True, help="The panel's overall rating, e.g. Good.")
+@click.option("--rating", default=None, help="The panel's overall rating, where it changed it.")
+@click.option(
+    "--section",
+    "sections",
+    multiple=True,
+    help='A section the panel rated differently, e.g. "Assessment=Good" (repeat as needed).',
+)
 @click.option("--note", required=True, help="The panel's reasons, in a sentence or two.")
-@click.option("--moderator", default="", help="Who chaired the panel (default: Moderation panel).")
+@click.option(
+    "--chair",
+    "--moderator",
+    "chair",
+    default="",
+    help="Who chaired the panel (default: Chair of the moderation panel).",
+)
+@click.option("--date", "panel_date", type=DATE, default=None, help="The panel's date.")
 @pass_context
-def moderation_record(obj: Context, ref: str, rating: str, note: str, moderator: str) -> None:
-    """Record the moderation panel's overall rating of an audit.
+def moderation_record(
+    obj: Context,
+    ref: str,
+    rating: str | None,
+    sections: tuple[str, ...],
+    note: str,
+    chair: str,
+    panel_date: dt.date | None,
+) -> None:
+    """Record the panel chair's decision on an audit: it is final.
 
-    Example: cssw-docs moderation record CSSW-2026-0142 --rating Good --note "Agreed with auditor"
+    The panel's ratings become the audit's ratings of record in every figure, list and
+    report (the auditor's are kept beside them); the auditor, practitioner and manager are
+    told, and SMT too when a Good or Outstanding rating changes.
+    Example: cssw-docs moderation record CSSW-2026-0142 --rating "Requires improvement"
+    --chair "Dr A Chair" --note "Evidence of impact too thin for Outstanding"
     """
-    with _ledger(obj) as conn:
-        record, outcome = records_mod.record_moderation(conn, ref, rating, note, moderator)
-    sub = record.submission
-    result = compare(sub.overall_rating, outcome.rating)
+    from .. import followup
+
+    _require_ledger(obj)
+    try:
+        done = followup.record_panel_outcome(
+            obj.settings,
+            obj.rubric,
+            ref,
+            rating=rating,
+            sections=sections,
+            note=note,
+            chair=chair,
+            panel_date=panel_date,
+        )
+    except records_mod.OversightError as exc:
+        raise click.ClickException(str(exc)) from exc
+    before, outcome = done.before, done.outcome
     extra = (
         ""
-        if record.moderation_selected
+        if before.moderation_selected
         else " It was not in the moderation sample; the outcome is recorded anyway."
     )
+    changed = "; ".join(done.changes) if done.changes else "the panel agreed with the auditor"
     click.echo(
-        f"Recorded the panel's rating of {sub.audit_ref}: {outcome.rating.value}; the auditor "
-        f"gave {sub.overall_rating.value if sub.overall_rating else 'no rating'} "
-        f"({result.lower()}).{extra}"
+        f"Recorded the panel's decision on {before.audit_ref}: {outcome.rating.value} overall "
+        f"({compare(before.auditor_rating, outcome.rating).lower()}). {changed}.{extra}"
     )
+    told = "the auditor, the practitioner and the manager"
+    if done.corrected_good_practice:
+        told += ", and a corrected good-practice notice to SMT"
+    click.echo(f"Outcome queued to {told}. {_SENT_BY}")
+
+
+_SENT_BY = "The intake service sends queued email, or run `cssw-docs mail send`."
 
 
 # --- escalations --------------------------------------------------------------------------------
 
 
 @click.group(invoke_without_command=True)
-@click.option("--all", "show_all", is_flag=True, help="Include resolved referrals.")
+@click.option("--all", "show_all", is_flag=True, help="Include decided referrals.")
 @click.pass_context
 def escalations(ctx: click.Context, show_all: bool) -> None:
-    """List open referrals to the Head of Quality Assurance (the practitioner disagreed).
+    """List the referrals to the Head of Quality Assurance (the practitioner disagreed).
 
-    A referral is resolved when a later version of the audit arrives, or with
-    `cssw-docs escalations resolve REF --note TEXT`.
+    A referral waits for the Head of QA's decision, recorded with
+    `cssw-docs escalations decide REF --outcome upheld|amended|replaced --note TEXT`,
+    or for a revised workbook the practitioner agrees with.
     Example: cssw-docs escalations --all
     """
     if ctx.invoked_subcommand is not None:
@@ -181,7 +289,7 @@ def escalations(ctx: click.Context, show_all: bool) -> None:
         click.echo("No open referrals." if not show_all else "No referrals.")
         return
     for r in found:
-        state = f"open {r.days_open} day(s)" if r.is_open else f"resolved: {r.note}"
+        state = f"open {r.days_open} day(s)" if r.is_open else f"closed: {r.note}"
         click.echo(
             f"{r.audit_ref} v{r.version}  referred {_uk(r.referred_on)}  {state}\n"
             f"    {r.team}; auditor {r.auditor}; practitioner {r.practitioner}; "
@@ -191,19 +299,69 @@ def escalations(ctx: click.Context, show_all: bool) -> None:
     click.echo(f"{still_open} open referral(s).")
 
 
-@escalations.command("resolve")
-@click.argument("ref")
-@click.option("--note", required=True, help="The Head of Quality Assurance's decision.")
-@click.option("--by", "resolved_by", default="", help="Who resolved it.")
-@pass_context
-def escalations_resolve(obj: Context, ref: str, note: str, resolved_by: str) -> None:
-    """Record that a referral to the Head of Quality Assurance is resolved.
+OUTCOMES = [o.value for o in ReferralOutcome]
 
-    Example: cssw-docs escalations resolve CSSW-2026-0142 --note "Rating confirmed after review"
+
+@escalations.command("decide")
+@click.argument("ref")
+@click.option(
+    "--outcome",
+    type=click.Choice(OUTCOMES, case_sensitive=False),
+    required=True,
+    help="upheld: the audit stands; amended: it stands with the changes in the note; "
+    "replaced: a revised audit replaces it.",
+)
+@click.option("--note", required=True, help="The decision's reasons (and any amendments).")
+@click.option("--by", "decided_by", default="", help="Who decided (default: Head of QA).")
+@pass_context
+def escalations_decide(obj: Context, ref: str, outcome: str, note: str, decided_by: str) -> None:
+    """Record the Head of Quality Assurance's decision on a disputed audit, and act on it.
+
+    Upheld or amended issues the final pack, with the decision in it, to everyone (and the
+    supervision insert to the manager). Replaced asks the auditor for a revised workbook.
+    Example: cssw-docs escalations decide CSSW-2026-0184 --outcome upheld
+    --note "The rating stands: the plan on file was not updated" --by "Jo Head"
     """
-    with _ledger(obj) as conn:
-        record = records_mod.resolve_referral(conn, ref, note, resolved_by)
-    click.echo(f"Referral of {record.audit_ref} (version {record.version}) marked resolved.")
+    from .. import followup
+
+    _require_ledger(obj)
+    try:
+        done = followup.decide_referral(
+            obj.settings, obj.rubric, ref, ReferralOutcome(outcome.lower()), note, decided_by
+        )
+    except (records_mod.OversightError, RenderError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"Decision recorded on {done.audit_ref} (version {done.version}): "
+        f"{done.decision.outcome.value}."
+    )
+    if done.pack is not None:
+        click.echo(
+            f"Final pack (version {done.pack.version}) written to {done.pack.directory}; "
+            f"{done.queued} email(s) queued. {_SENT_BY}"
+        )
+    elif done.decision.outcome is ReferralOutcome.REPLACED:
+        click.echo(
+            f"The auditor is asked for a revised workbook ({done.queued} email(s) queued); it "
+            f"will be issued as final with this decision. {_SENT_BY}"
+        )
+    else:
+        click.echo(
+            "The referral is closed. This version was sent as final before decisions were "
+            "recorded, so no new pack is issued."
+        )
+
+
+@escalations.command("resolve", hidden=True)
+@click.argument("ref")
+@click.option("--note", default="")
+@click.option("--by", "resolved_by", default="")
+def escalations_resolve(ref: str, note: str, resolved_by: str) -> None:
+    """Replaced by `escalations decide`."""
+    raise click.ClickException(
+        "`escalations resolve` is replaced by `escalations decide`, which also issues the "
+        f'final pack: cssw-docs escalations decide {ref} --outcome upheld --note "..."'
+    )
 
 
 # --- actions ------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import functools
 import hashlib
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -23,7 +23,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import holidays
 from jinja2 import (
     ChoiceLoader,
     Environment,
@@ -35,10 +34,10 @@ from jinja2 import (
 from .. import rules
 from ..config import Settings
 from ..explain import explain
-from ..models import Attachment, DocKind, FileFormat, Pack, Report, Route, Submission
+from ..models import Attachment, Decision, DocKind, FileFormat, Pack, Report, Route, Submission
 from ..privacy import redact
-from ..rules import referred_to_head_of_qa
-from .routes import Delivery, Person
+from ..rules import DECISION_MEANING, partly_agreed, referred_to_head_of_qa, shared_outside
+from .routes import Delivery, Issue, Person
 
 MESSAGE_ID_DOMAIN = "cssw-docs.local"
 # Headers are not folded below 998 characters: folding a subject can leave a leading space.
@@ -62,6 +61,15 @@ PACK_ROUTES = (
     Route.STORYBOARD,
     Route.HEAD_OF_QA,
     Route.MODERATION,
+    Route.UNDER_REVIEW,
+    Route.GOOD_PRACTICE,
+)
+# The messages about an audit that are not part of a pack (the panel, a decision).
+NOTICE_ROUTES = (
+    Route.MODERATION_INVITATION,
+    Route.MODERATION_OUTCOME,
+    Route.GOOD_PRACTICE_CORRECTION,
+    Route.REPLACEMENT_DUE,
 )
 
 
@@ -96,27 +104,10 @@ class Oversize:
     folder: Path
 
 
-# --- Working days -----------------------------------------------------------------------
+# --- Working days (the rule lives in rules.py; kept here for the templates' callers) ------
 
-
-@functools.lru_cache(maxsize=32)
-def bank_holidays(year: int) -> frozenset[dt.date]:
-    """Return the England and Wales bank holidays of ``year`` that fall on a weekday.
-
-    Substitute days and one-off holidays (a coronation, a state funeral) are included.
-    """
-    days = holidays.country_holidays("GB", subdiv="ENG", years=year)
-    return frozenset(day for day in days if day.weekday() < 5)
-
-
-def add_working_days(start: dt.date, count: int) -> dt.date:
-    """Return the date ``count`` working days after ``start`` (no weekends or bank holidays)."""
-    day = start
-    while count > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in bank_holidays(day.year):
-            count -= 1
-    return day
+bank_holidays = rules.bank_holidays
+add_working_days = rules.add_working_days
 
 
 def long_date(day: dt.date) -> str:
@@ -153,6 +144,12 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.STORYBOARD: f"Good practice storyboard {ref}",
         Route.HEAD_OF_QA: f"Audit {ref} referred to the Head of Quality Assurance",
         Route.MODERATION: f"Audit {ref} selected for the moderation panel",
+        Route.UNDER_REVIEW: f"Audit {ref} is being reviewed by the Head of Quality Assurance",
+        Route.GOOD_PRACTICE: f"Good practice found in audit {ref}",
+        Route.GOOD_PRACTICE_CORRECTION: f"Good practice notice corrected for audit {ref}",
+        Route.REPLACEMENT_DUE: f"Audit {ref}: a revised audit is needed",
+        Route.MODERATION_INVITATION: f"Invitation to the moderation panel for audit {ref}",
+        Route.MODERATION_OUTCOME: f"Moderation panel decision on audit {ref}",
         Route.REJECTION: "Audit workbook returned: problems to fix",
         Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
         Route.BLOCKED_NOTICE: (
@@ -176,7 +173,7 @@ def _about(ref: str) -> str:
     return "Email about a rejected workbook" if ref == REJECTED_REF else f"Email for audit {ref}"
 
 
-NOTICE_ROUTES = (
+ADMIN_NOTICE_ROUTES = (
     Route.BLOCKED_NOTICE,
     Route.UNCONFIRMED_NOTICE,
     Route.REFUSED_NOTICE,
@@ -373,6 +370,29 @@ def _files(
     }
 
 
+def decision_words(decision: Decision | None, sub: Submission) -> dict[str, str] | None:
+    """Return the Head of QA's decision for an email (its note without the child's name)."""
+    if decision is None:
+        return None
+    return {
+        "outcome": decision.outcome.value.capitalize(),
+        "meaning": DECISION_MEANING[decision.outcome],
+        "note": redact(decision.note, sub),
+        "decided_on": long_date(decision.decided_on),
+        "decided_by": decision.decided_by or "the Head of Quality Assurance",
+    }
+
+
+def ratings_lines(sub: Submission, section_names: Mapping[str, str] | None = None) -> list[str]:
+    """Return "Assessment: Good" for each section rated, in the audit's order."""
+    names = section_names or {}
+    return [
+        f"{names.get(s.key) or s.key.replace('_', ' ').capitalize()}: {s.rating.value}"
+        for s in sub.sections
+        if s.rating is not None
+    ]
+
+
 def pack_body(
     delivery: Delivery,
     sub: Submission,
@@ -383,12 +403,16 @@ def pack_body(
     attachments: Sequence[Attachment],
     oversize: Oversize | None,
     moderation_selected: bool | None,
+    issue: Issue | None = None,
+    section_names: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """Return the body blocks of one pack message: what is attached, what to do and by when."""
     if delivery.route not in PACK_ROUTES:
         raise ValueError(f"not a pack route: {delivery.route}")
+    issue = issue or Issue()
     auditor = sub.auditor_name or "the auditor"
     first = _first_due(sub)
+    decide_by = issue.decision_due or add_working_days(today, settings.mail.feedback_working_days)
     context = {
         "greeting": _greeting(delivery.to),
         "ref": pack.audit_ref,
@@ -406,8 +430,46 @@ def pack_body(
         "moderation_selected": bool(moderation_selected),
         "storyboard_title": redact(sub.storyboard_title, sub),
         "pack_folder": str(pack.directory),
+        "awaiting": issue.awaiting_decision,
+        "closes_referral": issue.closes_referral,
+        "decide_by": long_date(decide_by),
+        "decision": decision_words(issue.decision, sub),
+        "partly_agreed": partly_agreed(sub),
+        "audit_type": sub.audit_type or "Not recorded",
+        "theme": redact(sub.audit_theme, sub),
+        "ratings": ratings_lines(sub, section_names),
+        "shared_outside": shared_outside(sub),
     } | _files(settings, attachments, oversize)
     return parse_blocks(wording(f"{delivery.route.value}.txt", context, settings))
+
+
+def notice_body(
+    delivery: Delivery, sub: Submission, context: Mapping[str, Any], settings: Settings
+) -> list[Block]:
+    """Return the body of a message about an audit that is not part of a pack.
+
+    ``context`` adds the route's own variables to the ones every notice has (greeting,
+    reference, audit, team, the three people); free text in it must already be redacted.
+    """
+    if delivery.route not in NOTICE_ROUTES:
+        raise ValueError(f"not a notice route: {delivery.route}")
+    values = (
+        {
+            "greeting": _greeting(delivery.to),
+            "ref": sub.audit_ref,
+            "audit": _audit_line(sub),
+            "audit_type": sub.audit_type or "Not recorded",
+            "theme": redact(sub.audit_theme, sub),
+            "team": sub.team,
+            "practitioner": sub.practitioner_name or "the practitioner",
+            "manager": sub.manager_name or "the manager",
+            "auditor": sub.auditor_name or "the auditor",
+            "auditor_contact": _who(sub.auditor_name or "the auditor", sub.auditor_email),
+        }
+        | dict(context)
+        | _files(settings, (), None)
+    )
+    return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
 
 
 def rejection_body(
@@ -478,13 +540,13 @@ def blocked_notice_body(
     return parse_blocks(wording(f"{Route.BLOCKED_NOTICE.value}.txt", context, settings))
 
 
-def notice_body(route: Route, context: dict[str, Any], settings: Settings) -> list[Block]:
+def admin_notice_body(route: Route, context: dict[str, Any], settings: Settings) -> list[Block]:
     """Return the body of a notice to the QA admin (``unconfirmed-notice.txt`` ...).
 
     ``context`` holds only what the service generated or checked: Message-IDs, job ids, a
     checked reference, staff addresses, folders and the server's replies.
     """
-    if route not in NOTICE_ROUTES:
+    if route not in ADMIN_NOTICE_ROUTES:
         raise ValueError(f"not a notice route: {route}")
     context = {"marking": settings.render.marking} | context
     return parse_blocks(wording(f"{Route(route).value}.txt", context, settings))

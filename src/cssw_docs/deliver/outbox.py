@@ -264,10 +264,15 @@ def enqueue_pack(
     pack: Pack,
     settings: Settings,
     moderation_selected: bool | None = None,
+    issue: routes.Issue | None = None,
+    section_names: Mapping[str, str] | None = None,
     now: dt.datetime | None = None,
     content: str | None = None,
 ) -> list[str]:
     """Queue every message a rendered pack needs; return their Message-IDs.
+
+    ``issue`` says what the pack issues beyond its stage (awaiting the Head of QA, decided, a
+    storyboard on its own); ``section_names`` names the rubric's sections in notices.
 
     Idempotent: calling it again for the same job queues nothing new. ``content`` (the
     workbook's SHA-256) makes the Message-IDs those of the pack's content rather than of the
@@ -287,7 +292,7 @@ def enqueue_pack(
     try:
         planned: list[str | tuple[mail.Outgoing, list[routes.Refused]]] = []
         for delivery in routes.pack_routes(
-            submission, pack, settings.mail, moderation_selected=moderation_selected
+            submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
         ):
             msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
             if mail.exists(conn, msg_id):
@@ -305,6 +310,8 @@ def enqueue_pack(
                 attachments=attach,
                 oversize=oversize,
                 moderation_selected=moderation_selected,
+                issue=issue,
+                section_names=section_names,
             )
             subject = compose.subject_for(delivery.route, settings.render.marking, ref)
             planned.append(
@@ -321,6 +328,62 @@ def enqueue_pack(
                 )
             )
         # Every message was composed before any is stored, so none goes out half a pack.
+        ids: list[str] = []
+        for item in planned:
+            if isinstance(item, str):
+                ids.append(item)
+            else:
+                ids += _store(conn, *item, settings, ref=ref, when=when)
+    finally:
+        conn.close()
+    return ids
+
+
+def enqueue_notices(
+    db: Path,
+    *,
+    key: str,
+    submission: Submission,
+    notices: Sequence[tuple[Delivery, Mapping[str, object]]],
+    settings: Settings,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Queue messages about an audit that are not part of a pack; return their Message-IDs.
+
+    ``key`` names the event (a decision, a panel date, a panel outcome): the Message-IDs come
+    from it and the route, so queueing the same event again queues nothing new. Each notice
+    is a delivery and its template's own variables. Like :func:`enqueue_pack`, every message
+    is composed before any is stored; unusable or outside addresses are blocked. Raises
+    NotComposable, queueing nothing, when the audit's own addresses or names cannot be used.
+    """
+    when = now or mail.utcnow()
+    ref = compose.safe_reference(submission.audit_ref, submission)
+    problems = routes.workbook_problems(submission)
+    if problems:
+        raise NotComposable(problems)
+    conn = connect_ledger(db)
+    try:
+        planned: list[str | tuple[mail.Outgoing, list[routes.Refused]]] = []
+        for delivery, context in notices:
+            if not delivery.to:
+                continue
+            msg_id = compose.message_id(key, delivery.route)
+            if mail.exists(conn, msg_id):
+                planned.append(msg_id)
+                continue
+            planned.append(
+                _prepare(
+                    msg_id=msg_id,
+                    job_id=key,
+                    ref=ref,
+                    delivery=delivery,
+                    subject=compose.subject_for(delivery.route, settings.render.marking, ref),
+                    blocks=compose.notice_body(delivery, submission, context, settings),
+                    attachments=(),
+                    settings=settings,
+                    when=when,
+                )
+            )
         ids: list[str] = []
         for item in planned:
             if isinstance(item, str):
@@ -599,7 +662,7 @@ def _tell_admin(
     Never about a notice (no loops), never with the message's content: its subject (marking
     and checked reference), recipients and Message-ID only.
     """
-    if Route(about["route"]) in compose.NOTICE_ROUTES:
+    if Route(about["route"]) in compose.ADMIN_NOTICE_ROUTES:
         return None
     ref = about["audit_ref"]
     context = {
@@ -616,7 +679,7 @@ def _tell_admin(
         notice_id,
         job_id=about["job_id"],
         ref=ref,
-        blocks=compose.notice_body(route, context, settings),
+        blocks=compose.admin_notice_body(route, context, settings),
         settings=settings,
         when=when,
     )
@@ -671,7 +734,7 @@ def enqueue_failure_notice(
     attempts). Queued once per job.
     """
     when = now or mail.utcnow()
-    blocks = compose.notice_body(
+    blocks = compose.admin_notice_body(
         Route.FAILED_NOTICE, {"ref": ref, "job_id": job_id, **context}, settings
     )
     conn = connect_ledger(db)

@@ -7,13 +7,26 @@ plain address, or outside ``mail.allowed_domains``), and the outbox blocks that 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .. import addresses
 from ..addresses import AddressError, Mailbox
 from ..config import MailSettings
-from ..models import Attachment, DocKind, FileFormat, Pack, Route, Stage, Submission
-from ..rules import referred_to_head_of_qa, storyboard_due
+from ..models import (
+    Attachment,
+    Decision,
+    DocKind,
+    FileFormat,
+    Pack,
+    ReferralOutcome,
+    Route,
+    Stage,
+    Submission,
+)
+from ..rules import good_practice, storyboard_due
 
 # The workbook's own recipients: (email field, name field) of the Submission.
 WORKBOOK_PEOPLE: tuple[tuple[str, str], ...] = (
@@ -85,6 +98,67 @@ class Delivery:
         return tuple(p.envelope for p in (*self.to, *self.cc))
 
 
+@dataclass(frozen=True)
+class Issue:
+    """What a rendered pack issues beyond its stage, which decides its messages.
+
+    ``awaiting_decision``: a disputed Final audit for the Head of QA (and the auditor) to
+    review; the practitioner and manager are told it is under review, nothing else is sent.
+    ``decision``: the Head of QA's decision, issued with the final pack. ``storyboard_only``:
+    a storyboard that followed its Final pack, sent on its own. ``decision_due``: the date the
+    Head of QA is asked to decide by. ``closes_referral``: a revised workbook the practitioner
+    no longer disputes, arriving while the Head of QA had not decided (the Head of QA is told).
+    """
+
+    awaiting_decision: bool = False
+    decision: Decision | None = None
+    storyboard_only: bool = False
+    decision_due: dt.date | None = None
+    closes_referral: bool = False
+
+
+def issue_to_dict(issue: Issue) -> dict[str, Any]:
+    """Return ``issue`` as JSON-ready data (the ledger's ``jobs.issue``)."""
+    decision = issue.decision
+    return {
+        "awaiting_decision": issue.awaiting_decision,
+        "storyboard_only": issue.storyboard_only,
+        "decision_due": issue.decision_due.isoformat() if issue.decision_due else None,
+        "closes_referral": issue.closes_referral,
+        "decision": None
+        if decision is None
+        else {
+            "outcome": decision.outcome.value,
+            "note": decision.note,
+            "decided_on": decision.decided_on.isoformat(),
+            "decided_by": decision.decided_by,
+        },
+    }
+
+
+def issue_from_dict(data: Mapping[str, Any] | None) -> Issue:
+    """Return the Issue :func:`issue_to_dict` made ``data`` from (None: a plain pack)."""
+    if not data:
+        return Issue()
+    found = data.get("decision")
+    decision = None
+    if isinstance(found, Mapping):
+        decision = Decision(
+            ReferralOutcome(found["outcome"]),
+            str(found.get("note", "")),
+            dt.date.fromisoformat(found["decided_on"]),
+            str(found.get("decided_by", "")),
+        )
+    due = data.get("decision_due")
+    return Issue(
+        awaiting_decision=bool(data.get("awaiting_decision")),
+        decision=decision,
+        storyboard_only=bool(data.get("storyboard_only")),
+        decision_due=dt.date.fromisoformat(due) if due else None,
+        closes_referral=bool(data.get("closes_referral")),
+    )
+
+
 def pack_documents(
     pack: Pack, kind: DocKind, *, prefer_pdf: bool = False
 ) -> tuple[Attachment, ...]:
@@ -120,33 +194,90 @@ def _minus(people: tuple[Person, ...], others: tuple[Person, ...]) -> tuple[Pers
 
 
 def pack_routes(
-    sub: Submission, pack: Pack, mail: MailSettings, *, moderation_selected: bool | None = None
+    sub: Submission,
+    pack: Pack,
+    mail: MailSettings,
+    *,
+    moderation_selected: bool | None = None,
+    issue: Issue | None = None,
 ) -> list[Delivery]:
     """Return every message a rendered pack needs, by the routing rules in the README."""
+    issue = issue or Issue()
     practitioner = _people((sub.practitioner_email, sub.practitioner_name))
     manager = _people((sub.manager_email, sub.manager_name))
     auditor = _people((sub.auditor_email, sub.auditor_name))
     report_and_plan = pack_documents(pack, DocKind.REPORT) + pack_documents(pack, DocKind.PLAN)
+    storyboard = pack_documents(pack, DocKind.STORYBOARD, prefer_pdf=True)
     out: list[Delivery] = []
     if pack.stage is Stage.DRAFT:
         to = _people(*((p.email, p.name) for p in (*practitioner, *manager)))
         out.append(Delivery(Route.DRAFT, to, _minus(auditor, to), report_and_plan))
         return [d for d in out if d.to]
+    if issue.storyboard_only:
+        if storyboard_due(sub) and storyboard:
+            to = listed(mail.smt + mail.learning_development)
+            out.append(Delivery(Route.STORYBOARD, to, (), storyboard))
+        return [d for d in out if d.to]
+    if issue.awaiting_decision:
+        # Nothing is final: the Head of QA (else, when none is configured, the auditor) gets
+        # the marked report and plan; the practitioner and manager hear it is under review.
+        head = listed(mail.head_of_qa) or auditor
+        out.append(Delivery(Route.HEAD_OF_QA, head, _minus(auditor, head), report_and_plan))
+        to = _people(*((p.email, p.name) for p in (*practitioner, *manager)))
+        out.append(Delivery(Route.UNDER_REVIEW, to, _minus(auditor, to), ()))
+        return [d for d in out if d.to]
     everyone = _people(*((p.email, p.name) for p in (*auditor, *practitioner, *manager)))
-    out.append(Delivery(Route.FINAL, everyone, (), report_and_plan))
+    told = issue.decision is not None or issue.closes_referral
+    decided_by = listed(mail.head_of_qa) if told else ()
+    out.append(Delivery(Route.FINAL, everyone, _minus(decided_by, everyone), report_and_plan))
     insert = pack_documents(pack, DocKind.SUPERVISION_INSERT)
     out.append(
         Delivery(Route.SUPERVISION, manager, (), insert + pack_documents(pack, DocKind.ACTIONS_CSV))
     )
-    storyboard = pack_documents(pack, DocKind.STORYBOARD, prefer_pdf=True)
+    if good_practice(sub):
+        out.append(Delivery(Route.GOOD_PRACTICE, listed(mail.smt), (), ()))
     if storyboard_due(sub) and storyboard:
         to = listed(mail.smt + mail.learning_development)
         out.append(Delivery(Route.STORYBOARD, to, (), storyboard))
-    if referred_to_head_of_qa(sub):
-        out.append(Delivery(Route.HEAD_OF_QA, listed(mail.head_of_qa), (), report_and_plan))
     if moderation_selected:
         out.append(Delivery(Route.MODERATION, listed(mail.moderation_coordinator), (), ()))
     return [d for d in out if d.to]
+
+
+def workbook_people(sub: Submission) -> tuple[Person, ...]:
+    """Return the auditor, the practitioner and the manager, each address once."""
+    return _people(*((getattr(sub, e), getattr(sub, n)) for e, n in WORKBOOK_PEOPLE))
+
+
+def moderation_invitation_route(sub: Submission, mail: MailSettings) -> Delivery:
+    """Return the panel invitation: the auditor, allocated worker and line manager, as the
+    guide says, with the moderation coordinator copied."""
+    people = workbook_people(sub)
+    return Delivery(
+        Route.MODERATION_INVITATION, people, _minus(listed(mail.moderation_coordinator), people)
+    )
+
+
+def moderation_outcome_route(sub: Submission, mail: MailSettings) -> Delivery:
+    """Return the chair's decision for the auditor, practitioner and manager (coordinator cc)."""
+    people = workbook_people(sub)
+    return Delivery(
+        Route.MODERATION_OUTCOME, people, _minus(listed(mail.moderation_coordinator), people)
+    )
+
+
+def good_practice_correction_route(mail: MailSettings) -> Delivery:
+    """Return the corrected good-practice notice for SMT (learning and development copied)."""
+    smt = listed(mail.smt)
+    return Delivery(
+        Route.GOOD_PRACTICE_CORRECTION, smt, _minus(listed(mail.learning_development), smt)
+    )
+
+
+def replacement_due_route(sub: Submission, mail: MailSettings) -> Delivery:
+    """Return the notice that the Head of QA decided a revised audit replaces this one."""
+    people = workbook_people(sub)
+    return Delivery(Route.REPLACEMENT_DUE, people, _minus(listed(mail.head_of_qa), people))
 
 
 def rejection_route(

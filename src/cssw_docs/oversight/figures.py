@@ -424,17 +424,33 @@ def compare(auditor: Rating | None, moderator: Rating) -> str:
 def _moderation_row(record: AuditRecord) -> ModerationRow:
     sub = record.submission
     outcome = record.moderation
+    auditor = record.auditor_rating
     return ModerationRow(
         audit_ref=sub.audit_ref,
         audit_type=sub.audit_type,
         team=sub.team,
         auditor=sub.auditor_name,
         selected=record.moderation_selected,
-        auditor_rating=_rating_key(sub.overall_rating),
+        auditor_rating=_rating_key(auditor),
         moderator_rating=outcome.rating.value if outcome else "",
-        comparison=compare(sub.overall_rating, outcome.rating) if outcome else "Awaiting panel",
+        comparison=compare(auditor, outcome.rating) if outcome else "Awaiting panel",
         note=outcome.note if outcome else "",
     )
+
+
+def panel_changes(record: AuditRecord, rubric: Rubric) -> str:
+    """Return the ratings the panel changed, "Overall: Outstanding to Requires improvement; ..."."""
+    outcome = record.moderation
+    if outcome is None:
+        return ""
+    changes = []
+    if outcome.rating != record.auditor_rating:
+        changes.append(f"Overall: {_rating_key(record.auditor_rating)} to {outcome.rating.value}")
+    for key in SECTION_KEYS:
+        before, after = record.auditor_section(key), outcome.sections.get(key)
+        if after is not None and after != before:
+            changes.append(f"{rubric.section_name(key)}: {_rating_key(before)} to {after.value}")
+    return "; ".join(changes)
 
 
 def audit_row(
@@ -464,14 +480,17 @@ def audit_row(
         row[rubric.section_name(key)] = _rating_key(rated.get(key))
     row.update(
         {
+            # The rating of record: the panel's where it changed the auditor's (beside it).
             "Overall": _rating_key(sub.overall_rating),
+            "Auditor's overall": _rating_key(record.auditor_rating),
             "Practitioner agreement": (
                 sub.practitioner_agreement.value if sub.practitioner_agreement else "Not recorded"
             ),
             "Referral": ("Open" if record.referral_open else "Resolved" if record.referred else ""),
             "Moderation": "Not sampled" if selected is None else "Selected" if selected else "No",
             "Panel rating": outcome.rating.value if outcome else "",
-            "Panel outcome": compare(sub.overall_rating, outcome.rating) if outcome else "",
+            "Panel outcome": compare(record.auditor_rating, outcome.rating) if outcome else "",
+            "Panel changed": panel_changes(record, rubric),
             "Actions": sum(1 for a in sub.actions if a.action.strip()),
             "Actions overdue": sum(
                 1 for a in sub.actions if a.action.strip() and status_of(a.due, as_of) == "Overdue"

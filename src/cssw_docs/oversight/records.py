@@ -1,4 +1,10 @@
-"""The oversight view of the ledger: audits as records, moderation outcomes and resolutions."""
+"""The oversight view of the ledger: audits as records, with the panel's and the Head of QA's
+decisions.
+
+The moderation panel's chair has the final word: where the panel changed a rating, that rating
+is the audit's rating of record in every record this module returns (so in every figure, list
+and report), and the auditor's own ratings are kept beside it.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,23 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
-from ..models import Agreement, Rating, Stage, Submission, submission_from_dict
+from ..models import (
+    SECTION_KEYS,
+    Agreement,
+    Decision,
+    Rating,
+    ReferralOutcome,
+    Stage,
+    Submission,
+    submission_from_dict,
+)
 from ..privacy import redact, redacted
+from ..rubric import Rubric
 from ..rules import referred_to_head_of_qa
 from ..store import audits, db
 from .moderation import normalise_ref
@@ -24,13 +40,36 @@ class OversightError(Exception):
 
 @dataclass(frozen=True)
 class ModerationOutcome:
-    """The moderation panel's view of one audit."""
+    """The moderation panel's decision on one audit: its chair's word is final.
+
+    ``rating`` is the overall rating of record after the panel (the auditor's when the panel
+    did not change it); ``sections`` the section ratings the panel changed, by key;
+    ``moderator`` the chair; ``panel_date`` the day the panel sat, when known.
+    """
 
     audit_ref: str
     recorded_at: str
     moderator: str
     rating: Rating
     note: str
+    sections: dict[str, Rating] = field(default_factory=dict)
+    panel_date: dt.date | None = None
+
+    @property
+    def decided_on(self) -> dt.date:
+        """Return the day of the decision: the panel's date, else the day it was recorded."""
+        return self.panel_date or dt.date.fromisoformat(self.recorded_at[:10])
+
+
+def with_panel_ratings(sub: Submission, outcome: ModerationOutcome | None) -> Submission:
+    """Return ``sub`` with the panel's ratings as its ratings of record (unchanged without)."""
+    if outcome is None:
+        return sub
+    sections = tuple(
+        dataclasses.replace(s, rating=outcome.sections[s.key]) if s.key in outcome.sections else s
+        for s in sub.sections
+    )
+    return dataclasses.replace(sub, overall_rating=outcome.rating, sections=sections)
 
 
 @dataclass(frozen=True)
@@ -41,7 +80,7 @@ class AuditRecord:
     (``privacy.redacted``), as have the panel's and the Head of QA's notes.
     """
 
-    submission: Submission
+    submission: Submission  # with the panel's ratings, when it changed any (of record)
     version: int
     processed_at: str
     pack_dir: str
@@ -50,6 +89,32 @@ class AuditRecord:
     referred: bool = False  # some Final version had the practitioner disagreeing
     referral_open: bool = False  # ... and the latest one still does, with nothing recorded
     resolution_note: str = ""
+    auditor_overall: Rating | None = None  # the auditor's own ratings, kept beside the panel's
+    auditor_sections: tuple[tuple[str, Rating | None], ...] = ()
+    panel_date: dt.date | None = None  # the panel it is scheduled for (moderation schedule)
+    decision: Decision | None = None  # the Head of QA's, on a referral
+    awaiting_decision: bool = False  # the latest Final version waits for the Head of QA
+
+    @property
+    def auditor_rating(self) -> Rating | None:
+        """Return the auditor's own overall rating (of record unless the panel changed it)."""
+        return self.auditor_overall if self.auditor_sections else self.submission.overall_rating
+
+    def auditor_section(self, key: str) -> Rating | None:
+        """Return the auditor's own rating of section ``key``."""
+        found = dict(self.auditor_sections)
+        return found[key] if key in found else self.submission.section(key).rating
+
+    @property
+    def panel_changed(self) -> bool:
+        """Return True when the panel changed the overall rating or any section's."""
+        outcome = self.moderation
+        if outcome is None:
+            return False
+        return outcome.rating != self.auditor_rating or any(
+            outcome.sections.get(k, self.auditor_section(k)) != self.auditor_section(k)
+            for k in SECTION_KEYS
+        )
 
     @property
     def audit_ref(self) -> str:
@@ -98,18 +163,49 @@ def outcomes(conn: sqlite3.Connection) -> dict[str, ModerationOutcome]:
     """Return the latest moderation outcome of each normalised reference."""
     found: dict[str, ModerationOutcome] = {}
     for row in audits.moderation_outcome_rows(conn):
+        sections = {k: Rating(v) for k, v in json.loads(row["sections"] or "{}").items()}
         found[row["audit_ref"]] = ModerationOutcome(
             row["audit_ref"],
             row["recorded_at"],
             row["moderator"],
             Rating(row["rating"]),
             row["note"],
+            sections,
+            dt.date.fromisoformat(row["panel_date"]) if row["panel_date"] else None,
         )
     return found
 
 
-def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], str]:
-    return {(row["audit_ref"], row["version"]): row["note"] for row in audits.resolution_rows(conn)}
+def panel_dates(conn: sqlite3.Connection) -> dict[str, dt.date]:
+    """Return the scheduled panel date of each normalised reference."""
+    return {
+        normalise_ref(r["audit_ref"]): dt.date.fromisoformat(r["panel_date"])
+        for r in audits.panel_rows(conn)
+    }
+
+
+def decision_of(row: sqlite3.Row) -> Decision | None:
+    """Return the Head of QA's decision a resolution row holds (None for release 0.1.0's)."""
+    if not row["outcome"]:
+        return None
+    return Decision(
+        ReferralOutcome(row["outcome"]),
+        row["note"],
+        dt.date.fromisoformat(row["decided_on"] or row["resolved_at"][:10]),
+        row["resolved_by"],
+    )
+
+
+def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Row]:
+    """Return each decision by (normalised reference, the version it decided), and by the
+    version it issued, so the final pack finds the decision it carries."""
+    found: dict[tuple[str, int], sqlite3.Row] = {}
+    for row in audits.resolution_rows(conn):
+        ref = normalise_ref(row["audit_ref"])
+        found[(ref, row["version"])] = row
+        if row["issued_version"] is not None:
+            found.setdefault((ref, row["issued_version"]), row)
+    return found
 
 
 def load(
@@ -148,9 +244,10 @@ def load(
             latest_final[ref] = row
     moderated = outcomes(conn)
     resolved = _resolutions(conn)
+    panels = panel_dates(conn)
     records = []
     for ref, row in latest_final.items():
-        record = _record(row, ref, moderated, resolved, disagreed)
+        record = _record(row, ref, moderated, resolved, disagreed, panels)
         if _in_period(record.when, start, end):
             records.append(record)
     drafts = []
@@ -168,31 +265,46 @@ def _record(
     row: sqlite3.Row,
     ref: str,
     moderated: dict[str, ModerationOutcome],
-    resolved: dict[tuple[str, int], str],
+    resolved: dict[tuple[str, int], sqlite3.Row],
     disagreed: set[str],
+    panels: Mapping[str, dt.date],
 ) -> AuditRecord:
     sub = submission_from_dict(json.loads(row["data"]))
     selected = row["moderation_selected"]
     referred = ref in disagreed
-    now_disagrees = referred_to_head_of_qa(sub)
-    note = redact(resolved.get((ref, row["version"]), ""), sub)
-    if referred and not now_disagrees:
+    issue = row["issue"]
+    awaiting = issue == audits.ISSUE_AWAITING
+    found = resolved.get((ref, row["version"]))
+    decision = decision_of(found) if found is not None else None
+    if decision is not None:
+        decision = dataclasses.replace(decision, note=redact(decision.note, sub))
+    note = redact(found["note"], sub) if found is not None else ""
+    if referred and not referred_to_head_of_qa(sub):
         note = note or "A later version of the audit was received."
+    # Open while the practitioner still disputes the latest Final version and nothing decided
+    # it: a pack awaiting the Head of QA, or (release 0.1.0) a Final pack sent while referred.
+    still_open = referred_to_head_of_qa(sub) and issue in (audits.ISSUE_AWAITING, audits.ISSUE_PACK)
     outcome = moderated.get(ref)
     if outcome is not None:
         outcome = dataclasses.replace(outcome, note=redact(outcome.note, sub))
     return AuditRecord(
         # Every view of the ledger crosses audits: the child's name and MOSAIC ID are replaced
-        # by "the child" in all free text (actions, themes, titles, notes) from here on.
-        submission=redacted(sub),
+        # by "the child" in all free text (actions, themes, titles, notes) from here on. The
+        # panel's ratings, where it changed any, are the ratings of record.
+        submission=with_panel_ratings(redacted(sub), outcome),
         version=row["version"],
         processed_at=row["processed_at"],
         pack_dir=row["pack_dir"],
         moderation_selected=None if selected is None else bool(selected),
         moderation=outcome,
         referred=referred,
-        referral_open=now_disagrees and (ref, row["version"]) not in resolved,
+        referral_open=still_open and found is None,
         resolution_note=note,
+        auditor_overall=sub.overall_rating,
+        auditor_sections=tuple((s.key, s.rating) for s in sub.sections),
+        panel_date=panels.get(ref),
+        decision=decision,
+        awaiting_decision=awaiting and found is None,
     )
 
 
@@ -224,17 +336,59 @@ def parse_rating(text: str) -> Rating:
     raise OversightError(f"{text!r} is not a rating. Use one of: {choices}.")
 
 
+def parse_section_ratings(items: Iterable[str], rubric: Rubric) -> dict[str, Rating]:
+    """Return {section key: rating} from "Section=Rating" items ("Assessment=Good")."""
+    found: dict[str, Rating] = {}
+    names = ", ".join(s.name for s in rubric.sections)
+    for item in items:
+        name, sep, rating = item.partition("=")
+        key = rubric.section_key_for(name.strip()) if sep else None
+        if key is None:
+            raise OversightError(
+                f"{item!r} does not name a section and a rating. Write it as "
+                f'"Assessment=Good"; the sections are: {names}.'
+            )
+        found[key] = parse_rating(rating)
+    return found
+
+
 def record_moderation(
-    conn: sqlite3.Connection, audit_ref: str, rating: str, note: str, moderator: str = ""
+    conn: sqlite3.Connection,
+    audit_ref: str,
+    rating: str | None,
+    note: str,
+    moderator: str = "",
+    *,
+    sections: Mapping[str, Rating] | None = None,
+    panel_date: dt.date | None = None,
 ) -> tuple[AuditRecord, ModerationOutcome]:
-    """Record the panel's rating of ``audit_ref`` and return the audit with the outcome."""
+    """Record the panel chair's decision on ``audit_ref``; return the audit as it stood before
+    and the outcome.
+
+    ``rating`` is the panel's overall rating (None: the overall rating stands); ``sections``
+    the section ratings it changed. The panel date defaults to the scheduled one.
+    """
     record = find(conn, audit_ref)
+    sections = dict(sections or {})
+    if rating is None and not sections:
+        raise OversightError(
+            "Give the panel's overall rating (--rating) or the sections it changed (--section "
+            '"Assessment=Good"), or both.'
+        )
+    overall = parse_rating(rating) if rating is not None else record.submission.overall_rating
+    if overall is None or overall.rank is None:
+        raise OversightError(
+            f"Audit {record.audit_ref} has no overall rating to keep: give the panel's with "
+            "--rating."
+        )
     outcome = ModerationOutcome(
         normalise_ref(record.audit_ref),
         db.now(),
-        moderator.strip() or "Moderation panel",
-        parse_rating(rating),
+        moderator.strip() or "Chair of the moderation panel",
+        overall,
         note.strip(),
+        sections,
+        panel_date or record.panel_date,
     )
     audits.record_moderation_outcome(
         conn,
@@ -243,29 +397,10 @@ def record_moderation(
         moderator=outcome.moderator,
         rating=outcome.rating,
         note=outcome.note,
+        sections=outcome.sections,
+        panel_date=outcome.panel_date.isoformat() if outcome.panel_date else None,
     )
     return record, outcome
-
-
-def resolve_referral(
-    conn: sqlite3.Connection, audit_ref: str, note: str, resolved_by: str = ""
-) -> AuditRecord:
-    """Record that the open referral of ``audit_ref`` is resolved; return the audit."""
-    record = find(conn, audit_ref)
-    if not record.referral_open:
-        reason = (
-            "it is already resolved" if record.referred else "the practitioner did not disagree"
-        )
-        raise OversightError(f"Audit {record.audit_ref} has no open referral: {reason}.")
-    audits.record_resolution(
-        conn,
-        audit_ref=normalise_ref(record.audit_ref),
-        version=record.version,
-        resolved_at=db.now(),
-        resolved_by=resolved_by.strip() or "Head of Quality Assurance",
-        note=note.strip(),
-    )
-    return record
 
 
 def open_referrals(records: Iterable[AuditRecord]) -> list[AuditRecord]:

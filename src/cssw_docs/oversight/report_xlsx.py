@@ -527,7 +527,8 @@ def write_moderation_list(
     names = ["Reference"] + (["MOSAIC ID"] if mosaic_id else [])
     names += ["Type", "Theme", "Team", "Auditor", "Practitioner", "Manager", "Audit date"]
     names += [s.name for s in rubric.sections]
-    names += ["Overall", "Practitioner agreement", "Panel rating", "Panel note"]
+    names += ["Overall", "Auditor's overall", "Practitioner agreement", "Panel date"]
+    names += ["Panel rating", "Panel note"]
     _header(ws, 1, 1, names)
     rows = []
     for record in records:
@@ -541,7 +542,9 @@ def write_moderation_list(
                sub.practitioner_name, sub.manager_name, sub.audit_date or ""]
             + [rated[s.key].value if rated.get(s.key) else "Not rated" for s in rubric.sections]
             + [sub.overall_rating.value if sub.overall_rating else "Not rated",
+               record.auditor_rating.value if record.auditor_rating else "Not rated",
                sub.practitioner_agreement.value if sub.practitioner_agreement else "Not recorded",
+               record.panel_date or "",
                outcome.rating.value if outcome else "", outcome.note if outcome else ""]
         )  # fmt: skip
     _rows(ws, 2, 1, rows)

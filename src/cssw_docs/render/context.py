@@ -14,12 +14,11 @@ from ..models import (
     DocKind,
     NoObservation,
     Rating,
-    ReferralOutcome,
     Stage,
     Submission,
 )
 from ..rubric import GRADES, Rubric
-from ..rules import referred_to_head_of_qa
+from ..rules import DECISION_MEANING, partly_agreed, referred_to_head_of_qa, shared_outside
 
 NOT_RATED_FILL = "FFFFFF"
 _GAP_FILLS = {"Yes": "E2F0D9", "Not yet": "FFE08A", "Not recorded": "FFFFFF"}
@@ -31,11 +30,6 @@ _REFLECTIVE_QUESTIONS = (
     "How will we both know that it has happened?",
 )
 MAX_PROMPTS = 5
-_OUTCOME_WORDS = {
-    ReferralOutcome.UPHELD: "Upheld: the audit stands as the auditor wrote it.",
-    ReferralOutcome.AMENDED: "Amended: the audit stands with the changes in the note.",
-    ReferralOutcome.REPLACED: "Replaced: a revised audit replaces this one.",
-}
 _NO_OBSERVATION = {
     NoObservation.DECLINED: "No practice was observed: the family declined.",
     NoObservation.NOT_POSSIBLE: "No practice was observed: an observation could not be arranged.",
@@ -85,19 +79,35 @@ def sorted_actions(actions: tuple[Action, ...]) -> list[Action]:
 
 
 def status_lines(
-    sub: Submission, moderation_selected: bool | None, decision: Decision | None = None
+    sub: Submission,
+    moderation_selected: bool | None,
+    *,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
 ) -> list[str]:
     """Return the status lines shown at the top of the report."""
     lines = []
-    if referred_to_head_of_qa(sub) and decision is not None:
+    if awaiting_decision:
         lines.append(
-            "The practitioner disagreed with the audit. The Head of Quality Assurance decided "
-            f"on {long_date(decision.decided_on)}: see the decision below."
+            "Awaiting the Head of Quality Assurance's decision: the practitioner disagrees with "
+            "the audit, so the audit and the proposed plan are reviewed before any final "
+            "decision is made. Nothing in it is final yet."
+        )
+    elif decision is not None:
+        by = f" ({line(decision.decided_by)})" if line(decision.decided_by) else ""
+        lines.append(
+            f"Reviewed by the Head of Quality Assurance{by}, who decided on "
+            f"{long_date(decision.decided_on)}: {decision.outcome.value.capitalize()}. "
+            f"{DECISION_MEANING[decision.outcome]}"
         )
     elif referred_to_head_of_qa(sub):
         lines.append(
             "Referred to the Head of Quality Assurance: the practitioner disagrees with the "
             "audit, so the audit and plan are reviewed before a final decision."
+        )
+    if partly_agreed(sub):
+        lines.append(
+            "The practitioner partly agrees with the audit: their feedback is recorded below."
         )
     if moderation_selected:
         lines.append("Selected for the moderation panel.")
@@ -232,18 +242,6 @@ def version_line(
     return text + "."
 
 
-def decision_details(decision: Decision | None) -> dict[str, str] | None:
-    """Return the Head of Quality Assurance's decision as the report shows it (None: none)."""
-    if decision is None:
-        return None
-    return {
-        "outcome": _OUTCOME_WORDS.get(decision.outcome, str(decision.outcome)),
-        "note": paragraphs(decision.note),
-        "decided_on": long_date(decision.decided_on),
-        "decided_by": line(decision.decided_by),
-    }
-
-
 def _observation_none(sub: Submission) -> str:
     """Return why no practice was observed, with the auditor's reason (empty when observed)."""
     if sub.observation_none_reason is None or line(sub.observation_activity):
@@ -266,11 +264,25 @@ def _storyboard_lines(sub: Submission, issued: dt.date) -> dict[str, str]:
         sharing = (
             "The worker and family agreed to it being shared within the service and outside it "
             "(other agencies, Ofsted)."
-            if sub.storyboard_consent_external is True
+            if shared_outside(sub)
             else "The worker and family agreed to it being shared within the service only."
         )
     status = sub.storyboard_status.value if sub.storyboard_status else ""
     return {"confirmation": confirmation, "sharing": sharing, "status": status}
+
+
+def decision_context(decision: Decision | None) -> dict[str, str] | None:
+    """Return the Head of QA's decision as the templates show it (None when there is none)."""
+    if decision is None:
+        return None
+    meaning = DECISION_MEANING[decision.outcome]
+    return {
+        "outcome": f"{decision.outcome.value.capitalize()}: {meaning[0].lower()}{meaning[1:]}",
+        "meaning": meaning,
+        "note": paragraphs(decision.note),
+        "decided_on": long_date(decision.decided_on),
+        "decided_by": line(decision.decided_by) or "Head of Quality Assurance",
+    }
 
 
 def build_context(
@@ -280,11 +292,11 @@ def build_context(
     marking: str = "OFFICIAL-SENSITIVE",
     version: int = 1,
     moderation_selected: bool | None = None,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
     now: dt.datetime | None = None,
     name_child: bool = True,
     supersedes: tuple[int, dt.date | None] | None = None,
-    awaiting_decision: bool = False,
-    decision: Decision | None = None,
 ) -> dict[str, Any]:
     """Return the variables every template is rendered with.
 
@@ -344,11 +356,14 @@ def build_context(
             else None
         ),
         "version_line": version_line(stage, version, issued, supersedes),
-        "awaiting_decision": bool(awaiting_decision),
-        "decision": decision_details(decision),
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
-        "status_lines": status_lines(sub, moderation_selected, decision),
+        # The Head of QA's review: the pack is marked until the decision, which it then shows.
+        "awaiting_decision": bool(awaiting_decision),
+        "decision": decision_context(decision),
+        "status_lines": status_lines(
+            sub, moderation_selected, awaiting_decision=awaiting_decision, decision=decision
+        ),
         "audit": {
             "type": line(sub.audit_type),
             "theme": line(sub.audit_theme),
@@ -407,6 +422,7 @@ def build_context(
             "impact": paragraphs(sub.storyboard_impact) or "Not provided.",
             "voice": paragraphs(sub.storyboard_voice) or "Not provided.",
             "learning": paragraphs(sub.storyboard_learning) or "Not provided.",
+            "shared_outside": shared_outside(sub),
             **_storyboard_lines(sub, issued),
         },
     }

@@ -21,9 +21,18 @@ from typing import Any
 from .. import __version__
 from ..config import RenderSettings
 from ..folders import lock_file, unlock_file
-from ..models import DocKind, FileFormat, Pack, PackFile, Stage, Submission, submission_to_dict
+from ..models import (
+    Decision,
+    DocKind,
+    FileFormat,
+    Pack,
+    PackFile,
+    Stage,
+    Submission,
+    submission_to_dict,
+)
 from ..rubric import Rubric
-from ..rules import REFERENCE_HELP, reference_is_safe, storyboard_due
+from ..rules import REFERENCE_HELP, reference_is_safe, shared_outside, storyboard_due
 from ..workbook.literal import looks_like_formula
 from . import pdf
 from .context import build_context, for_document, line
@@ -45,12 +54,44 @@ AUDIT_JSON_NAME = "audit.json"
 MANIFEST_NAME = "manifest.json"
 
 
-def document_kinds(sub: Submission) -> list[DocKind]:
-    """Return the kinds of Word document the pack for ``sub`` holds, in pack order."""
-    if sub.audit_stage is not Stage.FINAL:
+def document_kinds(
+    sub: Submission, *, awaiting_decision: bool = False, storyboard_only: bool = False
+) -> list[DocKind]:
+    """Return the kinds of Word document the pack for ``sub`` holds, in pack order.
+
+    A pack awaiting the Head of QA's decision holds the report and the proposed plan only (no
+    supervision insert, CSV or storyboard: nothing is final); a storyboard that follows a
+    Final pack in a revised workbook is issued on its own.
+    """
+    if storyboard_only:
+        return [DocKind.STORYBOARD] if storyboard_due(sub) else []
+    if sub.audit_stage is not Stage.FINAL or awaiting_decision:
         return [DocKind.REPORT, DocKind.PLAN]
     kinds = [DocKind.REPORT, DocKind.PLAN, DocKind.SUPERVISION_INSERT]
     return kinds + ([DocKind.STORYBOARD] if storyboard_due(sub) else [])
+
+
+def decision_to_dict(decision: Decision | None) -> dict[str, str] | None:
+    """Return the Head of QA's decision as audit.json and the manifest record it."""
+    if decision is None:
+        return None
+    return {
+        "outcome": decision.outcome.value,
+        "note": decision.note,
+        "decided_on": decision.decided_on.isoformat(),
+        "decided_by": decision.decided_by,
+    }
+
+
+def _issue(
+    awaiting_decision: bool, decision: Decision | None, storyboard_only: bool
+) -> dict[str, Any]:
+    """Return what a pack issues beyond its stage (recorded in audit.json and the manifest)."""
+    return {
+        "awaiting_decision": awaiting_decision,
+        "decision": decision_to_dict(decision),
+        "storyboard_only": storyboard_only,
+    }
 
 
 # --- the supervision actions CSV --------------------------------------------------------------
@@ -116,8 +157,15 @@ def _superseded(ref_dir: Path, stage: Stage, n: int) -> tuple[int, dt.date | Non
     return old, issued
 
 
-def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
-    """Return the version whose pack came from the same workbook, else the next free one."""
+def _choose_version(
+    ref_dir: Path, stage: Stage, source_sha256: str, issue: dict[str, Any] | None = None
+) -> int:
+    """Return the version whose pack came from the same workbook, else the next free one.
+
+    ``issue`` must match too: the Head of QA's decision on a workbook, or a storyboard issued
+    on its own, is a new version of a pack made from the same bytes.
+    """
+    issue = issue or _issue(False, None, False)
     found = _versions(ref_dir, stage)
     for n in sorted(found):
         manifest = found[n] / MANIFEST_NAME
@@ -125,7 +173,9 @@ def _choose_version(ref_dir: Path, stage: Stage, source_sha256: str) -> int:
             data = json.loads(manifest.read_text("utf-8"))
         except (OSError, ValueError):
             continue
-        if source_sha256 and data.get("source_sha256") == source_sha256:
+        plain = _issue(False, None, False)  # what a manifest without these keys means
+        same_issue = all(data.get(key, plain[key]) == value for key, value in issue.items())
+        if source_sha256 and data.get("source_sha256") == source_sha256 and same_issue:
             return n
     return max(found, default=0) + 1
 
@@ -179,15 +229,22 @@ def render_pack(
     settings: RenderSettings,
     source_sha256: str,
     moderation_selected: bool | None = None,
+    awaiting_decision: bool = False,
+    decision: Decision | None = None,
+    storyboard_only: bool = False,
     version: int | None = None,
     now: dt.datetime | None = None,
 ) -> Pack:
     """Return the pack for ``sub`` written under ``outbox/<audit_ref>/<stage>-v<N>/``.
 
-    With ``version`` None, a pack already made from the same workbook (same SHA-256) is
-    replaced; otherwise the next free version is used. The folder is built under a temporary
-    name and renamed into place, so a crash never leaves a half-written pack that looks done.
+    With ``version`` None, a pack already made from the same workbook (same SHA-256) for the
+    same issue is replaced; otherwise the next free version is used. The folder is built under
+    a temporary name and renamed into place, so a crash never leaves a half-written pack that
+    looks done. ``awaiting_decision`` marks a disputed Final audit the Head of QA has not yet
+    decided (report and plan only); ``decision`` is that decision, shown in the final pack;
+    ``storyboard_only`` issues a storyboard that follows its Final pack on its own.
     """
+    issue = _issue(awaiting_decision, decision, storyboard_only)
     now = _utc(now)
     ref = line(sub.audit_ref)
     if not reference_is_safe(ref):
@@ -200,7 +257,7 @@ def render_pack(
         raise RenderError(f"Cannot create the pack folder {ref_dir}: {exc.strerror}.") from exc
     with _ref_lock(ref_dir):
         _remove_leftovers(ref_dir)
-        n = version or _choose_version(ref_dir, stage, source_sha256)
+        n = version or _choose_version(ref_dir, stage, source_sha256, issue)
         supersedes = _superseded(ref_dir, stage, n)
         final = ref_dir / f"{stage.value.lower()}-v{n}"
         tmp = ref_dir / f".tmp-{final.name}-{uuid.uuid4().hex[:8]}"
@@ -212,12 +269,24 @@ def render_pack(
                 marking=settings.marking,
                 version=n,
                 moderation_selected=moderation_selected,
+                awaiting_decision=awaiting_decision,
+                decision=decision,
                 now=now,
                 name_child=settings.name_child,
                 supersedes=supersedes,
             )
             files = _write_pack(
-                tmp, sub, rubric, settings, source_sha256, context, moderation_selected, now
+                tmp,
+                sub,
+                rubric,
+                settings,
+                source_sha256,
+                context,
+                moderation_selected,
+                now,
+                issue=issue,
+                awaiting_decision=awaiting_decision,
+                storyboard_only=storyboard_only,
             )
             _move_into_place(tmp, final)
         except BaseException:
@@ -247,13 +316,20 @@ def _write_pack(
     context: dict[str, Any],
     moderation_selected: bool | None,
     now: dt.datetime,
+    *,
+    issue: dict[str, Any],
+    awaiting_decision: bool = False,
+    storyboard_only: bool = False,
 ) -> list[PackFile]:
     """Write every file of the pack into ``folder``; return them (audit.json aside)."""
     ref = line(sub.audit_ref)
     stage, n = Stage(context["stage"]), context["version"]
     files: list[PackFile] = []
     rendered: dict[DocKind, Rendered] = {}
-    for kind in document_kinds(sub):
+    kinds = document_kinds(
+        sub, awaiting_decision=awaiting_decision, storyboard_only=storyboard_only
+    )
+    for kind in kinds:
         out = folder / f"{ref} {DOCUMENTS[kind][1]}.docx"
         rendered[kind] = render_document(
             template_path(kind, settings.templates_dir), for_document(kind, context), out, now
@@ -271,6 +347,8 @@ def _write_pack(
         "supersedes_version": (context["supersedes"] or {}).get("version"),
         "moderation_selected": moderation_selected,
         "referred": context["referred"],
+        **issue,
+        "storyboard_shared_outside": shared_outside(sub) and DocKind.STORYBOARD in kinds,
         "rendered_at": _stamp(now),
     }
     audit_path = folder / AUDIT_JSON_NAME
@@ -296,6 +374,8 @@ def _write_pack(
         },
         "moderation_selected": moderation_selected,
         "referred": context["referred"],
+        **issue,
+        "storyboard_shared_outside": audit["storyboard_shared_outside"],
         "files": [
             {
                 "name": f.name,

@@ -28,6 +28,7 @@ _JOB_COLUMNS = frozenset(
         "pack",
         "data",
         "moderation_selected",
+        "issue",
         "error_count",
         "findings",
         "rejection",

@@ -143,7 +143,39 @@ DELIVERIES_AND_META = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0, DELIVERIES_AND_META)
+AUDIT_PROCESS = Migration(
+    3,
+    "the audit process: the Head of QA's decision, what each pack issued, the panel's date "
+    "and its ratings per section",
+    (
+        # The Head of QA's decision on a referral (escalations decide). Rows of release 0.1.0
+        # (escalations resolve) have no outcome: the referral was closed with a note.
+        "ALTER TABLE escalation_resolutions ADD COLUMN outcome TEXT",  # models.ReferralOutcome
+        "ALTER TABLE escalation_resolutions ADD COLUMN decided_on TEXT",  # ISO date
+        # The Final version issued with the decision; NULL until issued (or, for replaced,
+        # until the revised workbook is).
+        "ALTER TABLE escalation_resolutions ADD COLUMN issued_version INTEGER",
+        # What a pack version issued: pack (as its stage says), awaiting (the Head of QA's
+        # decision), decided (the final pack after it) or storyboard (a storyboard that
+        # followed its Final pack).
+        "ALTER TABLE audits ADD COLUMN issue TEXT NOT NULL DEFAULT 'pack'",
+        # JSON: the same for a watcher job, with the decision, for its emails.
+        "ALTER TABLE jobs ADD COLUMN issue TEXT",
+        # The panel's ratings of the sections it changed, JSON {section key: rating}; its
+        # overall rating stays in `rating`. The date the panel sat (ISO), when given.
+        "ALTER TABLE moderation_outcomes ADD COLUMN sections TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE moderation_outcomes ADD COLUMN panel_date TEXT",
+        """
+        CREATE TABLE IF NOT EXISTS moderation_panels (
+          audit_ref TEXT PRIMARY KEY,       -- normalised reference
+          panel_date TEXT NOT NULL,         -- ISO date of the panel the audit goes to
+          scheduled_at TEXT NOT NULL        -- UTC ISO 8601
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0, DELIVERIES_AND_META, AUDIT_PROCESS)
 LATEST = MIGRATIONS[-1].version
 
 

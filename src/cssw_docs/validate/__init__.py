@@ -29,7 +29,7 @@ from .fields import (
     required_fields,
 )
 from .identifiers import theme_identifies_no_one
-from .plan import gaps_followed_up, plan_actions, plan_covers_sections
+from .plan import gaps_followed_up, plan_actions, plan_covers_sections, plan_waits_for_decision
 from .ratings import descriptors_match_ratings, overall_rating, section_evidence, section_ratings
 from .storyboard import storyboard_complete, storyboard_identifies_no_one
 
@@ -52,6 +52,7 @@ RULES: tuple[Rule, ...] = (
     gaps_followed_up,
     plan_actions,
     plan_covers_sections,
+    plan_waits_for_decision,
     family_feedback,
     practitioner_view,
     recommended_fields,

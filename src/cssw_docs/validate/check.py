@@ -12,7 +12,7 @@ from ..config import ValidationSettings
 from ..models import Finding, Severity, Stage, Submission
 from ..privacy import words
 from ..rubric import AuditType, Rubric, RubricRules
-from ..workbook.layout import Field, all_fields
+from ..workbook.layout import Field, all_fields, in_version
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -57,6 +57,10 @@ class Check:
     def audit_type(self) -> AuditType | None:
         """Return the rubric's audit type for the submission, or None when unknown or blank."""
         return self.rubric.audit_type(self.sub.audit_type) if self.sub.audit_type else None
+
+    def has(self, name: str) -> bool:
+        """Return True when the workbook's template version has the defined name ``name``."""
+        return in_version(name, self.sub.template_version)
 
     @property
     def final(self) -> bool:

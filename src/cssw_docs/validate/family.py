@@ -4,22 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..models import Consent, FeedbackResponse, Finding
+from ..models import Consent, FeedbackResponse, Finding, NoObservation
 from ..rules import referred_to_head_of_qa
 from .check import ERROR, WARNING, Check, filled
 
 
 def observation_has_consent(c: Check) -> Iterator[Finding]:
-    """Direct practice is observed only with the family's consent."""
+    """Direct practice is observed only with the family's consent; without one, say why."""
     consent = c.sub.observation_consent
+    reason = c.sub.observation_none_reason
     observed = filled(c.sub.observation_activity)
-    required = c.audit_type is not None and c.audit_type.requires_observation
-    if (observed or required) and consent is not None and consent is not Consent.YES:
+    if observed and reason is not None:
+        yield c.at(
+            "observation.both",
+            ERROR,
+            f"{c.label('observation_activity')} is filled in, and so is "
+            f"{c.label('observation_none_reason')}. Keep the one that is true: the practice "
+            "observed, or why there was none.",
+            "observation_none_reason",
+        )
+    elif observed and consent is not None and consent is not Consent.YES:
+        how = (
+            f"or, if no practice was observed, empty {c.label('observation_activity')} and "
+            f"choose why in {c.label('observation_none_reason')}"
+            if c.has("observation_none_reason")
+            else "or remove the observation"
+        )
         yield c.at(
             "observation.no_consent",
             ERROR,
             f"{c.label('observation_consent')} is “{consent}”. Practice can be observed only "
-            "with the family's consent: record their consent, or remove the observation.",
+            f"with the family's consent: record their consent, {how}.",
+            "observation_consent",
+        )
+    elif reason is NoObservation.DECLINED and consent is Consent.YES:
+        yield c.at(
+            "observation.consent_contradicts",
+            ERROR,
+            f"{c.label('observation_none_reason')} is “Declined”, but "
+            f"{c.label('observation_consent')} is “Yes”. Correct whichever is wrong.",
             "observation_consent",
         )
 

@@ -57,8 +57,20 @@ def _requirements(c: Check) -> Iterator[tuple[str, str]]:
     if kind is not None and kind.requires_theme:
         yield "audit_theme", f"a {kind.name} audit needs a theme"
     if kind is not None and kind.requires_observation:
-        yield "observation_activity", f"a {kind.name} audit observes direct practice"
-        yield "observation_consent", f"a {kind.name} observation needs the family's consent"
+        if c.sub.observation_none_reason is not None:
+            if c.has("observation_none_detail"):
+                yield "observation_none_detail", "say why no practice was observed"
+        else:
+            yield (
+                "observation_activity",
+                (
+                    f"a {kind.name} audit observes direct practice. If none was observed, leave it "
+                    f"empty and choose why in {c.label('observation_none_reason')}"
+                    if c.has("observation_none_reason")
+                    else f"a {kind.name} audit observes direct practice"
+                ),
+            )
+            yield "observation_consent", f"a {kind.name} observation needs the family's consent"
     if c.final:
         for name in FINAL_REQUIRED:
             yield name, "a Final audit records the practitioner's response"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Iterator
 
 from ..models import Action, Finding, Severity
-from ..rules import needs_action
+from ..rules import decision_due, needs_action, referred_to_head_of_qa
 from .check import ERROR, WARNING, Check, add_months, date_text, filled, words
 
 
@@ -124,4 +124,29 @@ def gaps_followed_up(c: Check) -> Iterator[Finding]:
                 "ComplianceGaps",
                 g.row,
                 "Addressed",
+            )
+
+
+def plan_waits_for_decision(c: Check) -> Iterator[Finding]:
+    """A disputed Final audit's actions fall due after the Head of QA can have decided.
+
+    The guide: the audit and the proposed plan are reviewed by the Head of Quality Assurance
+    "before any final decision is made", so the plan is not agreed until then.
+    """
+    if not (c.final and referred_to_head_of_qa(c.sub)):
+        return
+    due = decision_due(c.today, c.limits.head_of_qa_working_days)
+    actions = [a for a in c.sub.actions if not _is_blank(a)]
+    for number, a in enumerate(actions, start=1):
+        if a.due is not None and a.due < due:
+            yield c.in_table(
+                "plan.due_before_decision",
+                WARNING,
+                f"Action {number} in the audit plan is due on {date_text(a.due)}, before the "
+                "Head of Quality Assurance is asked to decide on the disputed audit (by "
+                f"{date_text(due)}). The plan is agreed only after that decision: choose a "
+                f"due date on or after {date_text(due)}.",
+                "AuditPlan",
+                a.row,
+                "Due date",
             )

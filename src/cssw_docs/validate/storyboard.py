@@ -1,12 +1,12 @@
-"""Rules on the storyboard: complete when one is expected, and identifying no one."""
+"""Rules on the storyboard: its status, complete when Completed, and identifying no one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..models import Finding
+from ..models import Finding, StoryboardStatus
 from ..privacy import identifying_details
-from ..rules import storyboard_expected
+from ..rules import storyboard_expected, storyboard_status
 from .check import ERROR, WARNING, Check, filled
 
 STORYBOARD_TEXT_FIELDS: tuple[str, ...] = (
@@ -30,26 +30,114 @@ IDENTITY_FIX = {
 
 
 def storyboard_complete(c: Check) -> Iterator[Finding]:
-    """A Final audit rated Good or Outstanding has a complete storyboard."""
+    """A Completed storyboard is whole, consented to and confirmed; the others need nothing.
+
+    A Final audit rated Good or Outstanding is complete without a storyboard: the worker is
+    invited to write one (status Not yet, Invited or Declined), and it can follow later in a
+    revised workbook.
+    """
     if not storyboard_expected(c.sub):
         return
-    rating = c.sub.overall_rating
+    status = storyboard_status(c.sub)
+    if status is not StoryboardStatus.COMPLETED:
+        yield from _not_written(c, status)
+        return
     for name in (*STORYBOARD_TEXT_FIELDS, "storyboard_consent"):
         if not filled(getattr(c.sub, name)):
             yield c.at(
                 "storyboard.missing",
                 ERROR,
-                f"Fill in the storyboard's {c.label(name)}: a Final audit rated {rating} needs "
-                "a complete storyboard to share the good practice across the service.",
+                f"Fill in the storyboard's {c.label(name)}: {_why_complete(c)}",
                 name,
             )
+    yield from _consents(c)
+    yield from _confirmed(c)
+
+
+def _why_complete(c: Check) -> str:
+    if c.has("storyboard_status"):
+        return (
+            "the storyboard is marked Completed. If it is not written yet, set "
+            f"{c.label('storyboard_status')} to Not yet or Invited."
+        )
+    return "part of the storyboard is written. Finish it, or empty every storyboard cell."
+
+
+def _not_written(c: Check, status: StoryboardStatus) -> Iterator[Finding]:
+    """A storyboard not marked Completed is not produced: say so if its text is filled."""
+    if c.has("storyboard_status") and c.sub.storyboard_status is None:
+        yield c.at(
+            "storyboard.status",
+            WARNING,
+            f"{c.label('storyboard_status')} is empty. The audit is rated "
+            f"{c.sub.overall_rating}: invite the worker to write a storyboard with you, and set "
+            "the status to Invited, Declined or Completed.",
+            "storyboard_status",
+        )
+    written = [n for n in STORYBOARD_TEXT_FIELDS if filled(getattr(c.sub, n))]
+    if written:
+        yield c.at(
+            "storyboard.not_completed",
+            WARNING,
+            f"The storyboard has text, but {c.label('storyboard_status')} is “{status}”, so no "
+            "storyboard is produced. Set it to Completed when the storyboard is ready.",
+            written[0] if c.sub.where("storyboard_status") is None else "storyboard_status",
+        )
+
+
+def _consents(c: Check) -> Iterator[Finding]:
     if c.sub.storyboard_consent is False:
         yield c.at(
             "storyboard.no_consent",
             WARNING,
-            f"{c.label('storyboard_consent')} is No. The storyboard must not be shared until "
-            "the worker and the family agree.",
+            f"{c.label('storyboard_consent')} is No, so no storyboard is produced. It can "
+            "follow in a revised workbook once the worker and the family agree.",
             "storyboard_consent",
+        )
+    if not c.has("storyboard_consent_external"):
+        return
+    external = c.sub.storyboard_consent_external
+    if external is None:
+        yield c.at(
+            "storyboard.missing",
+            ERROR,
+            f"Choose Yes or No for {c.label('storyboard_consent_external')}: a storyboard is "
+            "shared with other agencies and Ofsted only with that consent.",
+            "storyboard_consent_external",
+        )
+    elif external and c.sub.storyboard_consent is False:
+        yield c.at(
+            "storyboard.consent_contradicts",
+            ERROR,
+            f"{c.label('storyboard_consent_external')} is Yes but "
+            f"{c.label('storyboard_consent')} is No. Consent to share outside the service "
+            "includes sharing within it: correct whichever is wrong.",
+            "storyboard_consent_external",
+        )
+
+
+def _confirmed(c: Check) -> Iterator[Finding]:
+    """The auditor confirms that nothing in the storyboard identifies the child or family."""
+    if not c.has("storyboard_anonymised"):
+        yield c.at(
+            "storyboard.unconfirmed",
+            WARNING,
+            "This workbook is of template version "
+            f"{c.sub.template_version or 'unknown'}, which has no place to confirm that nothing "
+            "in the storyboard identifies the child or family, so no storyboard is produced. "
+            "Copy the storyboard into a new workbook (`cssw-docs workbook new`), confirm it "
+            "there and save it into the intake folder: only the storyboard is then issued.",
+            "storyboard_title",
+        )
+    elif c.sub.storyboard_anonymised is not True:
+        yield c.at(
+            "storyboard.unconfirmed",
+            ERROR,
+            f"Confirm {c.label('storyboard_anonymised')} with Yes: a storyboard is produced "
+            "only when you, the auditor, have read it and found nothing that identifies the "
+            "child or the family. If it is not ready, set "
+            f"{c.label('storyboard_status')} to Not yet.",
+            "storyboard_anonymised",
         )
 
 

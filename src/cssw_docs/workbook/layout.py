@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import SECTION_KEYS, Agreement, Consent, Rating, Stage
+from ..models import (
+    SECTION_KEYS,
+    Agreement,
+    Consent,
+    NoObservation,
+    Rating,
+    Stage,
+    StoryboardStatus,
+)
 from ..rubric import Rubric, in_words
 from ..rules import REFERENCE_HELP
 
-TEMPLATE_VERSION = "1.0"
+# 1.1 added the storyboard's status, consent to share outside the service, the auditor's
+# confirmation that nothing identifies the family, and why a Practice Week had no observation.
+TEMPLATE_VERSION = "1.1"
 # Workbooks whose template_version has this major number can be read.
 SUPPORTED_MAJOR = "1"
+# The version a workbook is read as when its template_version cell holds only "1" or junk.
+FIRST_VERSION = "1.0"
 
 
 @dataclass(frozen=True)
@@ -18,7 +30,9 @@ class Field:
     """One single-value input: a workbook-scoped defined name pointing at one cell.
 
     ``kind`` is one of text, long_text, date, integer, email, choice; for a choice,
-    ``choices`` names where the allowed values come from (see ``choices_for``).
+    ``choices`` names where the allowed values come from (see ``choices_for``). ``since`` is
+    the template version that added the name: a workbook of an earlier version lacks it, and
+    the reader leaves the value empty without complaint (see ``in_version``).
     """
 
     name: str
@@ -26,6 +40,7 @@ class Field:
     kind: str
     help: str
     choices: str = ""
+    since: str = FIRST_VERSION
 
     def meaning(self, rubric: Rubric) -> str:
         """Return ``help`` with the rubric's limits and counts filled in."""
@@ -117,6 +132,22 @@ FIELDS: tuple[Field, ...] = (
         "consent",
     ),
     Field(
+        "observation_none_reason",
+        "No observation because",
+        "choice",
+        "Practice Week only, when no practice was observed: Declined (the family said no), Not "
+        "possible (none could be arranged) or Not appropriate. Leave “Practice observed” empty.",
+        "no_observation",
+        since="1.1",
+    ),
+    Field(
+        "observation_none_detail",
+        "Why there was no observation",
+        "long_text",
+        "Practice Week only, when no practice was observed: the reason, in a sentence or two.",
+        since="1.1",
+    ),
+    Field(
         "overall_rating",
         "Overall rating",
         "choice",
@@ -161,10 +192,20 @@ FIELDS: tuple[Field, ...] = (
         "The practitioner's feedback on the proposed audit plan.",
     ),
     Field(
+        "storyboard_status",
+        "Storyboard status",
+        "choice",
+        "Good or Outstanding at Final only. Not yet; Invited (the worker is invited to write "
+        "one with you); Declined (the worker or family said no); Completed (written below). "
+        "A Final audit is complete without one; a storyboard can follow in a revised workbook.",
+        "storyboard_status",
+        since="1.1",
+    ),
+    Field(
         "storyboard_title",
         "Storyboard title",
         "text",
-        "Good or Outstanding at Final only. No names or identifying details.",
+        "Needed when the status is Completed. No names or identifying details.",
     ),
     Field(
         "storyboard_context",
@@ -190,12 +231,56 @@ FIELDS: tuple[Field, ...] = (
     ),
     Field(
         "storyboard_consent",
-        "Consent to share the storyboard",
+        "Consent to share within the service",
         "choice",
-        "Have the worker and family agreed to the storyboard being shared?",
+        "Have the worker and family agreed to the storyboard being shared across the service? "
+        "Without it no storyboard is produced.",
         "yes_no",
     ),
+    Field(
+        "storyboard_consent_external",
+        "Consent to share outside the service",
+        "choice",
+        "Have they also agreed to it being shared outside the service (other agencies, "
+        "Ofsted)? Only then is the storyboard marked for sharing outside.",
+        "yes_no",
+        since="1.1",
+    ),
+    Field(
+        "storyboard_anonymised",
+        "Nothing identifies the child or family",
+        "choice",
+        "Your confirmation as the auditor: you have read the storyboard and nothing in it "
+        "identifies the child or the family. Needed (Yes) before a storyboard is produced.",
+        "yes_no",
+        since="1.1",
+    ),
 )
+
+# The choice fields read as Yes/No (True/False) rather than as one of their words.
+YES_NO_FIELDS: frozenset[str] = frozenset(
+    {"storyboard_consent", "storyboard_consent_external", "storyboard_anonymised"}
+)
+
+
+def version_number(text: str | None) -> tuple[int, ...]:
+    """Return a template version as numbers ("1.1" -> (1, 1)); unreadable parts count as 0."""
+    parts = []
+    for part in (text or FIRST_VERSION).strip().split(".")[:2]:
+        parts.append(int(part) if part.strip().isdigit() else 0)
+    return tuple(parts) if len(parts) == 2 else (*parts, 0)
+
+
+def in_version(name: str, version: str | None) -> bool:
+    """Return True when a workbook of template ``version`` has the defined name ``name``.
+
+    Names not in ``FIELDS`` (section fields, tables) are in every version.
+    """
+    for f in FIELDS:
+        if f.name == name:
+            return version_number(version) >= version_number(f.since)
+    return True
+
 
 SECTION_FIELD_SUFFIXES: tuple[tuple[str, str, str, str], ...] = (
     ("rating", "Rating", "choice", "section_ratings"),
@@ -325,4 +410,8 @@ def choices_for(key: str, rubric: Rubric) -> tuple[str, ...]:
         return (*rubric.ratings, Rating.NOT_APPLICABLE.value)
     if key == "yes_no":
         return YES_NO
+    if key == "storyboard_status":
+        return tuple(s.value for s in StoryboardStatus)
+    if key == "no_observation":
+        return tuple(r.value for r in NoObservation)
     raise KeyError(key)

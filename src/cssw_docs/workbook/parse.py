@@ -28,11 +28,13 @@ from ..models import (
     FeedbackResponse,
     Finding,
     Location,
+    NoObservation,
     PracticeAreaNote,
     Rating,
     SectionAssessment,
     Severity,
     Stage,
+    StoryboardStatus,
     Submission,
 )
 from ..rubric import GRADES, Rubric
@@ -53,7 +55,18 @@ _ENUM_FIELDS: dict[str, Any] = {
     "observation_consent": Consent,
     "overall_rating": Rating,
     "practitioner_agreement": Agreement,
+    "observation_none_reason": NoObservation,
+    "storyboard_status": StoryboardStatus,
 }
+# The storyboard's text fields: a 1.0 workbook with any of them filled has a Completed one.
+_STORYBOARD_TEXT = (
+    "storyboard_title",
+    "storyboard_context",
+    "storyboard_what_we_did",
+    "storyboard_impact",
+    "storyboard_voice",
+    "storyboard_learning",
+)
 # Other words auditors use for an allowed value, by normalised text.
 _ALIASES = {
     "requires improvement to be good": "requires improvement",
@@ -323,12 +336,14 @@ class _Reader:
         self.findings: list[Finding] = []
         self.locations: dict[str, Location] = {}
         self.table_columns: dict[str, dict[str, str]] = {}
+        self.version = layout.FIRST_VERSION
 
     def submission(self) -> Submission:
         self._check_identity()
         kwargs: dict[str, Any] = {}
         for f in layout.FIELDS:
             kwargs[f.name] = self._field(f)
+        kwargs.update(_earlier_version_values(kwargs, self.version))
         sections = []
         fields = {f.name: f for f in layout.section_fields(self.rubric)}
         for key in SECTION_KEYS:
@@ -367,6 +382,7 @@ class _Reader:
                 "`cssw-docs workbook new` or from the QA unit, and drop that in.",
             )
         version = _text(self._value("template_version"))
+        self.version = version
         major = version.split(".")[0].strip()
         if major != layout.SUPPORTED_MAJOR:
             shown = f"version {version}" if version else "a version with no number"
@@ -384,6 +400,8 @@ class _Reader:
 
     def _field(self, f: layout.Field) -> Any:
         default = _default_for(f)
+        if f.name not in self.names and not layout.in_version(f.name, self.version):
+            return default  # a workbook of an earlier template version: not an error
         if f.name not in self.names:
             self._error(
                 "parse.missing_name",
@@ -428,7 +446,7 @@ class _Reader:
 
     def _choice(self, f: layout.Field, raw: Any, where: Location, default: Any) -> Any:
         allowed = layout.choices_for(f.choices, self.rubric)
-        if f.name == "storyboard_consent":
+        if f.name in layout.YES_NO_FIELDS:
             try:
                 return parse_bool(raw)
             except ValueError:
@@ -654,6 +672,27 @@ def _question_number(raw: Any, count: int) -> int | None:
         m = _QUESTION.fullmatch(_norm(_text(raw)))
         number = int(m[1]) if m else None
     return number if number is not None and 1 <= number <= count else None
+
+
+def _earlier_version_values(values: Mapping[str, Any], version: str) -> dict[str, Any]:
+    """Return what a workbook of template 1.0 means by the fields it does not have.
+
+    Its storyboard is Completed when any of its text is filled (consent, as 1.0 asked it, is
+    consent to share within the service; the auditor's confirmation that nothing identifies
+    the family is not given, so no storyboard is produced from it). A Practice Week with the
+    family's consent to observation Declined and no activity had no observation because the
+    family declined. Values the workbook has are never changed.
+    """
+    out: dict[str, Any] = {}
+    if not layout.in_version("storyboard_status", version):
+        written = any(values.get(name) for name in _STORYBOARD_TEXT)
+        out["storyboard_status"] = StoryboardStatus.COMPLETED if written else None
+    if not layout.in_version("observation_none_reason", version) and (
+        values.get("observation_consent") is Consent.DECLINED
+        and not values.get("observation_activity")
+    ):
+        out["observation_none_reason"] = NoObservation.DECLINED
+    return out
 
 
 _SUBMISSION_DEFAULTS = {

@@ -153,8 +153,9 @@ def _start_sheet(book: Builder, version_field: Field) -> None:
         ),
         (
             STORYBOARD,
-            "Only for Good or Outstanding practice at Final. No names, MOSAIC ID, "
-            "dates of birth, phone numbers, emails or postcodes.",
+            "Only for Good or Outstanding practice at Final: its status, and when Completed "
+            "the storyboard, the consents and your confirmation. No names, MOSAIC ID, dates of "
+            "birth, phone numbers, emails or postcodes.",
         ),
     )
     for number, (sheet, text) in enumerate(steps, start=1):
@@ -253,7 +254,15 @@ def _details_sheet(book: Builder, fields: dict[str, Field]) -> None:
                 "discussion_minutes",
             ),
         ),
-        ("Practice Week only", ("observation_activity", "observation_consent")),
+        (
+            "Practice Week only",
+            (
+                "observation_activity",
+                "observation_consent",
+                "observation_none_reason",
+                "observation_none_detail",
+            ),
+        ),
     )
     blocks.field_groups(ws, book, fields, groups)
 
@@ -498,12 +507,16 @@ def _storyboard_sheet(book: Builder, fields: dict[str, Field]) -> None:
         ws,
         book,
         "Storyboard",
-        "Only when practice is Good or Outstanding, at Final. The storyboard is shared across "
-        "the service and outside it: write about 'the child' or 'a boy aged 12', never names, "
-        "MOSAIC IDs, dates of birth, phone numbers, emails or postcodes.",
+        "Only when practice is Good or Outstanding, at Final. The worker is invited to write "
+        "one with you; a Final audit is complete without it. A storyboard is shared across the "
+        "service, and outside it only with the family's consent: write about 'the child' or "
+        "'a boy aged 12', never names, MOSAIC IDs, dates of birth, phone numbers, emails or "
+        "postcodes.",
         span="B1:D1",
     )
-    row = blocks.band(ws, book, 4, "The storyboard", "B", "D")
+    row = blocks.band(ws, book, 4, "Where it stands", "B", "D")
+    row = blocks.field_row(ws, book, row, fields["storyboard_status"])
+    row = blocks.band(ws, book, row + 1, "The storyboard (when Completed)", "B", "D")
     for name in (
         "storyboard_title",
         "storyboard_context",
@@ -511,7 +524,9 @@ def _storyboard_sheet(book: Builder, fields: dict[str, Field]) -> None:
         "storyboard_impact",
         "storyboard_voice",
         "storyboard_learning",
-        "storyboard_consent",
     ):
+        row = blocks.field_row(ws, book, row, fields[name])
+    row = blocks.band(ws, book, row + 1, "Sharing and your confirmation", "B", "D")
+    for name in ("storyboard_consent", "storyboard_consent_external", "storyboard_anonymised"):
         row = blocks.field_row(ws, book, row, fields[name])
     styles.page(ws, landscape=False)
