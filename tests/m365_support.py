@@ -214,7 +214,7 @@ class StandIn:
         self.server.socket = self.pki.server_context().wrap_socket(
             self.server.socket, server_side=True
         )
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
         self.thread.start()
         return self
 
