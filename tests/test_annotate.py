@@ -75,6 +75,7 @@ def _at(wb: openpyxl.Workbook, loc: Location | None) -> openpyxl.cell.Cell:
     return wb[loc.sheet][loc.cell]
 
 
+@pytest.mark.slow
 def test_errors_sheet_lists_every_finding_errors_first(
     source: Path, parsed: Submission, tmp_path: Path
 ) -> None:
@@ -105,6 +106,7 @@ def test_errors_sheet_lists_every_finding_errors_first(
     assert "4 errors must be fixed" in ws["A2"].value and "2 warnings" in ws["A2"].value
 
 
+@pytest.mark.slow
 def test_cells_are_highlighted_with_comments(
     source: Path, parsed: Submission, tmp_path: Path
 ) -> None:
@@ -123,6 +125,7 @@ def test_cells_are_highlighted_with_comments(
     assert untouched.comment is None and _fill(untouched) != ERROR_COLOUR
 
 
+@pytest.mark.slow
 def test_highlight_beats_conditional_colours(
     source: Path, parsed: Submission, tmp_path: Path
 ) -> None:
@@ -140,6 +143,7 @@ def test_highlight_beats_conditional_colours(
     assert len({p for p, _ in rules}) == len(rules)
 
 
+@pytest.mark.slow
 def test_marked_copy_keeps_the_workbook_usable(
     source: Path, parsed: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -157,6 +161,7 @@ def test_marked_copy_keeps_the_workbook_usable(
     assert again == parsed and again.parse_findings == ()
 
 
+@pytest.mark.slow
 def test_marking_again_replaces_earlier_marks(
     source: Path, parsed: Submission, tmp_path: Path
 ) -> None:
@@ -185,6 +190,7 @@ def test_marking_again_replaces_earlier_marks(
     assert email.comment.text.endswith("Still not valid.") and _fill(email) == ERROR_COLOUR
 
 
+@pytest.mark.slow
 def test_auditors_own_note_is_kept(source: Path, parsed: Submission, tmp_path: Path) -> None:
     """A note the auditor put on a flagged cell stays below the message and survives a re-run."""
     noted = tmp_path / "noted.xlsx"
@@ -201,6 +207,7 @@ def test_auditors_own_note_is_kept(source: Path, parsed: Submission, tmp_path: P
     assert (comment.text, comment.author) == ("Check with Priya", "QA")
 
 
+@pytest.mark.slow
 def test_writes_atomically(source: Path, parsed: Submission, tmp_path: Path) -> None:
     """The copy replaces an existing file whole; a failure leaves neither copy nor temp file."""
     dest = tmp_path / "out" / "marked.xlsx"

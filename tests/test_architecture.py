@@ -28,12 +28,14 @@ def _lint_imports(src: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow
 def test_import_layers_are_kept():
     """The layers contract in pyproject.toml holds for the package as it is."""
     result = _lint_imports(ROOT / "src")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_import_layers_contract_catches_an_upward_import(tmp_path: Path):
     """A lower layer importing a higher one (models -> pipeline) breaks the contract."""
     copy = tmp_path / "src" / "cssw_docs"

@@ -49,6 +49,7 @@ def test_statistics_of_nothing_are_nan(bench) -> None:
     assert math.isnan(bench.p95([]))
 
 
+@pytest.mark.slow
 def test_mix_is_valid_unique_and_varied(bench, the_rubric: Rubric) -> None:
     """Every audit in the mix validates, has its own reference, and types, stages and plans vary."""
     settings = Settings()

@@ -44,6 +44,7 @@ def _inflated_bytes(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counts
 
 
+@pytest.mark.slow
 def test_a_huge_extra_sheet_is_refused_after_reading_only_the_limit(
     good: bytes, the_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +62,7 @@ def test_a_huge_extra_sheet_is_refused_after_reading_only_the_limit(
     assert 0 < inflated["xl/worksheets/sheet99.xml"] < size / 8
 
 
+@pytest.mark.slow
 def test_a_form_sheet_over_the_limit_is_refused_by_name_part_way_through(
     good: bytes, the_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -88,6 +88,7 @@ def pack(the_rubric: Rubric, tmp_path_factory: pytest.TempPathFactory):
 # --- which child ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", CASE_DOCUMENTS)
 def test_case_documents_name_the_child_at_the_top(pack, kind):
     """The report's cover and the plan's and insert's headings say which child, by name and ID."""
@@ -103,6 +104,7 @@ def test_the_actions_csv_carries_the_mosaic_id(pack):
     assert len(rows) == 3 and {r["MOSAIC ID"] for r in rows} == {"M1234567"}
 
 
+@pytest.mark.slow
 def test_the_name_can_be_turned_off(good_audit, the_rubric, tmp_path):
     """render.name_child = false: no name anywhere in the pack, the MOSAIC ID still at the top."""
     settings = dataclasses.replace(NO_PDF, name_child=False)
@@ -113,6 +115,7 @@ def test_the_name_can_be_turned_off(good_audit, the_rubric, tmp_path):
         assert "MOSAIC ID M1234567" in before_first_table(made.path(kind))
 
 
+@pytest.mark.slow
 def test_an_edited_storyboard_cannot_print_the_child(good_audit, the_rubric, tmp_path):
     """A storyboard template asking for the child gets empty text, and the check says so."""
     folder = tmp_path / "templates"
@@ -137,6 +140,7 @@ def test_every_document_shows_its_version_and_issue_date(pack, kind):
     assert "Final, version 1, issued 12 November 2026." in footer_text(pack.path(kind))
 
 
+@pytest.mark.slow
 def test_a_revised_pack_says_which_version_it_supersedes(good_audit, the_rubric, tmp_path):
     """A second version says it supersedes the first and when that was issued, on every page."""
     pack_of(good_audit, the_rubric, tmp_path, source_sha256="1" * 64, now=FIRST)
@@ -163,6 +167,7 @@ def test_a_first_version_supersedes_nothing(pack):
 # --- honest rows and lines ------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(examples.VALID))
 def test_no_report_prints_an_empty_row(name, the_rubric, tmp_path):
     """An Early Help/Front Door audit (no theme) has no Theme row: nothing says "Theme: None"."""
@@ -210,6 +215,7 @@ def test_without_the_confirmation_no_storyboard_claims_anything(
     ("external", "expected"),
     [(False, "within the service only"), (True, "outside it (other agencies, Ofsted)")],
 )
+@pytest.mark.slow
 def test_the_storyboard_prints_the_consent_given(
     good_audit, the_rubric, tmp_path, external, expected
 ):

@@ -43,6 +43,7 @@ def test_render_makes_the_pack_and_lists_it(workbooks: Path, tmp_path: Path) -> 
     assert len(manifest["source_sha256"]) == 64
 
 
+@pytest.mark.slow
 def test_render_draft_workbook(workbooks: Path, tmp_path: Path) -> None:
     """A Draft workbook gives a Draft pack of two documents."""
     result = run("render", str(workbooks / "draft.xlsx"), "-o", str(tmp_path))
@@ -86,6 +87,7 @@ def test_render_pdf_makes_a_pdf_of_every_document(
     assert sorted(p.stem for p in folder.glob("*.pdf")) == docs and len(docs) == 4
 
 
+@pytest.mark.slow
 def test_templates_check_passes_the_standard_templates() -> None:
     """`templates check` with no folder checks the standard templates and exits 0."""
     result = run("templates", "check")
@@ -94,6 +96,7 @@ def test_templates_check_passes_the_standard_templates() -> None:
     assert result.stdout.count(": ok") == 4
 
 
+@pytest.mark.slow
 def test_templates_check_reports_a_broken_template(tmp_path: Path) -> None:
     """A broken template in the folder is named with the problem, exit 1."""
     document = docx.Document(str(render.packaged_templates_dir() / "audit_plan.docx"))
@@ -115,6 +118,7 @@ def test_templates_fields_lists_variables_with_types() -> None:
     assert markdown.startswith("| Variable | Type | Example | Meaning |")
 
 
+@pytest.mark.slow
 def test_templates_preview_writes_every_example(tmp_path: Path, the_rubric: Rubric) -> None:
     """`templates preview -o DIR` renders each valid example audit into its own folder."""
     result = run("templates", "preview", "-o", str(tmp_path))

@@ -37,6 +37,7 @@ def _modes(folder: Path) -> dict[str, int]:
     }
 
 
+@pytest.mark.slow
 def test_render_writes_the_pack_for_the_owner_only(tmp_path, umask_022, good_audit, the_rubric):
     """`cssw-docs render` under umask 022: every file of the pack is 0600, folders 0700."""
     workbook = tmp_path / "audit.xlsx"
@@ -52,6 +53,7 @@ def test_render_writes_the_pack_for_the_owner_only(tmp_path, umask_022, good_aud
     assert stat.S_IMODE(os.umask(0o022)) == 0o022  # the test process's umask is given back
 
 
+@pytest.mark.slow
 def test_validate_annotate_writes_the_marked_copy_for_the_owner_only(
     tmp_path, umask_022, good_audit, the_rubric
 ):
@@ -63,6 +65,7 @@ def test_validate_annotate_writes_the_marked_copy_for_the_owner_only(
     assert stat.S_IMODE(marked.stat().st_mode) == 0o600
 
 
+@pytest.mark.slow
 def test_report_and_moderation_workbook_are_for_the_owner_only(tmp_path, umask_022, the_rubric):
     """`cssw-docs report` and `moderation list --xlsx` write 0600 files."""
     state = tmp_path / "state"

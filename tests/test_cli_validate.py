@@ -39,6 +39,7 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+@pytest.mark.slow
 def test_valid_workbook_exits_0(workbooks: dict[str, Path]) -> None:
     """A workbook with nothing to fix says it is ready and exits 0."""
     code, out, _ = run("validate", str(workbooks["good"]))
@@ -104,6 +105,7 @@ def test_unreadable_file(workbooks: dict[str, Path], tmp_path: Path) -> None:
     assert not marked.exists()
 
 
+@pytest.mark.slow
 def test_annotate_writes_the_marked_copy(workbooks: dict[str, Path], tmp_path: Path) -> None:
     """--annotate writes a copy whose first sheet lists the problems; the original is untouched."""
     before = workbooks["bad"].read_bytes()
@@ -139,6 +141,7 @@ def test_usage_errors_exit_2(args: list[str], tmp_path: Path) -> None:
     assert "Usage:" in err
 
 
+@pytest.mark.slow
 def test_real_process_exit_status(workbooks: dict[str, Path]) -> None:
     """Run as a real process, the exit status reaches the shell and no traceback is printed."""
     result = subprocess.run(

@@ -22,6 +22,7 @@ def _value(path: Path, name: str) -> object:
     return wb[sheet][coordinate.replace("$", "")].value
 
 
+@pytest.mark.slow
 def test_new_writes_a_blank_workbook_with_the_type(tmp_path: Path) -> None:
     """`workbook new -o PATH --type` writes the workbook, pre-filled, and says where."""
     out = tmp_path / "audit.xlsx"
@@ -32,6 +33,7 @@ def test_new_writes_a_blank_workbook_with_the_type(tmp_path: Path) -> None:
     assert _value(out, "audit_ref") is None
 
 
+@pytest.mark.slow
 def test_new_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     """An existing file is left alone unless --force is given."""
     out = tmp_path / "audit.xlsx"
@@ -44,6 +46,7 @@ def test_new_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert _value(out, "template_version") is not None
 
 
+@pytest.mark.slow
 def test_new_writes_an_example(tmp_path: Path, the_rubric) -> None:
     """--example writes the named fictional audit, filled in."""
     out = tmp_path / "ri.xlsx"

@@ -49,6 +49,7 @@ def test_status_without_a_ledger(tmp_path):
     assert "No mail has been queued yet" in result.output
 
 
+@pytest.mark.slow
 def test_status_lists_what_is_not_sent(tmp_path, queued):
     """Status counts every state and lists the blocked message, without child identifiers."""
     sub, ids = queued

@@ -138,6 +138,7 @@ def _stored(tmp_path, message_id: str) -> bytes:
 # --- Sending, with a secret or a certificate -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("credential", ["secret", "certificate"])
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_pack_is_sent_with_the_exact_queued_bytes(
@@ -213,6 +214,7 @@ def test_certificate_readable_by_others_is_refused(tmp_path, standin, smtp, good
 # --- Tokens: cached, renewed before expiry, renewed once when refused ----------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("expires_in", "requests"), [(3600, 1), (240, 8)])
 def test_token_is_reused_until_five_minutes_before_expiry(
     tmp_path, standin, smtp, good_audit, expires_in, requests
@@ -229,6 +231,7 @@ def test_token_is_reused_until_five_minutes_before_expiry(
     assert standin.rejected == []  # no message was ever sent with a stale token
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_revoked_token_is_renewed_once_and_sending_goes_on(
     tmp_path, standin, smtp, good_audit, transport
@@ -249,6 +252,7 @@ def test_revoked_token_is_renewed_once_and_sending_goes_on(
         assert len(smtp[1].attempts) == 3  # accepted, refused (revoked), accepted (renewed)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_token_refused_after_renewal_stops_sending_and_tells_once(
     tmp_path, standin, smtp, good_audit, transport, caplog
@@ -303,6 +307,7 @@ def test_graph_throttling_waits_as_long_as_retry_after_asks(tmp_path, standin, s
     assert _send(tmp_path, settings, t0 + dt.timedelta(seconds=601)).sent == 4
 
 
+@pytest.mark.slow
 def test_smtp_throttling_4xx_waits_and_retries(tmp_path, standin, smtp, good_audit):
     """Exchange's 451 4.7.500 (busy) leaves the message waiting; it goes on the next try."""
     smtp[1].busy = 1
@@ -364,6 +369,7 @@ def test_graph_pack_over_the_limit_points_to_the_folder(tmp_path, standin, smtp,
     assert str(pack.directory) in text
 
 
+@pytest.mark.slow
 def test_attachments_just_under_the_limit_fit_one_graph_request(
     tmp_path, standin, smtp, good_audit
 ):
@@ -385,6 +391,7 @@ def test_attachments_just_under_the_limit_fit_one_graph_request(
     assert "CSSW-2026-0142 Audit report.docx" in names
 
 
+@pytest.mark.slow
 def test_message_queued_too_big_for_graph_fails_for_good(tmp_path, standin, smtp, good_audit):
     """Queued with attachments under SMTP's limit, then sent by Graph: refused, not posted."""
     pack = make_pack(tmp_path / "outbox")

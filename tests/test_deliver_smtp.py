@@ -86,6 +86,7 @@ def _assert_no_child_identifiers(text: str, sub) -> None:
         assert word.lower() not in text.lower()
 
 
+@pytest.mark.slow
 def test_final_pack_reaches_each_route(tmp_path, server, good_audit):
     """Each route's message reaches exactly its recipients, safely titled, documents openable."""
     controller, recorder = server
@@ -162,6 +163,7 @@ def test_draft_pack_asks_practitioner_with_auditor_copied(tmp_path, server, good
     assert "Priya Natarajan" in draft.message["Cc"]
 
 
+@pytest.mark.slow
 def test_starttls_with_self_signed_certificate_and_auth(tmp_path, certificate, good_audit):
     """STARTTLS to a relay whose certificate is trusted through ca_file, then AUTH, delivers."""
     cert, key = certificate
@@ -247,6 +249,7 @@ def test_tls_or_login_problems_send_nothing_and_say_why(
     assert words in summary.last_error
 
 
+@pytest.mark.slow
 def test_implicit_tls(tmp_path, certificate, good_audit):
     """Implicit TLS (port 465 style) delivers when the certificate is trusted."""
     cert, key = certificate
@@ -300,6 +303,7 @@ def test_smtp_down_then_up_delivers_each_message_once(tmp_path, good_audit):
     assert set(_states(db).values()) == {MailState.SENT}
 
 
+@pytest.mark.slow
 def test_crash_between_send_and_record_gives_one_duplicate_with_same_id(tmp_path, good_audit):
     """Killed right after the server accepted a message: the resend is its only duplicate."""
     controller, recorder = start_server()
@@ -549,6 +553,7 @@ def _render(sub, the_rubric, outbox, **render):
     )
 
 
+@pytest.mark.slow
 def test_real_rendered_pack_over_smtp(tmp_path, server, good_audit, the_rubric):
     """A pack from the real renderer arrives whole: every Word document opens and reads right."""
     controller, recorder = server

@@ -14,6 +14,7 @@ import sys
 import textwrap
 from dataclasses import dataclass
 
+import pytest
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
@@ -106,6 +107,7 @@ def test_server_dropping_the_connection_after_the_data_gets_each_message_once(tm
     assert _states(db)[ids[0]] == MailState.SENT
 
 
+@pytest.mark.slow
 def test_a_reply_that_never_comes_means_possibly_delivered(tmp_path):
     """The server takes the data and says nothing until the timeout: not sent again."""
     handler = Dropper(silent=5.0)
@@ -138,6 +140,7 @@ def test_a_reply_that_never_comes_means_possibly_delivered(tmp_path):
     assert first.unconfirmed == 1 and "no answer in time" in first.last_error
 
 
+@pytest.mark.slow
 def test_deliveries_per_message_are_capped_across_crashes(tmp_path, good_audit):
     """Killed after the server accepted it, with mail.max_deliveries = 1: never sent again."""
     handler = Recorder()

@@ -39,6 +39,7 @@ def test_long_name_dropped_again_gets_a_numbered_name_that_fits(tmp_path, name):
     assert len(set(taken)) == 3
 
 
+@pytest.mark.slow
 def test_rejection_files_of_a_long_name_fit(tmp_path, the_rubric):
     """The problems text and marked copy of a workbook with a long stem are written."""
     source = tmp_path / ("b" * 245 + ".xlsx")

@@ -94,6 +94,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> Work
 # --- the contract: defined names and tables ---
 
 
+@pytest.mark.slow
 def test_every_field_is_one_workbook_scoped_name_on_one_cell(
     blank: Workbook, the_rubric: Rubric
 ) -> None:
@@ -153,6 +154,7 @@ def test_template_version_is_filled_and_type_blank(blank: Workbook) -> None:
     assert _cell(blank, "audit_type").value is None
 
 
+@pytest.mark.slow
 def test_audit_type_is_prefilled_in_its_own_spelling(tmp_path: Path, the_rubric: Rubric) -> None:
     """--type is matched without regard to case and written as the rubric spells it."""
     path = generate.new_workbook(tmp_path / "a.xlsx", the_rubric, "  practice WEEK ")
@@ -180,6 +182,7 @@ def _all_text(wb: Workbook) -> str:
     )
 
 
+@pytest.mark.slow
 def test_guidance_counts_come_from_the_rubric(tmp_path: Path, the_rubric: Rubric) -> None:
     """A rubric with twelve core areas makes the guidance say twelve, never eleven."""
     areas = (*the_rubric.core_areas, "Transitions to adulthood")
@@ -278,6 +281,7 @@ def test_table_date_columns_are_dates(blank: Workbook, table: str, header: str) 
     assert _validation(ws, cells[-1]).type == "date"
 
 
+@pytest.mark.slow
 def test_long_lists_come_from_the_hidden_lists_sheet(tmp_path: Path, the_rubric: Rubric) -> None:
     """A dropdown longer than Excel's 255-character limit, or with commas, uses a sheet range."""
     roles = tuple(f"Role number {i}, with a long description of who they are" for i in range(12))
@@ -367,6 +371,7 @@ def test_rating_sections_are_not_split_across_pages(blank: Workbook) -> None:
     assert all(b + 1 in section_heads for b in breaks)
 
 
+@pytest.mark.slow
 def test_wrapped_text_rows_are_tall_enough(filled: Workbook) -> None:
     """Rows holding long wrapped text get a height (Excel does not fit rows on opening)."""
     c = _cell(filled, "overall_summary")
@@ -444,6 +449,7 @@ def test_write_submission_writes_practice_area_notes(filled: Workbook, the_rubri
     ]
 
 
+@pytest.mark.slow
 def test_write_submission_grows_tables_for_long_plans(tmp_path: Path, the_rubric: Rubric) -> None:
     """A plan longer than the blank table's rows still fits, with spare rows after it."""
     actions = tuple(
@@ -463,6 +469,7 @@ def test_write_submission_grows_tables_for_long_plans(tmp_path: Path, the_rubric
     assert [r[0] for r in rows[:40]] == [a.action for a in actions]
 
 
+@pytest.mark.slow
 def test_write_submission_keeps_a_different_template_version(
     tmp_path: Path, the_rubric: Rubric
 ) -> None:

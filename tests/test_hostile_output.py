@@ -267,6 +267,7 @@ def _hostile_workbook(clean: bytes) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.slow
 def test_marked_copy_carries_values_only(tmp_path: Path, the_rubric: Rubric) -> None:
     """No formula, external or DDE link, connection or reaching name survives into the copy."""
     clean = tmp_path / "clean.xlsx"
@@ -297,6 +298,7 @@ def test_marked_copy_carries_values_only(tmp_path: Path, the_rubric: Rubric) -> 
     assert read_workbook(marked, the_rubric) == checked.submission
 
 
+@pytest.mark.slow
 def test_template_has_no_formulas_of_its_own(tmp_path: Path, the_rubric: Rubric) -> None:
     """The marked copy drops every formula; that is right only while the template has none."""
     path = new_workbook(tmp_path / "blank.xlsx", the_rubric)

@@ -310,6 +310,7 @@ def _process(tmp_path, sub, the_rubric, settings):
     return row, folders
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("hostile", HOSTILE_VALUES, ids=HOSTILE_IDS)
 def test_workbook_with_hostile_auditor_address_is_rejected_to_the_qa_admin(
     tmp_path, server, good_audit, the_rubric, hostile
@@ -342,6 +343,7 @@ def test_workbook_with_hostile_auditor_address_is_rejected_to_the_qa_admin(
     ],
     ids=["U+2028", "U+2029", "U+0085", "line feed", "line feed in the auditor address"],
 )
+@pytest.mark.slow
 def test_workbook_whose_email_cannot_be_written_is_rejected_not_failed(
     tmp_path, server, good_audit, the_rubric, field, value, to, code
 ):
@@ -364,6 +366,7 @@ def test_workbook_whose_email_cannot_be_written_is_rejected_not_failed(
     assert value not in body  # the cell is named, its value not quoted
 
 
+@pytest.mark.slow
 def test_email_that_cannot_be_written_after_rendering_rejects_the_job(
     tmp_path, server, good_audit, the_rubric
 ):
@@ -400,6 +403,7 @@ def test_email_that_cannot_be_written_after_rendering_rejects_the_job(
     assert "Tom\u2028Baxter" not in body
 
 
+@pytest.mark.slow
 def test_any_failure_to_write_a_pack_email_rejects_the_job_and_sends_none_of_it(
     tmp_path, server, good_audit, the_rubric, monkeypatch
 ):

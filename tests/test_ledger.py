@@ -62,6 +62,7 @@ def _cli(tmp: Path, *args: str) -> subprocess.CompletedProcess:
 # --- integrity at start -------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_ledger_with_a_broken_header_stops_the_service_plainly_with_status_4(tmp_path):
     """Not "DatabaseError, exit 3" (restarted every 30 s): the reason and the recovery steps."""
     path = _ledger_with_jobs(tmp_path / "state", 10)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import docx
 import openpyxl
+import pytest
 
 from cssw_docs import examples, privacy, rubric
 from cssw_docs.models import Submission
@@ -167,6 +168,7 @@ def _ledger_text(state: Path) -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.slow
 def test_no_child_name_or_mosaic_id_outside_the_case_documents(tmp_path: Path) -> None:
     """Logs, names, subjects, bodies, status and cross-audit outputs never name a child."""
     intake = tmp_path / "intake"

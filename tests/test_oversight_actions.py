@@ -33,6 +33,7 @@ def test_status_of(due: dt.date | None, status: str) -> None:
 @pytest.mark.parametrize(
     ("team", "overdue"), [(None, False), (None, True), ("team 3", False), ("care", True)]
 )
+@pytest.mark.slow
 def test_listing_matches_an_independent_count(
     tmp_path: Path, the_rubric: Rubric, team: str | None, overdue: bool
 ) -> None:

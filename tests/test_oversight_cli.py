@@ -52,6 +52,7 @@ def test_moderation_list_and_workbook(setup, tmp_path: Path) -> None:
     assert "Panel rating" in [c.value for c in ws[1]]
 
 
+@pytest.mark.slow
 def test_moderation_record_then_listed(setup) -> None:
     """A recorded outcome shows in the list with the comparison."""
     config, rows = setup
@@ -65,6 +66,7 @@ def test_moderation_record_then_listed(setup) -> None:
     assert "1 decided." in listing
 
 
+@pytest.mark.slow
 def test_moderation_schedule_then_listed(setup) -> None:
     """A panel date given to every selected audit shows in the list."""
     config, rows = setup
@@ -118,6 +120,7 @@ def test_a_bad_date_keeps_the_plain_message() -> None:
         DATE.convert("31/02/2026", None, None)
 
 
+@pytest.mark.slow
 def test_escalations_list_and_decide(setup) -> None:
     """Open referrals are listed; a decided one drops off the list and shows with --all."""
     config, rows = setup
@@ -140,6 +143,7 @@ def test_escalations_list_and_decide(setup) -> None:
     assert code == 1 and "already has the Head of QA's decision" in err
 
 
+@pytest.mark.slow
 def test_actions_filters(setup) -> None:
     """--team and --overdue narrow the listing; the count line agrees with the hand count."""
     config, rows = setup
@@ -157,6 +161,7 @@ def test_actions_filters(setup) -> None:
     assert code == 0 and f"{total} action(s)" in out
 
 
+@pytest.mark.slow
 def test_report_writes_both_files(setup, tmp_path: Path) -> None:
     """The report command writes PATH.xlsx and PATH.docx and says how many audits it covers."""
     config, rows = setup
@@ -171,6 +176,7 @@ def test_report_writes_both_files(setup, tmp_path: Path) -> None:
     assert docx.Document(str(dest.with_name("2026-H1.docx"))).paragraphs
 
 
+@pytest.mark.slow
 def test_report_of_an_empty_period(setup, tmp_path: Path) -> None:
     """A period without audits still writes an honest report and exits 0."""
     config, _ = setup

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cssw_docs import followup
 from cssw_docs.config import Settings
 from cssw_docs.models import Agreement, ReferralOutcome
@@ -13,6 +15,7 @@ from cssw_docs.store.db import connect as connect_ledger
 from oversight_support import AS_OF, build_ledger, latest_finals
 
 
+@pytest.mark.slow
 def test_open_referrals_match_an_independent_count(tmp_path: Path, the_rubric: Rubric) -> None:
     """Open = latest Final disagrees; closed = an earlier version disagreed, or decided."""
     db, rows = build_ledger(tmp_path, the_rubric)

@@ -57,6 +57,7 @@ def computed(tmp_path: Path, the_rubric: Rubric) -> tuple[Figures, list[LedgerRo
     return figs, counted
 
 
+@pytest.mark.slow
 def test_counts_by_type_team_and_month(computed) -> None:
     """Audits by type, by team and by month add up as counted by hand."""
     figs, audits = computed
@@ -74,6 +75,7 @@ def test_counts_by_type_team_and_month(computed) -> None:
     }
 
 
+@pytest.mark.slow
 def test_rating_distribution_per_section_and_overall(computed) -> None:
     """Every section's and the overall rating counts, shares of graded audits included."""
     figs, audits = computed
@@ -100,6 +102,7 @@ def test_rating_distribution_per_section_and_overall(computed) -> None:
         )
 
 
+@pytest.mark.slow
 def test_agreement_referrals_feedback_and_storyboards(computed) -> None:
     """Practitioner views, referrals, family feedback and storyboards counted by hand."""
     figs, audits = computed
@@ -115,6 +118,7 @@ def test_agreement_referrals_feedback_and_storyboards(computed) -> None:
     assert all(s.worker and s.team for s in figs.storyboards)
 
 
+@pytest.mark.slow
 def test_actions_due_and_overdue(computed) -> None:
     """Actions are counted by where they stand on the report's date."""
     figs, audits = computed
@@ -127,6 +131,7 @@ def test_actions_due_and_overdue(computed) -> None:
     assert sum(t.overdue for t in figs.by_team) == figs.actions["Overdue"]
 
 
+@pytest.mark.slow
 def test_moderation_sample_and_agreement(computed) -> None:
     """The sample counts, and the panel's agreement with the auditors."""
     figs, audits = computed
@@ -144,6 +149,7 @@ def test_moderation_sample_and_agreement(computed) -> None:
     assert sum(r.comparison == "Awaiting panel" for r in m.rows) == m.selected - 2
 
 
+@pytest.mark.slow
 def test_themes_are_recurring_and_leave_out_names(computed) -> None:
     """Recurring words and phrases are counted once per audit, without stop words or names."""
     figs, audits = computed

@@ -28,6 +28,7 @@ def ledger(tmp_path: Path, the_rubric: Rubric):
     conn.close()
 
 
+@pytest.mark.slow
 def test_each_reference_appears_once_as_its_latest_final(ledger) -> None:
     """Drafts and superseded Final versions are not counted twice."""
     conn, rows = ledger
@@ -115,6 +116,7 @@ def test_deciding_when_nobody_disagreed(
         )
 
 
+@pytest.mark.slow
 def test_panel_ratings_are_the_ratings_of_record(ledger, the_rubric: Rubric) -> None:
     """The panel's overall and section ratings replace the auditor's in the record; the
     auditor's stay beside them."""
@@ -177,6 +179,7 @@ def test_parse_rating_refuses(text: str) -> None:
         records.parse_rating(text)
 
 
+@pytest.mark.slow
 def test_moderation_outcome_latest_counts(ledger) -> None:
     """Recording twice keeps the later outcome on the audit."""
     conn, rows = ledger

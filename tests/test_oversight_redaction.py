@@ -96,6 +96,7 @@ def _xlsx_text(path: Path) -> str:
     )
 
 
+@pytest.mark.slow
 def test_cross_audit_outputs_replace_the_child_by_the_child(ledger, tmp_path: Path) -> None:
     """The report (workbook and Word), the moderation workbook and the CLI lists name no child.
 

@@ -37,6 +37,7 @@ def _text(path: Path) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.slow
 def test_template_is_built_reproducibly(tmp_path: Path) -> None:
     """The committed template is exactly what the build script makes today."""
     subprocess.run([sys.executable, str(ROOT / "tools" / "build_report_template.py"),
@@ -45,6 +46,7 @@ def test_template_is_built_reproducibly(tmp_path: Path) -> None:
     assert made == (ROOT / "templates" / "activity_report.docx").read_bytes()
 
 
+@pytest.mark.slow
 def test_summary_shows_the_figures(built) -> None:
     """Headline figures, every team, theme and storyboard appear; no tag is left unfilled."""
     written, _ = built

@@ -34,6 +34,7 @@ def _pairs(ws, col: int = 1) -> dict[str, object]:
     }
 
 
+@pytest.mark.slow
 def test_headline_figures(built) -> None:
     """The summary's headline figures equal counts made from the generated audits."""
     path, audits, rows = built

@@ -140,6 +140,7 @@ def _variants(rubric: Rubric) -> dict[str, Submission]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", ["good", "draft with gaps", "outstanding with an extra area"])
 def test_round_trip(variant: str, the_rubric: Rubric, tmp_path: Path) -> None:
     """Reading back a workbook written from an audit gives the same audit, with no findings."""
@@ -150,6 +151,7 @@ def test_round_trip(variant: str, the_rubric: Rubric, tmp_path: Path) -> None:
     assert without_rows(got) == sub
 
 
+@pytest.mark.slow
 def test_blank_workbook_reads_as_empty(the_rubric: Rubric, tmp_path: Path) -> None:
     """The blank template has the version, pre-filled descriptors and areas, and nothing else."""
     got = read_workbook(new_workbook(tmp_path / "blank.xlsx", the_rubric), the_rubric)
@@ -454,6 +456,7 @@ def test_empty_rows_are_ignored(good_path: Path, the_rubric: Rubric) -> None:
     assert [a.row for a in got.actions] == [first.actions[0].row, first.actions[2].row]
 
 
+@pytest.mark.slow
 def test_entry_below_the_table_is_a_warning(good_path: Path, the_rubric: Rubric) -> None:
     """Something typed just under a table is not read, and the auditor is told so."""
     path = good_path

@@ -91,6 +91,7 @@ def test_soffice_is_found_when_installed(soffice: str) -> None:
     assert found is not None and os.path.exists(found)
 
 
+@pytest.mark.slow
 def test_hung_libreoffice_is_stopped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A LibreOffice that never finishes is killed after the timeout, with a plain message."""
     monkeypatch.setenv("CSSW_DOCS_SOFFICE", str(fake_soffice(tmp_path, "sleep 30")))

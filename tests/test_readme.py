@@ -50,6 +50,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> o
     return openpyxl.load_workbook(generate.new_workbook(path, the_rubric))
 
 
+@pytest.mark.slow
 def test_readme_lists_exactly_the_defined_names(reference: str, generated) -> None:
     """Every defined name in the workbook is in the README, and nothing else."""
     listed = [row[0].strip("`") for row in _rows(reference, "Defined name")]

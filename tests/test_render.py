@@ -203,6 +203,7 @@ def test_rating_cells_are_colour_coded(final_pack, good_audit: Submission) -> No
 @pytest.mark.parametrize(
     "rating", [Rating.OUTSTANDING, Rating.GOOD, Rating.REQUIRES_IMPROVEMENT, Rating.INADEQUATE]
 )
+@pytest.mark.slow
 def test_each_grade_has_its_own_fill_and_readable_text(
     rating: Rating, good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -294,6 +295,7 @@ def test_report_lists_compliance_gaps_and_practice_area_notes(final_pack) -> Non
         ),
     ],
 )
+@pytest.mark.slow
 def test_status_lines(
     agreement: Agreement,
     moderation: bool | None,
@@ -451,6 +453,7 @@ def test_every_valid_example_renders(name: str, the_rubric: Rubric, tmp_path: Pa
 AWKWARD = "Fish & chips <b>bold</b> \"quoted\" 'single' 👍🏽 {{ evil }} {% if %} café"
 
 
+@pytest.mark.slow
 def test_awkward_text_renders_literally(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -477,6 +480,7 @@ def test_awkward_text_renders_literally(
     assert "{{ audit_ref }} & <friends>" in all_text(pack.path(DocKind.STORYBOARD))
 
 
+@pytest.mark.slow
 def test_long_evidence_and_line_breaks_keep_every_paragraph(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -496,6 +500,7 @@ def test_long_evidence_and_line_breaks_keep_every_paragraph(
     assert "Second paragraph." in story and "Third paragraph." in story
 
 
+@pytest.mark.slow
 def test_sixty_actions_all_render_in_due_date_order(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -557,6 +562,7 @@ def test_audit_json_and_manifest_describe_the_pack(final_pack, the_rubric: Rubri
         assert entry["size"] == len(data)
 
 
+@pytest.mark.slow
 def test_same_workbook_reuses_its_version_and_a_changed_one_gets_the_next(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -586,6 +592,7 @@ def test_explicit_version_is_used(
     assert pack.directory.name == "final-v7"
 
 
+@pytest.mark.slow
 def test_a_failed_render_leaves_no_pack_and_keeps_the_old_one(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -618,6 +625,7 @@ def test_unsafe_reference_is_refused(
         make_pack(sub, the_rubric, tmp_path)
 
 
+@pytest.mark.slow
 def test_reference_with_underscores_renders(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -631,6 +639,7 @@ def test_reference_with_underscores_renders(
 # --- templates folder ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_templates_dir_overrides_file_by_file(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -646,6 +655,7 @@ def test_templates_dir_overrides_file_by_file(
     assert "SMART audit plan" in all_text(pack.path(DocKind.PLAN))
 
 
+@pytest.mark.slow
 def test_templates_are_compiled_once_and_an_edited_template_is_used(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:
@@ -731,6 +741,7 @@ def test_context_keys_never_hide_dict_methods(good_audit: Submission, the_rubric
     assert not set(keys(render.build_context(good_audit, the_rubric))) & methods
 
 
+@pytest.mark.slow
 def test_untouched_sections_are_shown_as_not_applicable(
     good_audit: Submission, the_rubric: Rubric, tmp_path: Path
 ) -> None:

@@ -116,6 +116,7 @@ def test_accepted_reference(good_audit: Submission, ref: str, accepted: str | No
     assert rules.accepted_reference(None, ValidationSettings()) is None
 
 
+@pytest.mark.slow
 def test_an_underscored_reference_passes_validate_and_renders(
     tmp_path: Path, the_rubric: Rubric
 ) -> None:
@@ -148,6 +149,7 @@ def _base() -> tuple[Rubric, Submission]:
     return the_rubric, examples.good(the_rubric)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(ref=REFERENCES)
 @example(ref="CSSW_2026_0142")  # the reported bug

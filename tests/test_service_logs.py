@@ -77,6 +77,7 @@ def _workbook_with(tmp: Path, name: str, **changes: str) -> bytes:
     return data
 
 
+@pytest.mark.slow
 def test_a_reference_with_a_line_break_cannot_forge_a_log_line(tmp_path):
     """A reference typed with a line break and a fake log line is refused and never logged.
 
@@ -101,6 +102,7 @@ def test_a_reference_with_a_line_break_cannot_forge_a_log_line(tmp_path):
     assert "ref.unsafe" in job["findings"]
 
 
+@pytest.mark.slow
 def test_a_refused_reference_is_never_a_file_name_a_log_line_or_status(tmp_path, good_audit):
     """References naming the child are refused; the job id names the files, the log, status."""
     intake = tmp_path / "intake"

@@ -207,6 +207,7 @@ def test_status_shows_an_unconfigured_route(tmp_path):
     assert "Senior management team (mail.smt) is not configured" in result.output
 
 
+@pytest.mark.slow
 def test_watch_logs_an_unconfigured_route_at_start(tmp_path, caplog):
     """At start each route with nobody on it is logged as a warning."""
     settings = _settings(tmp_path, **{"mail.smt": []})

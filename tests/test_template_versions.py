@@ -33,6 +33,7 @@ def _names(path: Path) -> set[str]:
     return set(openpyxl.load_workbook(path).defined_names)
 
 
+@pytest.mark.slow
 def test_the_fixtures_are_of_version_1_0_without_the_new_names() -> None:
     """The committed workbooks really are 1.0: older version cell, none of 1.1's names."""
     for path in (GOOD_1_0, OUTSTANDING_1_0):
@@ -42,6 +43,7 @@ def test_the_fixtures_are_of_version_1_0_without_the_new_names() -> None:
         assert not set(ADDED_IN_1_1) & _names(path)
 
 
+@pytest.mark.slow
 def test_a_new_workbook_is_1_1_with_every_new_name(tmp_path: Path, the_rubric: Rubric) -> None:
     """The blank workbook carries the new version and every name 1.1 added."""
     path = new_workbook(tmp_path / "blank.xlsx", the_rubric)
@@ -97,6 +99,7 @@ def test_a_1_0_practice_week_with_observation_declined_passes(
     assert report.ok, [f.message for f in report.errors]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ADDED_IN_1_1)
 def test_a_1_1_workbook_missing_a_new_name_is_a_finding(
     name: str, tmp_path: Path, the_rubric: Rubric

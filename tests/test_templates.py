@@ -24,6 +24,7 @@ def contexts(the_rubric: Rubric) -> list[dict]:
     return templating.example_contexts(the_rubric)
 
 
+@pytest.mark.slow
 def test_shipped_templates_pass_the_check(the_rubric: Rubric) -> None:
     """Every template in templates/ passes `templates check`."""
     files, problems = templating.check_templates(None, the_rubric)
@@ -85,6 +86,7 @@ def test_a_file_that_is_not_a_word_document_is_reported(
     assert "cannot be opened as a Word document" in problems[0].message
 
 
+@pytest.mark.slow
 def test_check_uses_the_override_folder_file_by_file(the_rubric: Rubric, tmp_path: Path) -> None:
     """A folder holding one broken template reports that one and checks the standard others."""
     broken_copy(tmp_path, ["{{ nonsense }}"])
@@ -121,6 +123,7 @@ def test_readme_lists_every_template_field() -> None:
         assert f"`{name}`" in section.group(1), name
 
 
+@pytest.mark.slow
 def test_preview_renders_every_example(the_rubric: Rubric, tmp_path: Path) -> None:
     """Preview writes each valid example's documents into its own folder."""
     written = templating.preview(None, tmp_path, the_rubric, marking="OFFICIAL")

@@ -48,6 +48,7 @@ def _marked(tmp_path: Path, the_rubric: Rubric) -> tuple[Path, Path, str]:
     return source, annotate(source, report, tmp_path / "marked.xlsx"), str(where)
 
 
+@pytest.mark.slow
 def test_unmark_removes_the_errors_sheet_highlights_and_notes(tmp_path, the_rubric):
     """The Errors sheet goes, the cell's own fill and the auditor's own note come back."""
     source, marked, where = _marked(tmp_path, the_rubric)
@@ -71,6 +72,7 @@ def test_unmark_leaves_a_workbook_that_was_never_marked_untouched(tmp_path):
     assert source.read_bytes() == data
 
 
+@pytest.mark.slow
 def test_unmark_twice_changes_nothing_the_second_time(tmp_path, the_rubric):
     """Unmarking is idempotent, so a job repeated after a crash is harmless."""
     _source, marked, _where = _marked(tmp_path, the_rubric)

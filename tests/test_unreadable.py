@@ -157,6 +157,7 @@ CASES: list[tuple[str, Maker, str, str]] = [
     ("make", "code", "advice"),
     [pytest.param(m, c, a, id=name) for name, m, c, a in CASES],
 )
+@pytest.mark.slow
 def test_unreadable_file_gives_one_finding(
     make: Maker,
     code: str,

@@ -413,6 +413,7 @@ def good_path(tmp_path_factory: pytest.TempPathFactory, the_rubric: Rubric) -> P
     return write_submission(examples.good(the_rubric), path, the_rubric)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(examples.EXAMPLES))
 def test_every_example_workbook_reads_the_same(
     name: str, tmp_path: Path, the_rubric: Rubric
@@ -424,6 +425,7 @@ def test_every_example_workbook_reads_the_same(
     assert ours.audit_ref == examples.example(name, the_rubric).audit_ref
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.xlsx")), ids=lambda p: p.name)
 def test_libreoffice_saved_fixtures_read_the_same(path: Path, the_rubric: Rubric) -> None:
     """The workbooks saved by LibreOffice read identically with the reader and with openpyxl."""
@@ -432,6 +434,7 @@ def test_libreoffice_saved_fixtures_read_the_same(path: Path, the_rubric: Rubric
     assert ours.audit_ref
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_rewritten_variants_read_the_same(
     variant: str, good_path: Path, tmp_path: Path, the_rubric: Rubric

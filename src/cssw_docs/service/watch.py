@@ -56,6 +56,21 @@ class Summary:
         return [o for o in self.outcomes if o.kind == kind]
 
 
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Return how worker processes start: from a fork server that has the pipeline loaded.
+
+    The fork server is one single-threaded process that imports the pipeline (docxtpl, lxml,
+    openpyxl) once; each worker is forked from it, so a new worker is ready at once instead of
+    importing everything again, and never inherits the watcher's threads. Where there is no
+    fork server (Windows), each worker is spawned afresh.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([worker.__name__])
+    return context
+
+
 def folders_for(settings: Settings) -> Folders:
     """Return the service's folders from the settings, as absolute paths."""
     s = settings.service
@@ -425,10 +440,10 @@ class Watcher:
                 stale.unlink()
         pool = cf.ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=_worker_context(),
             initializer=worker.init_worker,
             # Each worker may use this much memory: past it the job fails with MemoryError.
-            initargs=(self.service.worker_memory_mb,),
+            initargs=(self.service.worker_memory_mb, os.getpid()),
             # A fresh process after a bounded number of jobs keeps a months-long service's
             # memory flat, whatever the libraries' allocations leave behind.
             max_tasks_per_child=max(1, self.service.worker_max_jobs),

@@ -39,6 +39,7 @@ RUNNING = "running"  # in the state folder: one file per busy worker, named by i
 TOO_LARGE = "too_large"  # the outcome of a job over the worker's memory limit
 MB = 1024 * 1024
 _in_worker = False
+_service_pid = 0  # the watcher's process id, in a worker (its parent may be the fork server)
 _connections: dict[Path, sqlite3.Connection] = {}
 
 
@@ -64,11 +65,12 @@ class Outcome:
     todo: str = ""  # what that person should do about it
 
 
-def init_worker(memory_mb: int = 0) -> None:
+def init_worker(memory_mb: int = 0, service_pid: int = 0) -> None:
     """Prepare a worker process: private files, SIGINT/SIGTERM left to the main process, and
-    at most ``memory_mb`` of memory (0: no limit)."""
-    global _in_worker
+    at most ``memory_mb`` of memory (0: no limit). ``service_pid`` is the watcher's."""
+    global _in_worker, _service_pid
     _in_worker = True
+    _service_pid = service_pid or os.getppid()
     os.umask(0o077)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -121,7 +123,7 @@ def crash_point(name: str) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
     if os.environ.get(CRASH_ENV) != name:
         return
-    service_pid = os.getppid() if _in_worker else os.getpid()
+    service_pid = _service_pid if _in_worker else os.getpid()
     try:
         if os.getpgrp() == service_pid:
             os.killpg(service_pid, signal.SIGKILL)  # the service and all its workers
