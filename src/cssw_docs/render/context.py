@@ -88,11 +88,7 @@ def status_lines(
     """Return the status lines shown at the top of the report."""
     lines = []
     if awaiting_decision:
-        lines.append(
-            "Awaiting the Head of Quality Assurance's decision: the practitioner disagrees with "
-            "the audit, so the audit and the proposed plan are reviewed before any final "
-            "decision is made. Nothing in it is final yet."
-        )
+        pass  # the documents carry the awaiting-decision banner and marking instead
     elif decision is not None:
         by = f" ({line(decision.decided_by)})" if line(decision.decided_by) else ""
         lines.append(
