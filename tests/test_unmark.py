@@ -72,6 +72,28 @@ def test_unmark_leaves_a_workbook_that_was_never_marked_untouched(tmp_path):
     assert source.read_bytes() == data
 
 
+def test_a_workbook_never_marked_is_not_even_loaded(tmp_path, monkeypatch):
+    """Filing an ordinary workbook costs a glance at its parts, not an openpyxl load."""
+    source = write_example(tmp_path / "audit.xlsx", "good")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("openpyxl.load_workbook was called")
+
+    monkeypatch.setattr(openpyxl, "load_workbook", refuse)
+    assert unmark(source) is False
+
+
+def test_a_marked_copy_is_seen_by_the_quick_look(tmp_path, the_rubric):
+    """The quick look still finds our marks in a marked copy, with or without its Errors sheet."""
+    _, marked, _ = _marked(tmp_path, the_rubric)
+    assert unmark(marked) is True
+    _, marked_again, _ = _marked(tmp_path / "again", the_rubric)
+    wb = openpyxl.load_workbook(marked_again)
+    del wb[SHEET]
+    wb.save(marked_again)
+    assert unmark(marked_again) is True
+
+
 @pytest.mark.slow
 def test_unmark_twice_changes_nothing_the_second_time(tmp_path, the_rubric):
     """Unmarking is idempotent, so a job repeated after a crash is harmless."""

@@ -34,6 +34,16 @@ _FILLS = {
 # An always-true conditional format that outranks the template's own (the rating colours),
 # added only on cells that have one; the marker text lets a later run find and remove it.
 _CF_MARK = '"cssw-docs"<>""'
+# How our notes' author and our highlight rule look inside the saved XML parts.
+_RAW_MARKS = (
+    f"<author>{AUTHOR}</author>".encode(),
+    _CF_MARK.replace("&", "&amp;")
+    .replace('"', "&quot;")
+    .replace("<", "&lt;")
+    .replace(">", "&gt;")
+    .encode(),
+    _CF_MARK.encode(),
+)
 _LABELS = {Severity.ERROR: "Error: must fix", Severity.WARNING: "Warning: please check"}
 # A hidden column of the Errors sheet records each highlighted cell ("Sheet!C5") and, as that
 # record cell's own fill, the cell's fill before highlighting, so a later run can undo it.
@@ -106,14 +116,15 @@ def unmark(path: Path) -> bool:
 
 
 def _may_be_marked(path: Path) -> bool:
-    """Return True when the file's parts mention an Errors sheet or cssw-docs (a quick look)."""
+    """Return True when the file may hold our marks: an Errors sheet, a note we wrote or our
+    highlight rule (a quick look at the raw parts, without loading the workbook)."""
     try:
         with zipfile.ZipFile(path) as z:
             for name in z.namelist():
                 if name == "xl/workbook.xml" and f'name="{SHEET}"'.encode() in z.read(name):
                     return True
-                if name.startswith(("xl/comments", "xl/worksheets/sheet")) and (
-                    AUTHOR.encode() in z.read(name)
+                if name.startswith(("xl/comments", "xl/worksheets/sheet")) and any(
+                    mark in z.read(name) for mark in _RAW_MARKS
                 ):
                     return True
     except (OSError, zipfile.BadZipFile, KeyError):
