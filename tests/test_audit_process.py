@@ -276,9 +276,7 @@ def test_disagree_waits_for_the_head_of_qa_then_the_final_pack_follows_decide(
     )
     data = _audit_json(v1)
     assert data["awaiting_decision"] is True and data["decision"] is None
-    assert "Awaiting Head of Quality Assurance decision" in _text(
-        v1 / f"{ref} Audit report.docx"
-    )
+    assert "Awaiting Head of Quality Assurance decision" in _text(v1 / f"{ref} Audit report.docx")
     mails = _mails(tmp)
     assert _subjects(mails) == sorted(
         [

@@ -16,7 +16,7 @@ import pytest
 
 from cssw_docs import examples, rubric
 from cssw_docs.service import logs
-from cssw_docs.service.worker import Outcome
+from cssw_docs.service.logs import Outcome
 from cssw_docs.workbook.generate import write_submission
 from service_support import drop, env, example_bytes, files_in, jobs, log_text, run_once
 

@@ -14,14 +14,34 @@ import logging
 import logging.handlers
 import os
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from ..config import ServiceSettings
 from ..models import JobState
 
-if TYPE_CHECKING:  # only for annotations: the command line imports this module at start
-    from .worker import Outcome
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one job; ``kind`` is a terminal job state, or error or gone.
+
+    Carries no child's name and no free text from the workbook: it is logged as is.
+    """
+
+    job_id: str
+    kind: str
+    audit_ref: str = ""
+    stage: str = ""
+    version: int | None = None
+    pack_dir: str = ""
+    dest_dir: str = ""
+    problems: int = 0
+    codes: tuple[str, ...] = ()
+    error: str = ""
+    detail: str = ""
+    what: str = ""  # what went wrong, for a person (service/failures.py)
+    todo: str = ""  # what that person should do about it
+
 
 LOG_NAME = "service.log"
 log = logging.getLogger("cssw_docs.service")

@@ -35,7 +35,8 @@ from ..rubric import Rubric
 from ..store import backup, db, jobs
 from . import claim, failures, logs, readiness, recovery, settings_check, worker
 from .claim import Claimed, InstanceLock
-from .worker import Outcome, describe_error
+from .logs import Outcome
+from .worker import describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"

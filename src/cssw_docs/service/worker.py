@@ -11,13 +11,13 @@ import contextlib
 import ctypes
 import ctypes.util
 import gc
+import importlib
 import json
 import os
 import signal
 import sqlite3
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import pipeline
@@ -25,11 +25,10 @@ from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
 from . import failures
+from .logs import Outcome
 
-try:
-    import resource
-except ImportError:  # Windows: no address-space limit; the job time limit still holds
-    resource = None  # type: ignore[assignment]
+# Windows has no address-space limit (no ``resource``); the job time limit still holds there.
+resource = None if os.name == "nt" else importlib.import_module("resource")
 
 CRASH_ENV = "CSSW_DOCS_TEST_CRASH_AT"
 HANG_ENV = "CSSW_DOCS_TEST_HANG_AT"  # tests: a worker stalls at this point ...
@@ -41,28 +40,6 @@ MB = 1024 * 1024
 _in_worker = False
 _service_pid = 0  # the watcher's process id, in a worker (its parent may be the fork server)
 _connections: dict[Path, sqlite3.Connection] = {}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one job; ``kind`` is a terminal job state, or error or gone.
-
-    Carries no child's name and no free text from the workbook: it is logged as is.
-    """
-
-    job_id: str
-    kind: str
-    audit_ref: str = ""
-    stage: str = ""
-    version: int | None = None
-    pack_dir: str = ""
-    dest_dir: str = ""
-    problems: int = 0
-    codes: tuple[str, ...] = ()
-    error: str = ""
-    detail: str = ""
-    what: str = ""  # what went wrong, for a person (service/failures.py)
-    todo: str = ""  # what that person should do about it
 
 
 def init_worker(memory_mb: int = 0, service_pid: int = 0) -> None:
