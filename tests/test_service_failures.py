@@ -103,6 +103,7 @@ def test_filing_failure_after_the_emails_were_queued_never_sends_them_again(tmp_
         os.replace(failed / "Amara Okafor M1234567.xlsx", tmp_path / "intake" / "again.xlsx")
         wait_for(lambda: finished(tmp_path, 2), "the workbook dropped again")
         wait_for(lambda: any("set aside" in str(m["Subject"]) for m in emails(tmp_path)), "notice")
+        wait_for(lambda: len(pack_emails(tmp_path)) >= 2, "the pack's emails")  # not a race
     finally:
         assert stop(proc) == 0
     assert [j["state"] for j in jobs(tmp_path)] == ["processed", "duplicate"]
