@@ -164,14 +164,14 @@ def packs(outbox: Path) -> list[str]:
 
 
 def jobs(tmp: Path) -> list[dict]:
-    """Return every job row in the ledger."""
+    """Return every job row in the ledger, in the order the jobs were claimed."""
     db = tmp / "state" / "ledger.sqlite3"
     if not db.exists():
         return []
     conn = sqlite3.connect(db, timeout=30)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute("SELECT * FROM jobs ORDER BY job_id")]
+        return [dict(r) for r in conn.execute("SELECT * FROM jobs ORDER BY rowid")]
     except sqlite3.OperationalError:
         return []
     finally:
