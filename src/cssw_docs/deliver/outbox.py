@@ -26,6 +26,9 @@ from . import alerts, compose, routes, transport
 from .routes import Delivery
 
 log = logging.getLogger(__name__)
+# Messages of one event, composed before any is stored: a Message-ID already queued, or the
+# message with who may not receive it.
+Planned = list[str | tuple[mail.Outgoing, list[routes.Refused]]]
 
 
 @dataclass(frozen=True)
@@ -290,7 +293,7 @@ def enqueue_pack(
         raise NotComposable(problems)
     conn = connect_ledger(db)
     try:
-        planned: list[str | tuple[mail.Outgoing, list[routes.Refused]]] = []
+        planned: Planned = []
         for delivery in routes.pack_routes(
             submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
         ):
@@ -327,16 +330,9 @@ def enqueue_pack(
                     when=when,
                 )
             )
-        # Every message was composed before any is stored, so none goes out half a pack.
-        ids: list[str] = []
-        for item in planned:
-            if isinstance(item, str):
-                ids.append(item)
-            else:
-                ids += _store(conn, *item, settings, ref=ref, when=when)
+        return _store_planned(conn, planned, settings, ref=ref, when=when)
     finally:
         conn.close()
-    return ids
 
 
 def enqueue_notices(
@@ -363,7 +359,7 @@ def enqueue_notices(
         raise NotComposable(problems)
     conn = connect_ledger(db)
     try:
-        planned: list[str | tuple[mail.Outgoing, list[routes.Refused]]] = []
+        planned: Planned = []
         for delivery, context in notices:
             if not delivery.to:
                 continue
@@ -384,14 +380,24 @@ def enqueue_notices(
                     when=when,
                 )
             )
-        ids: list[str] = []
-        for item in planned:
-            if isinstance(item, str):
-                ids.append(item)
-            else:
-                ids += _store(conn, *item, settings, ref=ref, when=when)
+        return _store_planned(conn, planned, settings, ref=ref, when=when)
     finally:
         conn.close()
+
+
+def _store_planned(
+    conn, planned: Planned, settings: Settings, *, ref: str, when: dt.datetime
+) -> list[str]:
+    """Store messages composed beforehand (an ID: queued already); return every Message-ID.
+
+    Every message is composed before any is stored, so none goes out half a pack.
+    """
+    ids: list[str] = []
+    for item in planned:
+        if isinstance(item, str):
+            ids.append(item)
+        else:
+            ids += _store(conn, *item, settings, ref=ref, when=when)
     return ids
 
 
