@@ -100,6 +100,7 @@ class ServiceSettings:
     # ... and this long; a workbook over either is rejected as too large to check (0: no limit).
     job_timeout_seconds: float = 120.0
     ledger_backups: int = 7  # daily copies of the ledger kept in <state_dir>/backups/
+    daily_at: str = "07:00"  # local time (HH:MM) after which the day's tasks run (service/daily)
 
 
 TRANSPORTS = ("smtp", "smtp-oauth", "graph")

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from . import clock
+
 WORK = ".work"
 NAME_MAX = 255  # bytes in one file name on ext4, XFS, btrfs, NTFS (as UTF-16 units) and SMB
 MAX_SUFFIX = 16  # a longer "suffix" is part of the name, not an extension
@@ -36,7 +38,7 @@ class Folders:
 
     def dated(self, kind: str, day: dt.date | None = None) -> Path:
         """Return ``intake/<kind>/YYYY-MM-DD`` (kind: processed, rejected, duplicates, failed)."""
-        day = day or dt.date.today()
+        day = day or clock.today()
         return self.intake / kind / day.isoformat()
 
     def create(self) -> None:

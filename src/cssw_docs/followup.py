@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import rules
+from . import clock, rules
 from .config import Settings
 from .deliver import outbox, routes
 from .deliver.compose import decision_words, long_date
@@ -179,7 +179,7 @@ def _record_decision(
 ) -> Decision:
     """Store the decision (once); return it, or the one stored before for the same words."""
     by = decided_by.strip() or "Head of Quality Assurance"
-    decision = Decision(outcome, note, today or dt.date.today(), by)
+    decision = Decision(outcome, note, today or clock.today(), by)
     stored = _decision_on(conn, ref, version)
     if stored is None:
         audits.record_decision(

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import rules
+from . import clock, rules
 from .config import Settings
 from .deliver import outbox
 from .deliver.routes import Issue, issue_from_dict, issue_to_dict
@@ -182,7 +182,7 @@ def plan_issue(
     if replacing is not None:
         return Issue(decision=replacing)
     if rules.awaiting_decision(sub):
-        due = rules.decision_due(today or dt.date.today(), rubric.rules.head_of_qa_working_days)
+        due = rules.decision_due(today or clock.today(), rubric.rules.head_of_qa_working_days)
         return Issue(awaiting_decision=True, decision_due=due)
     if last is None:
         return Issue()

@@ -172,12 +172,17 @@ def bank_holidays(year: int) -> frozenset[dt.date]:
     return frozenset(day for day in days if day.weekday() < 5)
 
 
+def is_working_day(day: dt.date) -> bool:
+    """Return True for a weekday that is not an England and Wales bank holiday."""
+    return day.weekday() < 5 and day not in bank_holidays(day.year)
+
+
 def add_working_days(start: dt.date, count: int) -> dt.date:
     """Return the date ``count`` working days after ``start`` (no weekends or bank holidays)."""
     day = start
     while count > 0:
         day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in bank_holidays(day.year):
+        if is_working_day(day):
             count -= 1
     return day
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .. import clock
 from ..models import ReferralOutcome
 from ..oversight import actions as actions_mod
 from ..oversight import escalations as escalations_mod
@@ -284,7 +285,7 @@ def escalations(ctx: click.Context, show_all: bool) -> None:
     obj = ctx.find_object(Context)
     with _ledger(obj) as conn:
         records = records_mod.load(conn).audits
-    found = escalations_mod.referrals(records, dt.date.today(), include_resolved=show_all)
+    found = escalations_mod.referrals(records, clock.today(), include_resolved=show_all)
     if not found:
         click.echo("No open referrals." if not show_all else "No referrals.")
         return
@@ -376,7 +377,7 @@ def actions(obj: Context, team: str | None, overdue: bool) -> None:
 
     Example: cssw-docs actions --team "Team 3" --overdue
     """
-    today = dt.date.today()
+    today = clock.today()
     with _ledger(obj) as conn:
         records = records_mod.load(conn).audits
     found = actions_mod.tracked(records, today, team=team, overdue_only=overdue)

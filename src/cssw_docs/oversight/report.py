@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import clock
 from ..config import Settings
 from ..rubric import Rubric
 from . import actions, escalations, figures, records, report_docx, report_xlsx
@@ -44,7 +45,7 @@ def build(
         raise records.OversightError(
             f"The period starts ({start:%d/%m/%Y}) after it ends ({end:%d/%m/%Y}). Swap the dates."
         )
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     conn = records.open_existing(db)
     try:
         ledger = records.load(conn, start, end)

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from .. import clock
 from ..models import (
     RATING_FILLS,
     Action,
@@ -302,7 +303,7 @@ def build_context(
     paragraphs, which docxtpl turns into new paragraphs. ``cssw-docs templates fields`` lists
     every key.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     stage = sub.audit_stage or Stage.DRAFT
     overall = sub.overall_rating
     period = " to ".join(

@@ -20,6 +20,7 @@ from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
+from .. import clock
 from ..models import DocKind
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ def render_document(
     _white_text_on_dark_cells(document)
     props = document.core_properties
     version = props.version or ""
-    stamp = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None, microsecond=0)
+    stamp = (now or clock.now()).replace(tzinfo=None, microsecond=0)
     props.created = props.modified = stamp
     props.last_modified_by = "cssw-docs"
     props.revision = 1

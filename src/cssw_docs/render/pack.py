@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
+from .. import __version__, clock
 from ..config import RenderSettings
 from ..folders import lock_file, unlock_file
 from ..models import (
@@ -210,7 +210,7 @@ def _move_into_place(tmp: Path, final: Path) -> None:
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or clock.now()
     return now.replace(tzinfo=dt.UTC) if now.tzinfo is None else now.astimezone(dt.UTC)
 
 

@@ -19,6 +19,7 @@ from .. import rubric
 from ..config import MailSettings, Settings
 from ..deliver import oauth, probe, routes
 from ..deliver.failures import TransportError
+from . import daily
 
 # Who each configured address list (deliver.routes.CONFIGURED_LISTS) is, and what they get.
 # Each is a warning when empty: its messages would go to nobody.
@@ -181,6 +182,10 @@ def _value_problems(settings: Settings) -> list[str]:
         out.append(
             f"mail.security = {settings.mail.security!r} must be one of {', '.join(SECURITY)}."
         )
+    try:
+        daily.parse_daily_at(settings.service.daily_at)
+    except ValueError as exc:
+        out.append(str(exc))
     if not settings.render.marking.strip():
         out.append(
             "render.marking is empty: every document carries its protective marking, "

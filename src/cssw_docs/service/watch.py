@@ -33,7 +33,7 @@ from ..models import JobState, submission_from_dict
 from ..pipeline import JobContext
 from ..rubric import Rubric
 from ..store import backup, db, jobs
-from . import claim, failures, logs, readiness, recovery, settings_check, worker
+from . import claim, daily, failures, logs, readiness, recovery, settings_check, worker
 from .claim import Claimed, InstanceLock
 from .logs import Outcome
 from .worker import describe_error
@@ -132,6 +132,7 @@ class Watcher:
         self.checked = settings_check.SettingsCheck()
         self.conn = None
         self._next_backup_check = 0.0
+        self._next_daily_check = 0.0
 
     # --- running -------------------------------------------------------------------------
 
@@ -298,6 +299,9 @@ class Watcher:
                     next_scan = time.monotonic() + self.service.rescan_seconds
                 self._submit_due()
                 self._enforce_time_limit()
+                if now >= self._next_daily_check:
+                    self._next_daily_check = now + min(60.0, self.service.rescan_seconds)
+                    daily.run_due(self.conn, self.ctx)
                 if self.once and self._once_done(started):
                     break
                 self._supervise_observer()

@@ -4,12 +4,12 @@ and whether the file is sound (``PRAGMA quick_check``)."""
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from .. import clock
 from . import schema
 
 DB_NAME = "ledger.sqlite3"
@@ -76,7 +76,7 @@ def verify(path: Path) -> None:
 
 def now() -> str:
     """Return the current UTC time as ISO 8601 (seconds), the form every table stores."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    return clock.now_text()
 
 
 def db_path(state_dir: Path) -> Path:

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from .. import clock
 from ..models import MailState
 
 STATES: tuple[MailState, ...] = tuple(MailState)
@@ -33,7 +34,7 @@ def stamp(when: dt.datetime) -> str:
 
 def utcnow() -> dt.datetime:
     """Return the current time (UTC, aware)."""
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def exists(conn: sqlite3.Connection, message_id: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from .. import clock
 from ..config import ValidationSettings
 from ..models import Finding, Report, Submission
 from ..rubric import Rubric
@@ -71,7 +72,7 @@ def validate(
     today: dt.date | None = None,
 ) -> Report:
     """Return every finding about ``sub``: the parser's first, then each rule's; errors first."""
-    check = Check(sub, rubric, settings, today or dt.date.today())
+    check = Check(sub, rubric, settings, today or clock.today())
     own = [finding for rule in RULES for finding in rule(check)]
     findings = [*sub.parse_findings, *_not_already_reported(own, sub.parse_findings)]
     errors = [f for f in findings if f.severity is ERROR]
