@@ -1103,12 +1103,32 @@ def storyboard_booklet() -> DocumentObject:
     margin = POSTER_PAGES["A4"][2]
     _booklet_header_footer(doc, margin)
     _p(doc, "PRACTICE STORYBOARDS", "Storyboard Kicker", size=16)
-    _spacer(doc, 120)
-    cover = _p(doc, "{{ booklet.title }}", "Title", size=40)
-    cover.paragraph_format.space_after = Pt(12)
-    _p(doc, "{{ booklet.period }}", "Subtitle", size=22, colour=NAVY)
-    _p(doc, "{{ booklet.service }}", "Subtitle", size=18)
-    _spacer(doc, 40)
+    _spacer(doc, 90)
+    band = _plain_table(doc, (width,))
+    row = band.add_row()
+    _no_split(row)
+    cell = row.cells[0]
+    _cell_fill(cell, NAVY)
+    _cell_margins(cell, 0.9)
+    _cell_text(cell, "{{ booklet.title }}", "Title", size=40, colour="FFFFFF")
+    cell.add_paragraph("{{ booklet.period }}", style="Subtitle").runs[0].font.color.rgb = _rgb(
+        "FFFFFF"
+    )
+    cell.paragraphs[-1].runs[0].font.size = Pt(22)
+    cell.add_paragraph("{{ booklet.service }}", style="Subtitle").runs[0].font.color.rgb = _rgb(
+        "DCE3EE"
+    )
+    cell.paragraphs[-1].runs[0].font.size = Pt(16)
+    _widths(band, (width,))
+    # The four colours of the storyboard's panels, as a strip under the title.
+    strip = _plain_table(doc, (width / 4,) * 4)
+    row = strip.add_row()
+    row.height = Cm(0.5)
+    for cell, colour in zip(row.cells, ("B7591F", "2E7D6B", VOICE[0], "8EA9DB"), strict=True):
+        _cell_fill(cell, colour)
+        _cell_text(cell, "")
+    _widths(strip, (width / 4,) * 4)
+    _spacer(doc, 30)
     _p(doc, "{{ booklet.audience }}", "Storyboard Credit", bold=True)
     _p(doc, "{%p if booklet.filters %}")
     _p(doc, "{{ booklet.filters }}", "Storyboard Credit")

@@ -76,6 +76,8 @@ class RenderSettings:
     storyboard_pdf: bool = True
     # The report, plan and supervision insert name the child (the MOSAIC ID is always shown).
     name_child: bool = True
+    # The service's name on the storyboard booklet's cover.
+    service_name: str = "Children's Safeguarding and Social Work"
 
 
 @dataclass(frozen=True)
