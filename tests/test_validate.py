@@ -642,7 +642,11 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("storyboard age and month", story("since April 2026, aged 9"), {"storyboard.age_date": W}),
     ("storyboard another name", story("Her aunt Hodan helped."), {"storyboard.person": W}),
     ("storyboard a school", story("At Oakfield Primary School."), {"storyboard.place": W}),
-    ("storyboard condition, date", story("Rett syndrome, May 2025."), {"storyboard.condition_date": W}),
+    (
+        "storyboard condition, date",
+        story("Rett syndrome, May 2025."),
+        {"storyboard.condition_date": W},
+    ),
     (
         "storyboard place, shared outside",
         both(put(storyboard_consent_external=True), story("On Malden Road.")),
