@@ -1027,7 +1027,13 @@ def _poster(
     cell = row.cells[0]
     _cell_fill(cell, VOICE[1])
     _cell_margins(cell, 0.25 * scale)
-    _cell_text(cell, "In their words", "Storyboard Panel", colour=VOICE[0], size=12 * scale)
+    _cell_text(
+        cell,
+        "The voice of the child and family",
+        "Storyboard Panel",
+        colour=VOICE[0],
+        size=12 * scale,
+    )
     cell.paragraphs[0].paragraph_format.space_before = Pt(0)
     cell.add_paragraph(f"{{{{ {sb}.voice }}}}", style="Storyboard Quote")
     _widths(voice, (width,))
