@@ -7,6 +7,7 @@ name or MOSAIC ID. A ``.pdf`` output is made from the Word file by one LibreOffi
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import shutil
 import tempfile
@@ -21,8 +22,10 @@ from .docx import BOOKLET_TEMPLATE, POSTER_TEMPLATES, RenderError, render_docume
 from .pdf import convert
 
 FORMATS = (".pdf", ".docx")
-# The booklet's pages before the first storyboard: the cover, the contents, the foreword.
-PAGES_BEFORE = 3
+# About how many storyboards the contents lists on a page (titles of one or two lines). The
+# page numbers are PAGEREF fields: LibreOffice (so every PDF) computes them, and Word shows
+# this estimate until its fields are updated (F9, or printing).
+CONTENTS_PER_PAGE = 11
 EXTERNAL = "For sharing outside the service: partner agencies and Ofsted"
 INTERNAL = "For sharing within the service only"
 
@@ -64,9 +67,10 @@ def booklet_context(
     """
     now = now or dt.datetime.now(dt.UTC)
     storyboards = []
+    before = 2 + max(1, math.ceil(len(entries) / CONTENTS_PER_PAGE))  # cover, contents, foreword
     for number, (sub, issued) in enumerate(entries, start=1):
         storyboards.append(
-            storyboard_context(sub, issued) | {"number": number, "page": PAGES_BEFORE + number}
+            storyboard_context(sub, issued) | {"number": number, "page": before + number}
         )
     count = len(storyboards)
     return {
