@@ -1146,21 +1146,25 @@ def storyboard_booklet() -> DocumentObject:
         "Storyboard Note",
     )
 
+    text = _paragraph_style(doc, "Contents Text", base="Table Text", size=11, colour=INK)
+    _spacing(text, 1, 1, 1.0)
+    team = _paragraph_style(doc, "Contents Team", base="Table Text", size=9.5, colour=GREY)
+    _spacing(team, 0, 1, 1.0)
     contents = _p(doc, "Contents", "Heading 1")
     contents.paragraph_format.page_break_before = True
     widths = (1.3, 10.2, 4.0, 2.5)
     table = _table(doc, 4, widths, ("No.", "Storyboard and team", "Rating", "Page"))
+    for cell in table.rows[0].cells:
+        cell.paragraphs[0].runs[0].font.size = Pt(11)
     _tag_row(table, "{%tr for sb in storyboards %}")
     row = table.add_row()
     _no_split(row)
-    _cell_text(row.cells[0], "{{ sb.number }}")
-    _cell_text(row.cells[1], "{{ sb.title }}", bold=True)
-    row.cells[1].add_paragraph("{{ sb.team }}", style="Table Text").runs[0].font.color.rgb = _rgb(
-        GREY
-    )
-    _cell_text(row.cells[2], "{% cellbg sb.fill %}{{ sb.rating }}")
+    _cell_text(row.cells[0], "{{ sb.number }}", "Contents Text")
+    _cell_text(row.cells[1], "{{ sb.title }}", "Contents Text", bold=True)
+    row.cells[1].add_paragraph("{{ sb.team }}", style="Contents Team")
+    _cell_text(row.cells[2], "{% cellbg sb.fill %}{{ sb.rating }}", "Contents Text")
     page = row.cells[3].paragraphs[0]
-    page.style = doc.styles["Table Text"]
+    page.style = doc.styles["Contents Text"]
     page.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _field(page, "PAGEREF storyboard_{{ sb.number }} \\h", "{{ sb.page }}")
     _tag_row(table, "{%tr endfor %}")

@@ -25,7 +25,7 @@ FORMATS = (".pdf", ".docx")
 # About how many storyboards the contents lists on a page (titles of one or two lines). The
 # page numbers are PAGEREF fields: LibreOffice (so every PDF) computes them, and Word shows
 # this estimate until its fields are updated (F9, or printing).
-CONTENTS_PER_PAGE = 11
+CONTENTS_PER_PAGE = 18
 EXTERNAL = "For sharing outside the service: partner agencies and Ofsted"
 INTERNAL = "For sharing within the service only"
 
