@@ -52,7 +52,7 @@ from cssw_docs.validate import validate
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-PARTS = ("floor", "pack", "batch", "latency", "pdf", "memory")
+PARTS = ("floor", "pack", "batch", "latency", "pdf", "booklet", "memory")
 
 # The targets, checked against the measured figures.
 TARGETS = {
@@ -953,6 +953,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"PDF, {args.pdf_n} storyboards",
                 lambda: measure_pdf(batch_items, rubric, args.pdf_n, work / "pdf"),
             )
+        if "booklet" in args.parts:  # bench/booklet.py: N storyboards, one LibreOffice call
+            import booklet  # beside this script (on sys.path when run as `python bench/run.py`)
+
+            results["booklet"] = _timed(
+                f"booklet, {args.pdf_n} storyboards",
+                lambda: booklet.measure_booklet(rubric, args.pdf_n, work / "booklet"),
+            )
+            _say(booklet.summary(results["booklet"]))
         if "memory" in args.parts:
             large = _timed(
                 f"watch --once, default pool, {args.large} workbooks (memory)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import subprocess
@@ -76,3 +77,37 @@ def to_pdf(soffice: str, source: Path, outdir: Path) -> Path:
 def page_count(pdf: Path) -> int:
     """Return how many pages the PDF has."""
     return len(re.findall(rb"/Type\s*/Page(?!s)", pdf.read_bytes()))
+
+
+def build_storyboard_ledger(folder: Path, rubric: Rubric, count: int = 90, seed: int = 6):
+    """Return (ledger path, rows) for ``count`` generated audits with varied storyboards.
+
+    The audits run from January to December 2026 (two school terms and more); about half are
+    Good or Outstanding, most of those with a Completed storyboard, about half of which may be
+    shared outside the service. One storyboard names its child, which every output must hide.
+    """
+    db = folder / "ledger.sqlite3"
+    folder.mkdir(parents=True, exist_ok=True)
+    key = (id(rubric), count, -seed)  # apart from build_ledger's
+    if key in _BUILT:
+        db.write_bytes(_BUILT[key][1])
+        return db, list(_BUILT[key][2])
+    rows = sample.storyboards(sample.audits(rubric, count, seed=seed))
+    named = next(
+        r.submission.audit_ref
+        for r in rows
+        if r.submission.storyboard_title and r.submission.audit_date >= dt.date(2026, 9, 1)
+    )
+    for i, row in enumerate(rows):
+        sub = row.submission
+        if sub.audit_ref == named and sub.storyboard_title:
+            first = sub.child_name.split()[0]
+            impact = f"{first} says so too ({sub.child_mosaic_id}). {sub.storyboard_impact}"
+            rows[i] = dataclasses.replace(
+                row, submission=dataclasses.replace(sub, storyboard_impact=impact)
+            )
+    conn = connect_ledger(db)
+    sample.write(conn, rows)
+    conn.close()
+    _BUILT[key] = (rubric, db.read_bytes(), tuple(rows))
+    return db, rows

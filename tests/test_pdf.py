@@ -8,6 +8,7 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from cssw_docs import render
@@ -52,6 +53,14 @@ def test_whole_pack_converts_in_one_soffice_run(
     assert [f.kind for f in pdfs] == [f.kind for f in docs]
     for f in pdfs:
         assert (pack.directory / f.name).read_bytes().startswith(b"%PDF")
+        # Tagged for screen readers, titled, in British English (render/pdf.py EXPORT_OPTIONS).
+        reader = pypdf.PdfReader(pack.directory / f.name)
+        root = reader.trailer["/Root"]
+        assert "/StructTreeRoot" in root and root["/Lang"] == "en-GB", f.name
+        assert reader.metadata.title and "&#" not in reader.metadata.title
+    titles = {f.kind: pypdf.PdfReader(pack.directory / f.name).metadata.title for f in pdfs}
+    assert titles[DocKind.STORYBOARD] == good_audit.storyboard_title
+    assert titles[DocKind.REPORT] == f"{good_audit.audit_ref} Audit report"
     assert len(runs) == 1
     assert sum(a.endswith(".docx") for a in runs[0]) == 4
     assert any(a.startswith("-env:UserInstallation=file://") for a in runs[0])

@@ -389,8 +389,8 @@ def test_storyboard_credits_worker_and_never_names_the_child(
     assert good_audit.storyboard_title in text
     assert "Tom Baxter" in text and "Family Support & Intervention Team 3" in text
     document = docx.Document(str(final_pack.path(DocKind.STORYBOARD)))
-    title = next(p for p in document.paragraphs if p.style.name == "Title")
-    assert title.runs[0].font.size.pt >= 28
+    title = next(p for p in document.paragraphs if p.style.name == "Storyboard Title")
+    assert title.style.font.size.pt >= 26 and title.style.base_style.name == "Heading 1"
 
 
 def test_no_file_name_and_no_storyboard_holds_the_child_name_or_mosaic_id(final_pack) -> None:
@@ -545,7 +545,7 @@ def test_audit_json_and_manifest_describe_the_pack(final_pack, the_rubric: Rubri
     assert manifest["rubric_version"] == the_rubric.version
     assert manifest["created_utc"] == "2026-10-20T09:30:00Z"
     assert set(manifest["templates"]) == {"report", "plan", "supervision_insert", "storyboard"}
-    assert manifest["templates"]["report"]["version"] == "1.1"
+    assert manifest["templates"]["report"]["version"] == "1.2"
     listed = {f["name"]: f for f in manifest["files"]}
     assert set(listed) == {f.name for f in final_pack.files} | {"audit.json"}
     assert (listed["audit.json"]["kind"], listed["audit.json"]["format"]) == ("audit_json", "json")

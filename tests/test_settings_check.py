@@ -74,6 +74,7 @@ def test_usable_settings_pass_with_every_route_listed(tmp_path):
         ({"render.marking": " "}, "render.marking is empty"),
         ({"render.templates_dir": "no-such-folder"}, "render.templates_dir"),
         ({"rubric": "no-such-rubric.toml"}, "rubric ("),
+        ({"validation.anonymity_list": "no-such-places.toml"}, "validation.anonymity_list"),
         ({"mail.ca_file": "no-such-ca.pem"}, "mail.ca_file"),
         ({"mail.transport": "graph", "mail.allowed_domains": ["camden.gov.uk"]}, "tenant_id"),
         ({"mail.host": "smtp.camden.gov.uk"}, "allowed_domains is empty"),

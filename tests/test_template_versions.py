@@ -27,6 +27,7 @@ ADDED_IN_1_1 = (
     "storyboard_consent_external",
     "storyboard_anonymised",
 )
+ADDED_IN_1_2 = ("storyboard_details_confirmed",)
 
 
 def _names(path: Path) -> set[str]:
@@ -44,13 +45,19 @@ def test_the_fixtures_are_of_version_1_0_without_the_new_names() -> None:
 
 
 @pytest.mark.slow
-def test_a_new_workbook_is_1_1_with_every_new_name(tmp_path: Path, the_rubric: Rubric) -> None:
-    """The blank workbook carries the new version and every name 1.1 added."""
+def test_a_new_workbook_is_1_2_with_every_new_name(tmp_path: Path, the_rubric: Rubric) -> None:
+    """The blank workbook carries the new version and every name 1.1 and 1.2 added."""
     path = new_workbook(tmp_path / "blank.xlsx", the_rubric)
-    assert layout.TEMPLATE_VERSION == "1.1"
-    assert set(ADDED_IN_1_1) <= _names(path)
+    assert layout.TEMPLATE_VERSION == "1.2"
+    assert {*ADDED_IN_1_1, *ADDED_IN_1_2} <= _names(path)
     sub = read_workbook(path, the_rubric)
-    assert sub.template_version == "1.1" and sub.parse_findings == ()
+    assert sub.template_version == "1.2" and sub.parse_findings == ()
+
+
+def test_a_1_1_workbook_has_no_place_for_checked_details() -> None:
+    """The name 1.2 added is not asked of a 1.1 workbook (the reader leaves it empty)."""
+    assert layout.in_version("storyboard_details_confirmed", "1.2")
+    assert not layout.in_version("storyboard_details_confirmed", "1.1")
 
 
 def test_a_1_0_workbook_reads_without_complaint(the_rubric: Rubric) -> None:

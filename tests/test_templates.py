@@ -12,6 +12,7 @@ import pytest
 
 from cssw_docs import render, templating
 from cssw_docs.models import DocKind
+from cssw_docs.render.docx import BOOKLET_TEMPLATE, POSTER_TEMPLATES
 from cssw_docs.rubric import Rubric
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +141,8 @@ def test_preview_renders_every_example(the_rubric: Rubric, tmp_path: Path) -> No
 def test_build_script_makes_templates_that_pass_the_check(
     the_rubric: Rubric, tmp_path: Path
 ) -> None:
-    """tools/build_templates.py rebuilds all four templates, and they pass the check."""
+    """tools/build_templates.py rebuilds the four pack templates (and the storyboard's poster
+    and booklet), and they pass the check."""
     result = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "build_templates.py"), str(tmp_path)],
         capture_output=True,
@@ -149,7 +151,9 @@ def test_build_script_makes_templates_that_pass_the_check(
     )
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.glob("*.docx")) == sorted(
-        t for t, _ in render.DOCUMENTS.values()
+        {t for t, _ in render.DOCUMENTS.values()}
+        | set(POSTER_TEMPLATES.values())
+        | {BOOKLET_TEMPLATE}
     )
     _files, problems = templating.check_templates(tmp_path, the_rubric)
     assert problems == []
@@ -165,4 +169,4 @@ def test_templates_carry_their_version(tmp_path: Path) -> None:
     """Each template records its version, which the manifest reports."""
     for name, _title in render.DOCUMENTS.values():
         path = render.packaged_templates_dir() / name
-        assert docx.Document(str(path)).core_properties.version == "1.1"
+        assert docx.Document(str(path)).core_properties.version == "1.2"

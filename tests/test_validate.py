@@ -638,7 +638,28 @@ CASES: list[tuple[str, Change, dict[str, Severity]]] = [
     ("storyboard born in a year", story("born in 2017"), {"storyboard.dob": E}),
     ("storyboard date of birth", story("Date of birth given."), {"storyboard.dob": E}),
     ("storyboard written date", story("since 3 April 2017"), {"storyboard.dob": E}),
-    ("storyboard month and year", story("since April 2026, aged 9, Year 5"), {}),
+    ("storyboard month and year", story("since April 2026, Year 5"), {}),
+    ("storyboard age and month", story("since April 2026, aged 9"), {"storyboard.age_date": W}),
+    ("storyboard another name", story("Her aunt Hodan helped."), {"storyboard.person": W}),
+    ("storyboard a school", story("At Oakfield Primary School."), {"storyboard.place": W}),
+    (
+        "storyboard condition, date",
+        story("Rett syndrome, May 2025."),
+        {"storyboard.condition_date": W},
+    ),
+    (
+        "storyboard place, shared outside",
+        both(put(storyboard_consent_external=True), story("On Malden Road.")),
+        {"storyboard.place": E},
+    ),
+    (
+        "storyboard place, shared outside, checked",
+        both(
+            put(storyboard_consent_external=True, storyboard_details_confirmed="Malden Road"),
+            story("On Malden Road."),
+        ),
+        {},
+    ),
     ("storyboard mobile", story("Call 07700 900123."), {"storyboard.phone": E}),
     ("storyboard landline", story("Ring 020 7974 4444."), {"storyboard.phone": E}),
     ("storyboard +44", story("Ring +44 (0)20 7974 4444."), {"storyboard.phone": E}),
@@ -898,7 +919,8 @@ LITERAL_CODE = re.compile(
 def _tested_codes() -> set[str]:
     codes = {code for _, _, expected in CASES for code in expected}
     codes |= {code for expected in EXAMPLE_FINDINGS.values() for code in expected}
-    return codes | {"email.outside_domain"}  # tested with settings above
+    # tested with settings: above, and in test_anonymity.py
+    return codes | {"email.outside_domain", "storyboard.anonymity_list"}
 
 
 def test_every_rule_code_is_tested() -> None:

@@ -20,14 +20,15 @@ from docx import Document
 from docx.document import Document as DocumentObject
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Emu, Pt, RGBColor
 from docx.table import Table, _Cell
 
-TEMPLATE_VERSION = "1.1"
+TEMPLATE_VERSION = "1.2"
+LANGUAGE = "en-GB"
 FONT = "Arial"
 NAVY = "1F3864"
 INK = "1A1A1A"
@@ -154,6 +155,14 @@ def _styles(doc: DocumentObject, body_size: float, scale: float = 1.0) -> None:
                     del fonts.attrib[attr]
                 for attr in ("w:ascii", "w:hAnsi", "w:cs"):
                     fonts.set(qn(attr), FONT)
+            # British English: Word's spelling check, and the PDF's /Lang (screen readers).
+            lang = rpr.find(qn("w:lang")) if rpr is not None else None
+            if lang is None and rpr is not None:
+                lang = OxmlElement("w:lang")
+                rpr.append(lang)
+            if lang is not None:
+                lang.set(qn("w:val"), LANGUAGE)
+                lang.set(qn("w:eastAsia"), LANGUAGE)
 
     normal = _paragraph_style(doc, "Normal", size=body_size, colour=INK)
     _spacing(normal, 0, 6 * scale, 1.15)
@@ -291,6 +300,7 @@ def _new_document(
     section.footer_distance = Cm(1.0)
     props = doc.core_properties
     props.title = title_property
+    props.language = LANGUAGE
     props.subject = "Case audit, Children's Safeguarding and Social Work"
     props.author = "Quality Assurance Unit"
     props.last_modified_by = "cssw-docs"
@@ -308,13 +318,15 @@ def _new_document(
     return doc
 
 
-def _header_footer(doc: DocumentObject, name: str, margin_cm: float = 2.0) -> None:
+def _header_footer(
+    doc: DocumentObject, name: str, margin_cm: float = 2.0, page_width: float = 21.0
+) -> None:
     """Marking and reference in the header, marking and page X of Y in the footer.
 
     DRAFT (at Draft) and the awaiting-decision marking (a disputed Final audit) appear in both,
     so every page says it; the footer's second line is the version and issue date.
     """
-    width = Cm(21.0 - 2 * margin_cm)
+    width = Cm(page_width - 2 * margin_cm)
     section = doc.sections[0]
     head = section.header.paragraphs[0]
     head.style = doc.styles["Header"]
@@ -898,64 +910,298 @@ def supervision_insert() -> DocumentObject:
     return doc
 
 
-def storyboard() -> DocumentObject:
-    """A print-ready A4 storyboard: large type, headed panels, no child-identifying detail."""
-    margin = 1.7
-    doc = _new_document("Practice storyboard", body_size=14, scale=1.25, margin_cm=margin)
-    _storyboard_styles(doc)
-    _header_footer(doc, "Practice storyboard", margin)
-    width = 21.0 - 2 * margin
-    _p(doc, "PRACTICE STORYBOARD", bold=True, colour="2E7D6B", size=13)
-    title = _p(doc, "{{ storyboard.title }}", "Title")
-    title.runs[0].font.size = Pt(28)
-    _p(
-        doc,
-        "{{ storyboard.rating }} practice · {{ storyboard.team }} · {{ storyboard.month }}",
-        "Subtitle",
+# --- the storyboard: one design for the pack, the posters and the booklet ----------------------
+
+# (page width, page height, margin) in cm and the type scale: body text 14 pt on A4, 20 pt on A3.
+POSTER_PAGES = {"A4": (21.0, 29.7, 1.5, 1.0), "A3": (29.7, 42.0, 2.1, 20 / 14)}
+# Panel heading colours: the story's four parts; then the family's voice (ink and tint).
+PANELS = (
+    ("The context", "context", NAVY),
+    ("What we did", "what_we_did", NAVY),
+    ("The difference it made", "impact", "2E7D6B"),
+    ("Learning for the service", "learning", "B7591F"),
+)
+VOICE = ("6B3FA0", "F3EEFA")
+
+
+def _storyboard_styles(doc: DocumentObject, scale: float) -> None:
+    """The storyboard's named styles; the title and panel headings are real headings."""
+    title = _paragraph_style(doc, "Storyboard Title", base="Heading 1", size=26 * scale)
+    title.font.color.rgb = _rgb(NAVY)
+    _clear_borders(title)
+    _spacing(title, 2 * scale, 6 * scale, 1.0, keep=True)
+    kicker = _paragraph_style(doc, "Storyboard Kicker", size=12 * scale, bold=True, colour="2E7D6B")
+    _spacing(kicker, 0, 2 * scale, 1.0, keep=True)
+    panel = _paragraph_style(doc, "Storyboard Panel", base="Heading 2", size=15 * scale)
+    panel.font.color.rgb = _rgb("FFFFFF")
+    _clear_borders(panel)
+    _spacing(panel, 8 * scale, 2 * scale, 1.0, keep=True)
+    text = _paragraph_style(doc, "Storyboard Text", size=14 * scale, colour=INK)
+    _spacing(text, 2 * scale, 4 * scale, 1.08)
+    quote = _paragraph_style(
+        doc, "Storyboard Quote", size=18 * scale, bold=True, colour=VOICE[0], italic=True
     )
-    panels = (
-        ("The context", "storyboard.context", NAVY, "EEF3FA"),
-        ("What we did", "storyboard.what_we_did", NAVY, "EEF3FA"),
-        ("The difference it made", "storyboard.impact", "2E7D6B", "E8F4F0"),
-        ("The voice of the child and family", "storyboard.voice", "6B3FA0", "F3EEFA"),
-        ("Learning for the service", "storyboard.learning", "B7591F", "FDF1E7"),
+    _spacing(quote, 0, 2 * scale, 1.05)
+    credit = _paragraph_style(doc, "Storyboard Credit", size=14 * scale, colour=NAVY)
+    _spacing(credit, 6 * scale, 3 * scale, 1.1)
+    small = _paragraph_style(doc, "Storyboard Note", size=9 * scale, colour=GREY, italic=True)
+    _spacing(small, 0, 2 * scale, 1.0)
+
+
+def _plain_table(doc, widths: Sequence[float]) -> Table:
+    """A table with no rules: fills carry the design."""
+    table = _table(doc, len(widths), widths, None)
+    _borders(
+        table._tbl.tblPr,
+        "w:tblBorders",
+        {s: ("FFFFFF", 0) for s in ("top", "left", "bottom", "right", "insideH", "insideV")},
     )
-    for heading, expr, dark, light in panels:
-        table = _table(doc, 1, (width,), None)
-        # Panels are plain boxes: no grid rules, the fills carry the design.
-        tblpr = table._tbl.tblPr
-        _borders(
-            tblpr,
-            "w:tblBorders",
-            {s: ("FFFFFF", 0) for s in ("top", "left", "bottom", "right", "insideH", "insideV")},
-        )
-        row = table.add_row()
-        _no_split(row)
-        _cell_text(row.cells[0], heading, "Table Heading", size=16)
-        _cell_fill(row.cells[0], dark)
-        row = table.add_row()
-        _cell_text(row.cells[0], f"{{{{ {expr} }}}}", "Storyboard Text")
-        _cell_fill(row.cells[0], light)
-        _widths(table, (width,))
-        _spacer(doc, 6)
+    return table
+
+
+def _cell_margins(cell: _Cell, cm: float) -> None:
+    tcpr = cell._tc.get_or_add_tcPr()
+    margins = OxmlElement("w:tcMar")
+    for side in ("top", "left", "bottom", "right"):
+        m = OxmlElement(f"w:{side}")
+        m.set(qn("w:w"), str(int(cm * 567)))
+        m.set(qn("w:type"), "dxa")
+        margins.append(m)
+    tcpr.append(margins)
+
+
+def _shaded_paragraph(paragraph, fill: str) -> None:
+    _shade(paragraph._p.get_or_add_pPr(), fill)
+
+
+def _bookmark(paragraph, name: str) -> None:
+    """Wrap ``paragraph``'s content in a bookmark (a PAGEREF in the contents points at it)."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), "{{ sb.number }}")
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), "{{ sb.number }}")
+    ppr = paragraph._p.pPr
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        paragraph._p.insert(0, start)
+    paragraph._p.append(end)
+
+
+def _poster(
+    doc, sb: str, width: float, scale: float, *, page_break: bool = False, booklet: bool = False
+) -> None:
+    """One storyboard laid out to be read from two metres, in the variable ``sb``.
+
+    The title, the team and the rating badge (the pack's rating colour), the family's voice as
+    a large pull-quote, the story in four panels over two columns, the worker credited.
+    """
+    kicker = _p(doc, f"PRACTICE STORYBOARD · {{{{ {sb}.month }}}}", "Storyboard Kicker")
+    kicker.paragraph_format.page_break_before = page_break
+    title = _p(doc, f"{{{{ {sb}.title }}}}", "Storyboard Title")
+    if booklet:
+        _bookmark(title, "storyboard_{{ sb.number }}")
+    badge_width = 5.2 * scale
+    top = _plain_table(doc, (width - badge_width, badge_width))
+    row = top.add_row()
+    _no_split(row)
+    _cell_text(row.cells[0], f"{{{{ {sb}.team }}}}", "Subtitle", size=14 * scale)
+    _cell_text(
+        row.cells[1],
+        f"{{% cellbg {sb}.fill %}}{{{{ {sb}.rating_label }}}}",
+        "Table Heading",
+        size=12 * scale,
+        colour=INK,
+    )
+    row.cells[1].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    row.cells[1].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    row.cells[0].vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    _cell_margins(row.cells[1], 0.15 * scale)
+    _widths(top, (width - badge_width, badge_width))
+    _spacer(doc, 6 * scale)
+
+    voice = _plain_table(doc, (width,))
+    row = voice.add_row()
+    _no_split(row)
+    cell = row.cells[0]
+    _cell_fill(cell, VOICE[1])
+    _cell_margins(cell, 0.25 * scale)
+    _cell_text(
+        cell,
+        "The voice of the child and family",
+        "Storyboard Panel",
+        colour=VOICE[0],
+        size=12 * scale,
+    )
+    cell.paragraphs[0].paragraph_format.space_before = Pt(0)
+    cell.add_paragraph(f"{{{{ {sb}.voice }}}}", style="Storyboard Quote")
+    _widths(voice, (width,))
+    _spacer(doc, 2 * scale)
+
+    gap = 0.6 * scale
+    column = (width - gap) / 2
+    story = _plain_table(doc, (column, gap, column))
+    # Two panels a row (context beside impact, what we did beside learning), so a long story
+    # moves a row to the next page rather than the whole story.
+    for left, right in ((PANELS[0], PANELS[2]), (PANELS[1], PANELS[3])):
+        row = story.add_row()
+        for cell, (heading, key, dark) in ((row.cells[0], left), (row.cells[2], right)):
+            head = cell.paragraphs[0]
+            head.style = doc.styles["Storyboard Panel"]
+            head.add_run(heading)
+            ppr = head._p.get_or_add_pPr()
+            _shade(ppr, dark)
+            _borders(ppr, "w:pBdr", {s: (dark, 4) for s in ("top", "left", "bottom", "right")})
+            cell.add_paragraph(f"{{{{ {sb}.{key} }}}}", style="Storyboard Text")
+    _widths(story, (column, gap, column))
+
     para = _p(doc, "With thanks to ", "Storyboard Credit")
-    para.add_run("{{ storyboard.practitioner }}").bold = True
-    para.add_run(" and {{ storyboard.team }}. Audited by {{ storyboard.auditor }}.")
+    para.add_run(f"{{{{ {sb}.practitioner }}}}").bold = True
+    para.add_run(f" and {{{{ {sb}.team }}}}. Audited by {{{{ {sb}.auditor }}}}.")
     # Printed only when the workbook says so: consent, and the auditor's own confirmation.
-    _p(doc, "{%p if storyboard.sharing %}")
-    _p(doc, "{{ storyboard.sharing }}", "Quiet Note", size=10)
+    _p(doc, f"{{%p if {sb}.sharing %}}")
+    _p(doc, f"{{{{ {sb}.sharing }}}}", "Storyboard Note")
     _p(doc, "{%p endif %}")
-    _p(doc, "{%p if storyboard.confirmation %}")
-    _p(doc, "{{ storyboard.confirmation }}", "Quiet Note", size=10)
+    _p(doc, f"{{%p if {sb}.confirmation %}}")
+    _p(doc, f"{{{{ {sb}.confirmation }}}}", "Storyboard Note")
     _p(doc, "{%p endif %}")
+
+
+def _poster_document(size: str, title: str) -> tuple[DocumentObject, float, float]:
+    page_w, page_h, margin, scale = POSTER_PAGES[size]
+    doc = _new_document(title, body_size=14 * scale, scale=1.25 * scale, margin_cm=margin)
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(page_w), Cm(page_h)
+    section.top_margin = Cm(margin + 0.6)
+    _storyboard_styles(doc, scale)
+    return doc, page_w - 2 * margin, scale
+
+
+def storyboard(size: str = "A4") -> DocumentObject:
+    """The storyboard in the pack and the A4 poster; ``size`` A3 makes the A3 poster."""
+    doc, width, scale = _poster_document(size, "{{ storyboard.title }}")
+    _header_footer(
+        doc, "Practice storyboard", POSTER_PAGES[size][2], page_width=POSTER_PAGES[size][0]
+    )
+    _poster(doc, "storyboard", width, scale)
     return doc
 
 
-def _storyboard_styles(doc: DocumentObject) -> None:
-    text = _paragraph_style(doc, "Storyboard Text", base="Normal", size=14, colour=INK)
-    _spacing(text, 2, 4, 1.15)
-    credit = _paragraph_style(doc, "Storyboard Credit", base="Normal", size=14, colour=NAVY)
-    _spacing(credit, 4, 2, 1.15)
+def storyboard_a3() -> DocumentObject:
+    """The A3 poster: the same design, type scaled up (body text 20 pt)."""
+    return storyboard("A3")
+
+
+FOREWORD = (
+    "These storyboards come from this period's case audits where practice was Good or "
+    "Outstanding. Each one was written by the worker with the auditor, and shared with the "
+    "agreement of the worker and the family.",
+    "Use them at team meetings and learning events: what made the difference, and what could "
+    "you try in your own work? The Quality Assurance Unit edits this foreword in the booklet "
+    "template (templates/storyboard_booklet.docx).",
+)
+
+
+def storyboard_booklet() -> DocumentObject:
+    """The booklet: cover, contents, foreword, then one storyboard a page, numbered pages."""
+    doc, width, scale = _poster_document("A4", "{{ booklet.title }}")
+    margin = POSTER_PAGES["A4"][2]
+    _booklet_header_footer(doc, margin)
+    _p(doc, "PRACTICE STORYBOARDS", "Storyboard Kicker", size=16)
+    _spacer(doc, 90)
+    band = _plain_table(doc, (width,))
+    row = band.add_row()
+    _no_split(row)
+    cell = row.cells[0]
+    _cell_fill(cell, NAVY)
+    _cell_margins(cell, 0.9)
+    _cell_text(cell, "{{ booklet.title }}", "Title", size=40, colour="FFFFFF")
+    cell.add_paragraph("{{ booklet.period }}", style="Subtitle").runs[0].font.color.rgb = _rgb(
+        "FFFFFF"
+    )
+    cell.paragraphs[-1].runs[0].font.size = Pt(22)
+    cell.add_paragraph("{{ booklet.service }}", style="Subtitle").runs[0].font.color.rgb = _rgb(
+        "DCE3EE"
+    )
+    cell.paragraphs[-1].runs[0].font.size = Pt(16)
+    _widths(band, (width,))
+    # The four colours of the storyboard's panels, as a strip under the title.
+    strip = _plain_table(doc, (width / 4,) * 4)
+    row = strip.add_row()
+    row.height = Cm(0.5)
+    for cell, colour in zip(row.cells, ("B7591F", "2E7D6B", VOICE[0], "8EA9DB"), strict=True):
+        _cell_fill(cell, colour)
+        _cell_text(cell, "")
+    _widths(strip, (width / 4,) * 4)
+    _spacer(doc, 30)
+    _p(doc, "{{ booklet.audience }}", "Storyboard Credit", bold=True)
+    _p(doc, "{%p if booklet.filters %}")
+    _p(doc, "{{ booklet.filters }}", "Storyboard Credit")
+    _p(doc, "{%p endif %}")
+    _p(doc, "{{ booklet.count_line }}", "Storyboard Credit")
+    _p(
+        doc,
+        "Prepared by the Quality Assurance Unit, {{ booklet.generated_on }}.",
+        "Storyboard Note",
+    )
+
+    text = _paragraph_style(doc, "Contents Text", base="Table Text", size=11, colour=INK)
+    _spacing(text, 1, 1, 1.0)
+    team = _paragraph_style(doc, "Contents Team", base="Table Text", size=9.5, colour=GREY)
+    _spacing(team, 0, 1, 1.0)
+    contents = _p(doc, "Contents", "Heading 1")
+    contents.paragraph_format.page_break_before = True
+    widths = (1.3, 10.2, 4.0, 2.5)
+    table = _table(doc, 4, widths, ("No.", "Storyboard and team", "Rating", "Page"))
+    for cell in table.rows[0].cells:
+        cell.paragraphs[0].runs[0].font.size = Pt(11)
+    _tag_row(table, "{%tr for sb in storyboards %}")
+    row = table.add_row()
+    _no_split(row)
+    _cell_text(row.cells[0], "{{ sb.number }}", "Contents Text")
+    _cell_text(row.cells[1], "{{ sb.title }}", "Contents Text", bold=True)
+    row.cells[1].add_paragraph("{{ sb.team }}", style="Contents Team")
+    _cell_text(row.cells[2], "{% cellbg sb.fill %}{{ sb.rating }}", "Contents Text")
+    page = row.cells[3].paragraphs[0]
+    page.style = doc.styles["Contents Text"]
+    page.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _field(page, "PAGEREF storyboard_{{ sb.number }} \\h", "{{ sb.page }}")
+    _tag_row(table, "{%tr endfor %}")
+    _widths(table, widths)
+    _p(doc, "{%p if not storyboards %}")
+    _p(doc, "No storyboard was completed in this period.", "Quiet Note")
+    _p(doc, "{%p endif %}")
+
+    foreword = _p(doc, "Foreword", "Heading 1")
+    foreword.paragraph_format.page_break_before = True
+    for text in FOREWORD:
+        _p(doc, text, "Storyboard Text")
+
+    _p(doc, "{%p for sb in storyboards %}")
+    _poster(doc, "sb", width, scale, page_break=True, booklet=True)
+    _p(doc, "{%p endfor %}")
+    return doc
+
+
+def _booklet_header_footer(doc: DocumentObject, margin_cm: float) -> None:
+    """Marking and the booklet's title in the header; marking and page X of Y in the footer."""
+    width = Cm(21.0 - 2 * margin_cm)
+    section = doc.sections[0]
+    head = section.header.paragraphs[0]
+    head.style = doc.styles["Header"]
+    head.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    head.add_run("{{ marking }}").bold = True
+    head.add_run("\t{{ booklet.title }} · {{ booklet.period }}")
+    _borders(head._p.get_or_add_pPr(), "w:pBdr", {"bottom": (LINE, 4)})
+    foot = section.footer.paragraphs[0]
+    foot.style = doc.styles["Footer"]
+    foot.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    foot.add_run("{{ marking }}").bold = True
+    foot.add_run("\tPage ")
+    _field(foot, "PAGE")
+    foot.add_run(" of ")
+    _field(foot, "NUMPAGES")
 
 
 TEMPLATES = {
@@ -963,6 +1209,11 @@ TEMPLATES = {
     "audit_plan.docx": audit_plan,
     "supervision_insert.docx": supervision_insert,
     "storyboard.docx": storyboard,
+}
+# Made by the same design, but not part of a pack: `cssw-docs storyboards poster` and `booklet`.
+STORYBOARD_TEMPLATES = {
+    "storyboard_a3.docx": storyboard_a3,
+    "storyboard_booklet.docx": storyboard_booklet,
 }
 
 
@@ -982,7 +1233,7 @@ def build(outdir: Path) -> list[Path]:
     """Write every template into ``outdir`` and return their paths."""
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, make in TEMPLATES.items():
+    for name, make in {**TEMPLATES, **STORYBOARD_TEMPLATES}.items():
         doc = make()
         path = outdir / name
         doc.save(str(path))

@@ -61,6 +61,9 @@ class ValidationSettings:
     email_domains: tuple[str, ...] = ()
     reference_pattern: str = DEFAULT_REFERENCE_PATTERN
     reference_example: str = DEFAULT_REFERENCE_EXAMPLE
+    # The borough's own wards, schools, estates, streets and towns (and extra names and rare
+    # conditions) the storyboard anonymity check warns on: a TOML file the QA unit keeps.
+    anonymity_list: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,8 @@ class RenderSettings:
     storyboard_pdf: bool = True
     # The report, plan and supervision insert name the child (the MOSAIC ID is always shown).
     name_child: bool = True
+    # The service's name on the storyboard booklet's cover.
+    service_name: str = "Children's Safeguarding and Social Work"
 
 
 @dataclass(frozen=True)

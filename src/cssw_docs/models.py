@@ -363,6 +363,9 @@ class Submission:
     storyboard_consent_external: bool | None = None  # ... and outside it (agencies, Ofsted)
     storyboard_status: StoryboardStatus | None = None
     storyboard_anonymised: bool | None = None  # the auditor confirms nothing identifies anyone
+    # The details the anonymity check flagged that the auditor checked and found safe, one a
+    # line; for sharing outside the service each flagged detail must be listed here.
+    storyboard_details_confirmed: str = ""
     sections: tuple[SectionAssessment, ...] = ()
     actions: tuple[Action, ...] = ()
     feedback: tuple[FeedbackResponse, ...] = ()

@@ -152,6 +152,7 @@ STORYBOARD_FIELDS = frozenset(
         "storyboard_consent",
         "storyboard_consent_external",
         "storyboard_anonymised",
+        "storyboard_details_confirmed",
     }
 )
 

@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+from . import wordlists
 from .models import Submission
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
@@ -550,3 +551,300 @@ def has_postcode(text: str) -> bool:
 
 def _finds(identity: Identity, what: str) -> Callable[[str], bool]:
     return lambda text: what in identity.whats(text)
+
+
+# --- what else commonly identifies a family (warnings, not errors) ----------------------------
+
+# Words before a name that make it a person: "Mrs Patel", "Auntie Grace", "Dr Ahmed".
+_TITLES = (
+    r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Doctor|Prof|Sir|Dame|Auntie|Aunty|Aunt|Uncle|Nan|Nana|Nanny|"
+    r"Grandma|Grandad|Granddad|Grandpa|Granny|Gran|Pastor|Imam|Father|Sister|Rev)\.?"
+)
+# ... and words after which a capitalised word is someone's name: "her brother Jayden".
+_RELATIONS = (
+    r"(?:mum|mother|mummy|dad|father|daddy|brother|sister|sibling|aunt|auntie|aunty|uncle|"
+    r"nan|nana|gran|granny|grandma|grandmother|grandad|granddad|grandfather|cousin|son|"
+    r"daughter|stepdad|stepfather|stepmum|stepmother|partner|boyfriend|girlfriend|husband|"
+    r"wife|friend|neighbour|carer|teacher|headteacher|childminder|named|called|baby)"
+)
+_CAP = r"[A-Z][a-z]+(?:['’-][A-Z]?[a-z]+)*"
+_TITLED = re.compile(rf"\b{_TITLES}\s+({_CAP}(?:\s+{_CAP})?)")
+_RELATED = re.compile(rf"\b{_RELATIONS},?\s+({_CAP})\b")
+_CAPITALISED = re.compile(rf"\b{_CAP}\b")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+# "... Primary School", "... Road", "... Estate": a place named by its form.
+_PLACE_KINDS = (
+    r"(?:Primary|Secondary|High|Infant|Infants|Junior|Nursery|Grammar|Free|Special|Community)"
+    r"(?:\s+School|\s+Academy)?|School|Academy|College|Nursery|Children's\s+Centre|"
+    r"Family\s+Centre|Road|Rd|Street|St|Avenue|Ave|Lane|Close|Crescent|Gardens|Square|Terrace|"
+    r"Drive|Grove|Mews|Rise|Walk|Way|Place|Row|Hill|Estate|Ward|Park|Court|House|Mansions|"
+    r"Buildings|Tower|Towers|Surgery|Medical\s+Centre|Health\s+Centre|Mosque|Church|Temple|"
+    r"Gurdwara|Synagogue|Library|Leisure\s+Centre|Station|Town|Village|Green"
+)
+_PLACE = re.compile(
+    rf"\b((?:(?:St\.?|{_CAP}|[A-Z]{{2,}}|&|and|of|the|on)\s+){{0,4}}?{_CAP})\s+({_PLACE_KINDS})\b"
+)
+# A place of that form whose words are all general ones names no particular place: "the Family
+# Court", "the Virtual School", "a Special School", "Children's Centre".
+_GENERAL = frozenset(
+    {
+        "the", "a", "an", "our", "their", "her", "his", "local", "family", "youth", "crown",
+        "county", "virtual", "special", "primary", "secondary", "high", "early", "help",
+        "children's", "childrens", "social", "care", "housing", "council", "multi", "agency", "and",
+        "of", "on", "new", "mainstream", "pupil", "referral", "unit", "leavers", "front",
+        "door", "mash", "team", "service", "hospital", "neonatal", "health", "community", "mental",
+    }
+)  # fmt: skip
+
+_NUMBER_WORDS = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen)"
+)
+_AGE = re.compile(
+    rf"\b(?:aged?\s+(?:\d{{1,2}}|{_NUMBER_WORDS})\b"
+    rf"|(?:\d{{1,2}}|{_NUMBER_WORDS})[\s-]+(?:years?|yrs?|months?|weeks?)[\s-]+old\b"
+    rf"|turn(?:s|ed)?\s+(?:\d{{1,2}}|{_NUMBER_WORDS})\b"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)\s+birthday\b)",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    "|".join(
+        (
+            DATE_OF_BIRTH.pattern,
+            rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}\b",  # 3 March
+            rf"\b{_MONTH}\.?\s+(?:\d{{1,2}}(?:st|nd|rd|th)?\b|(?:19|20)\d{{2}}\b)",  # March 2025
+            rf"\b(?:in|on|since|by|until|from|during|of|last|this|early|late|mid)[\s-]+{_MONTH}\b",
+            r"\b(?:in|since|during|of|from|until|by)\s+(?:19|20)\d{2}\b",  # in 2024
+        )
+    ),
+    re.IGNORECASE,
+)
+# A condition named after a person ("Rett syndrome", "Batten disease") or of these forms.
+_NAMED_CONDITION = re.compile(
+    rf"\b{_CAP}(?:['’]s)?(?:[\s-]+{_CAP})?[\s-]+(?:syndrome|disease|dystrophy|atrophy|palsy|"
+    rf"anaemia|anemia|sclerosis|tumour|tumor|sarcoma|lymphoma|carcinoma)\b"
+)
+
+
+@dataclass(frozen=True)
+class Clue:
+    """Something in a storyboard that could identify the family, and where it is.
+
+    ``text`` is the words found: shown to nobody but the auditor in the workbook's own cell,
+    never in a message (messages travel by email).
+    """
+
+    code: str  # person, place, age_date, condition_date
+    start: int
+    end: int
+    text: str
+
+
+# What each kind of clue is, in words for messages, and what to do about it.
+CLUE_WHAT = {
+    "person": "what looks like someone's name",
+    "place": "what looks like a school, street, estate, ward or town",
+    "age_date": "an exact age together with a date",
+    "condition_date": "a named rare condition together with a date",
+}
+CLUE_FIX = {
+    "person": "write their role instead (“her aunt”, “the head teacher”)",
+    "place": "write it in general terms (“a local primary school”, “a housing estate”)",
+    "age_date": "give the age or the date, not both (“aged 9”, “in the spring”)",
+    "condition_date": "describe the condition in general terms or leave out the date",
+}
+
+
+class AnonymityCheck:
+    """Finds what commonly identifies a family beyond the child's own name and MOSAIC ID.
+
+    People's names come from the packaged names list, from titles (``Mrs Patel``) and from
+    family words (``her brother Jayden``); places from their form (``... Primary School``,
+    ``... Road``, ``... Estate``) and from the borough's own list; ages with dates and named
+    rare conditions with dates from patterns. ``credited`` names (the worker, the auditor, the
+    team) are never clues: the storyboard credits them on purpose.
+    """
+
+    def __init__(
+        self,
+        names: wordlists.Names,
+        local: wordlists.LocalList,
+        credited: tuple[str, ...] = (),
+    ) -> None:
+        self.names = names
+        self.local = local
+        self.credited = frozenset(
+            w for c in credited for w in (wordlists.plain(x) for x in words(c))
+        )
+        self._places = _phrases(local.places)
+        self._conditions = _phrases((*wordlists.conditions(), *local.conditions))
+
+    def clues(self, text: str) -> list[Clue]:
+        """Return the clues in ``text``, in order (one per place in the text)."""
+        if not text or not text.strip():
+            return []
+        places = self._place_clues(text)
+        found = places + self._person_clues(text, places)
+        for sentence in _SENTENCE.finditer(text):
+            found += self._dated_clues(text, sentence.start(), sentence.end())
+        found.sort(key=lambda c: (c.start, c.end))
+        return found
+
+    # --- places ---------------------------------------------------------------------------
+
+    def _place_clues(self, text: str) -> list[Clue]:
+        spans: list[tuple[int, int]] = []
+        for m in _PLACE.finditer(text):
+            name = m.group(1).split()
+            while name and name[0].lower() in ("the", "a", "an", "and", "of", "on", "&"):
+                name = name[1:]
+            if name and all(w.lower() in _GENERAL for w in name):
+                continue
+            if name and all(wordlists.plain(w) in self.credited for w in name):
+                continue  # the credited team, e.g. "Kentish Town Family Centre" staff
+            start = m.start(1) + m.group(1).find(name[0]) if name else m.start(2)
+            spans.append((start, m.end()))
+        if self._places is not None:
+            folded = wordlists.plain(text)
+            if len(folded) == len(text):  # offsets agree (no accents or repeated spaces)
+                spans += [(m.start(), m.end()) for m in self._places.finditer(folded)]
+            elif self._places.search(folded):
+                spans.append((0, len(text)))
+        return [Clue("place", a, b, text[a:b]) for a, b in _union(spans)]
+
+    # --- people ---------------------------------------------------------------------------
+
+    def _person_clues(self, text: str, places: list[Clue]) -> list[Clue]:
+        spans: list[tuple[int, int]] = []
+        for m in _TITLED.finditer(text):
+            if not self._is_credited(m.group(1)):
+                spans.append((m.start(), m.end()))
+        for m in _RELATED.finditer(text):
+            word = m.group(1)
+            if (
+                not self._is_credited(word)
+                and not _DATE.fullmatch(word)
+                and not (wordlists.plain(word) in self.names.everyday and not self._known(word))
+            ):
+                spans.append((m.start(1), m.end(1)))
+        tokens = list(_CAPITALISED.finditer(text))
+        for i, m in enumerate(tokens):
+            word = m.group()
+            if not self._known(word) or self._is_credited(word):
+                continue
+            before = tokens[i - 1] if i else None
+            after = tokens[i + 1] if i + 1 < len(tokens) else None
+            pair = any(
+                t is not None
+                and _adjacent(text, *(sorted((t, m), key=lambda x: x.start())))
+                and self._known(t.group())
+                and not self._is_credited(t.group())
+                for t in (before, after)
+            )
+            plain_word = wordlists.plain(word)
+            if plain_word in self.names.everyday and plain_word not in self.local.names:
+                if not pair:
+                    continue  # May, Grace, Brown on their own are words
+            elif (
+                _sentence_start(text, m.start())
+                and not pair
+                and plain_word in self.names.last
+                and plain_word not in self.names.first
+            ):
+                continue  # a family name alone at the start of a sentence: too often a word
+            spans.append((m.start(), m.end()))
+        inside = [(c.start, c.end) for c in places]
+        spans = [s for s in spans if not any(a <= s[0] and s[1] <= b for a, b in inside)]
+        return [Clue("person", a, b, text[a:b]) for a, b in _union(spans, text)]
+
+    def _known(self, word: str) -> bool:
+        w = wordlists.plain(word)
+        if w.endswith("'s"):
+            w = w[:-2]
+        return w in self.names.first or w in self.names.last or w in self.local.names
+
+    def _is_credited(self, name: str) -> bool:
+        parts = [wordlists.plain(w) for w in words(name)]
+        parts = [p[:-2] if p.endswith("'s") else p for p in parts]
+        return bool(parts) and all(p in self.credited for p in parts)
+
+    # --- ages and conditions with dates ----------------------------------------------------
+
+    def _dated_clues(self, text: str, start: int, end: int) -> list[Clue]:
+        sentence = text[start:end]
+        dates = list(_DATE.finditer(sentence))
+        if not dates:
+            return []
+        out = []
+        ages = list(_AGE.finditer(sentence))
+        if ages:
+            a = min(m.start() for m in ages + dates)
+            b = max(m.end() for m in ages + dates)
+            out.append(Clue("age_date", start + a, start + b, text[start + a : start + b]))
+        conditions = [(m.start(), m.end()) for m in _NAMED_CONDITION.finditer(sentence)]
+        if self._conditions is not None:
+            folded = wordlists.plain(sentence)
+            if len(folded) == len(sentence):
+                conditions += [(m.start(), m.end()) for m in self._conditions.finditer(folded)]
+            elif self._conditions.search(folded):
+                conditions.append((0, len(sentence)))
+        if conditions:
+            a = min(s for s, _ in conditions)
+            b = max(e for _, e in conditions)
+            out.append(Clue("condition_date", start + a, start + b, text[start + a : start + b]))
+        return out
+
+
+def _phrases(phrases: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """Return one pattern finding any of the plain-folded ``phrases`` as whole words."""
+    ordered = sorted({p for p in phrases if p}, key=len, reverse=True)
+    if not ordered:
+        return None
+    body = "|".join(r"\s+".join(re.escape(w) for w in p.split()) for p in ordered)
+    return re.compile(rf"(?<![\w'])(?:{body})(?![\w'])")
+
+
+def _union(spans: list[tuple[int, int]], text: str = "") -> list[tuple[int, int]]:
+    """Return ``spans`` merged where they overlap (or, with ``text``, touch: "Fatima Hussain")."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if out and (a <= out[-1][1] or (text and text[out[-1][1] : a] in (" ", "-"))):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _adjacent(text: str, first: re.Match[str], second: re.Match[str]) -> bool:
+    return text[first.end() : second.start()] in (" ", "-")
+
+
+def _sentence_start(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t\"'“‘(")
+    return not before or before[-1] in ".!?\n:;"
+
+
+def confirmed(clue: Clue, checked: str) -> bool:
+    """Return True when the auditor listed ``clue``'s words among the details ``checked``.
+
+    ``checked`` is the workbook's "Details checked for sharing outside": one detail a line.
+    A line counts when it holds the clue's words, or the clue holds the line's (3+ letters).
+    """
+    found = wordlists.plain(clue.text)
+    for line in checked.replace(";", "\n").splitlines():
+        entry = wordlists.plain(line.strip(" -•*\t"))
+        if entry and (found in entry or (len(entry) >= 3 and entry in found)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=64)
+def anonymity_check(local: wordlists.LocalList, credited: tuple[str, ...] = ()) -> AnonymityCheck:
+    """Return the check for a local list and the credited names (built once, then reused)."""
+    return AnonymityCheck(wordlists.names(), local, credited)
+
+
+def credited_names(sub: Submission) -> tuple[str, ...]:
+    """Return the names a storyboard credits on purpose: the worker, the auditor and the team."""
+    return tuple(n for n in (sub.practitioner_name, sub.auditor_name, sub.team) if n.strip())

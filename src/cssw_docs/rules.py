@@ -13,7 +13,7 @@ import re
 
 import holidays
 
-from . import privacy
+from . import privacy, wordlists
 from .config import DEFAULT_REFERENCE_PATTERN, ValidationSettings
 from .models import Agreement, Rating, ReferralOutcome, Stage, StoryboardStatus, Submission
 
@@ -27,6 +27,16 @@ REFERENCE_HELP = (
 _DEFAULT_FORMAT_HELP = (
     "2 to 8 capital letters, a dash, the year, a dash and a number of 3 to 6 digits"
 )
+# The storyboard's words, in the order the workbook and the documents show them.
+STORYBOARD_TEXT_FIELDS: tuple[str, ...] = (
+    "storyboard_title",
+    "storyboard_context",
+    "storyboard_what_we_did",
+    "storyboard_impact",
+    "storyboard_voice",
+    "storyboard_learning",
+)
+_NO_LOCAL_LIST = wordlists.LocalList()
 RESERVED_FILE_NAMES = frozenset(
     {"con", "prn", "aux", "nul"}
     | {f"com{i}" for i in range(1, 10)}
@@ -152,6 +162,38 @@ def storyboard_due(sub: Submission) -> bool:
 def shared_outside(sub: Submission) -> bool:
     """Return True when the storyboard may be shared outside the service (agencies, Ofsted)."""
     return storyboard_due(sub) and sub.storyboard_consent_external is True
+
+
+def anonymity_clues(
+    sub: Submission, local: wordlists.LocalList = _NO_LOCAL_LIST
+) -> dict[str, list[privacy.Clue]]:
+    """Return, by storyboard field, the details that could identify the family and that the
+    auditor has not listed as checked ("Details checked for sharing outside").
+
+    The credited worker, auditor and team are never such details; the child's own name and
+    MOSAIC ID are errors found by :func:`identifies_child`, not clues.
+    """
+    check = privacy.anonymity_check(local, privacy.credited_names(sub))
+    found: dict[str, list[privacy.Clue]] = {}
+    for name in STORYBOARD_TEXT_FIELDS:
+        clues = [
+            clue
+            for clue in check.clues(getattr(sub, name))
+            if not privacy.confirmed(clue, sub.storyboard_details_confirmed)
+            and not privacy.names_child(clue.text, sub)
+        ]
+        if clues:
+            found[name] = clues
+    return found
+
+
+def fit_to_share_outside(sub: Submission, local: wordlists.LocalList = _NO_LOCAL_LIST) -> bool:
+    """Return True when the storyboard may go outside the service (agencies, Ofsted).
+
+    It needs the second consent and every anonymity clue settled: an audit stored before the
+    check existed is held to it here too (the booklet for outside asks this).
+    """
+    return shared_outside(sub) and not anonymity_clues(sub, local)
 
 
 def observed(sub: Submission) -> bool:

@@ -133,6 +133,8 @@ FIELD_HELP: dict[str, str] = {
     "storyboard": "The storyboard (never the child's name or MOSAIC ID).",
     "storyboard.title": "Storyboard title.",
     "storyboard.rating": "Good or Outstanding.",
+    "storyboard.rating_label": "The rating badge's words, e.g. Good practice.",
+    "storyboard.fill": "The rating badge's colour (hex), as the audit report's rating cells.",
     "storyboard.team": "The team credited.",
     "storyboard.practitioner": "The worker credited.",
     "storyboard.auditor": "The auditor.",

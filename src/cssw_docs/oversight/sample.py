@@ -16,6 +16,7 @@ from ..models import (
     Rating,
     SectionAssessment,
     Stage,
+    StoryboardStatus,
     Submission,
     submission_to_dict,
 )
@@ -211,3 +212,118 @@ def write(conn: sqlite3.Connection, rows: list[LedgerRow]) -> None:
             for r in rows
         ),
     )
+
+
+# Fictional storyboards: (title, context, what we did, impact, voice, learning). No names.
+STORIES = (
+    (
+        "Three houses, one plan: putting a child's words at the centre",
+        "A primary-school child and her younger brother were referred by their school because "
+        "of poor attendance and worries about the home.",
+        "The social worker used the 'three houses' tool so the child could say what worried "
+        "her, what was going well and what she hoped for.\nA family network meeting brought "
+        "grandmother in as a daily support.",
+        "School attendance rose from 71% to 94%. Mother says she feels 'listened to, not judged'.",
+        '"My worried house is smaller now." (child, aged 9)\n"You helped me ask my mum for '
+        'help." (mother)',
+        "Simple direct-work tools, used early, give children a voice that changes the plan.",
+    ),
+    (
+        "Finding dad: a family network built around one boy",
+        "A boy aged 7 needed a safe home when his mother became unwell and went into hospital.",
+        "The social worker traced the father within two weeks and met him six times to build "
+        "trust before any plan was made.\nThe boy drew his own 'safety circle'.",
+        "The boy now lives safely with his father and keeps regular contact with his mother.",
+        '"I have two houses full of people who love me." (child, aged 7)',
+        "Never assume a father cannot be found or will not step up.",
+    ),
+    (
+        "A seat at the table: a teenager chairs her own review",
+        "A 15-year-old girl in care felt that meetings were about her, not with her.",
+        "Her worker planned each review with her beforehand, in a café she chose, and helped "
+        "her write the agenda.\nShe chaired the second half of her own review.",
+        "She has stayed in her placement for a year, the longest ever, and is back at college.",
+        '"For once the adults waited for me to finish." (young person, aged 15)',
+        "Young people can lead their own meetings when we plan them together.",
+    ),
+    (
+        "Safe at home: a safety plan the whole family wrote",
+        "A mother and three children were referred after police were called to the home.",
+        "The worker met the mother on her own, then with her sister, and together they wrote a "
+        "safety plan in the family's first language.\nThe children's school joined the plan.",
+        "There have been no further incidents in nine months and the children say they feel safe.",
+        '"I know what to do now if I am scared." (child, aged 10)\n"She never gave up on us." '
+        "(mother)",
+        "Plans written with the family, in their own words and language, are the ones they keep.",
+    ),
+    (
+        "Small steps: a disabled child's first overnight stay",
+        "A boy with complex health needs had never spent a night away from his parents, who "
+        "were exhausted.",
+        "The worker arranged six short visits to a short-breaks home before the first night, "
+        "with his favourite music and food.",
+        "He now enjoys two nights a month away, and his parents have had their first rest in "
+        "years.",
+        '"He came home smiling." (father)',
+        "Take transitions at the child's pace: short visits first make overnight stays work.",
+    ),
+)
+
+
+def storyboards(rows: list[LedgerRow], *, seed: int = 14, external: float = 0.5) -> list[LedgerRow]:
+    """Return ``rows`` with a storyboard on the Good and Outstanding Final audits.
+
+    Most are Completed (with consent to share outside the service for about ``external`` of
+    them); some are Invited or Declined; every other audit has none (Not yet, no text). A
+    second version of an audit keeps its first version's storyboard.
+    """
+    rng = random.Random(seed)
+    chosen: dict[str, tuple[StoryboardStatus, int, bool]] = {}
+    out = []
+    for row in rows:
+        sub = row.submission
+        good = sub.overall_rating is not None and sub.overall_rating.good_or_better
+        if not good or row.stage is not Stage.FINAL:
+            sub = dataclasses.replace(
+                sub,
+                storyboard_status=StoryboardStatus.NOT_YET if good else None,
+                storyboard_title="",
+                storyboard_context="",
+                storyboard_what_we_did="",
+                storyboard_impact="",
+                storyboard_voice="",
+                storyboard_learning="",
+                storyboard_consent=None,
+                storyboard_consent_external=None,
+                storyboard_anonymised=None,
+            )
+            out.append(dataclasses.replace(row, submission=sub))
+            continue
+        if sub.audit_ref not in chosen:
+            roll = rng.random()
+            status = (
+                StoryboardStatus.COMPLETED
+                if roll < 0.85
+                else StoryboardStatus.INVITED
+                if roll < 0.93
+                else StoryboardStatus.DECLINED
+            )
+            chosen[sub.audit_ref] = (status, rng.randrange(len(STORIES)), rng.random() < external)
+        status, story, outside = chosen[sub.audit_ref]
+        title, context, did, impact, voice, learning = STORIES[story]
+        written = status is StoryboardStatus.COMPLETED
+        sub = dataclasses.replace(
+            sub,
+            storyboard_status=status,
+            storyboard_title=title if written else "",
+            storyboard_context=context if written else "",
+            storyboard_what_we_did=did if written else "",
+            storyboard_impact=impact if written else "",
+            storyboard_voice=voice if written else "",
+            storyboard_learning=learning if written else "",
+            storyboard_consent=True if written else None,
+            storyboard_consent_external=outside if written else None,
+            storyboard_anonymised=True if written else None,
+        )
+        out.append(dataclasses.replace(row, submission=sub))
+    return out

@@ -406,20 +406,30 @@ def build_context(
             {"point": p, "question": _REFLECTIVE_QUESTIONS[i % len(_REFLECTIVE_QUESTIONS)]}
             for i, p in enumerate(points)
         ],
-        # Only what a storyboard may show: never the child's name or MOSAIC ID.
-        "storyboard": {
-            "title": line(sub.storyboard_title) or "Good practice in social work",
-            "rating": rating_word,
-            "team": line(sub.team),
-            "practitioner": line(sub.practitioner_name),
-            "auditor": line(sub.auditor_name),
-            "month": f"{sub.audit_date:%B %Y}" if sub.audit_date else "",
-            "context": paragraphs(sub.storyboard_context) or "Not provided.",
-            "what_we_did": paragraphs(sub.storyboard_what_we_did) or "Not provided.",
-            "impact": paragraphs(sub.storyboard_impact) or "Not provided.",
-            "voice": paragraphs(sub.storyboard_voice) or "Not provided.",
-            "learning": paragraphs(sub.storyboard_learning) or "Not provided.",
-            "shared_outside": shared_outside(sub),
-            **_storyboard_lines(sub, issued),
-        },
+        "storyboard": storyboard_context(sub, issued),
+    }
+
+
+def storyboard_context(sub: Submission, issued: dt.date) -> dict[str, Any]:
+    """Return what a storyboard shows (the pack's, a poster's, each of a booklet's).
+
+    Only what a storyboard may show: never the child's name or MOSAIC ID.
+    """
+    rating_word = sub.overall_rating.value if sub.overall_rating else "Not rated"
+    return {
+        "title": line(sub.storyboard_title) or "Good practice in social work",
+        "rating": rating_word,
+        "rating_label": f"{rating_word} practice" if sub.overall_rating else rating_word,
+        "fill": rating_fill(sub.overall_rating),
+        "team": line(sub.team),
+        "practitioner": line(sub.practitioner_name),
+        "auditor": line(sub.auditor_name),
+        "month": f"{sub.audit_date:%B %Y}" if sub.audit_date else "",
+        "context": paragraphs(sub.storyboard_context) or "Not provided.",
+        "what_we_did": paragraphs(sub.storyboard_what_we_did) or "Not provided.",
+        "impact": paragraphs(sub.storyboard_impact) or "Not provided.",
+        "voice": paragraphs(sub.storyboard_voice) or "Not provided.",
+        "learning": paragraphs(sub.storyboard_learning) or "Not provided.",
+        "shared_outside": shared_outside(sub),
+        **_storyboard_lines(sub, issued),
     }

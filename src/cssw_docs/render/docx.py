@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import html
 import logging
 import re
 import threading
@@ -32,6 +33,11 @@ DOCUMENTS: dict[DocKind, tuple[str, str]] = {
     DocKind.SUPERVISION_INSERT: ("supervision_insert.docx", "Supervision insert"),
     DocKind.STORYBOARD: ("storyboard.docx", "Storyboard"),
 }
+# The storyboard's other forms, in the pack's design: posters by size, and the booklet.
+POSTER_TEMPLATES: dict[str, str] = {"A4": "storyboard.docx", "A3": "storyboard_a3.docx"}
+BOOKLET_TEMPLATE = "storyboard_booklet.docx"
+# The language every document is written in: Word's core property and the PDF's /Lang.
+LANGUAGE = "en-GB"
 
 
 class RenderError(Exception):
@@ -54,7 +60,11 @@ def packaged_templates_dir() -> Path:
 
 def template_path(kind: DocKind, templates_dir: Path | None = None) -> Path:
     """Return the template for ``kind``: from ``templates_dir`` if it has one, else the default."""
-    name = DOCUMENTS[kind][0]
+    return template_file(DOCUMENTS[kind][0], templates_dir)
+
+
+def template_file(name: str, templates_dir: Path | None = None) -> Path:
+    """Return the template file ``name``: from ``templates_dir`` if it has one, else the default."""
     if templates_dir is not None:
         folder = Path(templates_dir)
         if not folder.is_dir():
@@ -160,6 +170,9 @@ def render_document(
     document = tpl.docx
     _white_text_on_dark_cells(document)
     props = document.core_properties
+    # docxtpl rendered the title with HTML escaping ("child&#39;s"): a title is plain text.
+    props.title = html.unescape(props.title or "")
+    props.language = LANGUAGE
     version = props.version or ""
     stamp = (now or clock.now()).replace(tzinfo=None, microsecond=0)
     props.created = props.modified = stamp

@@ -28,6 +28,30 @@ _KNOWN_PLACES = (
 )
 
 
+# LibreOffice's PDF export options (filter writer_pdf_Export), the same for every PDF made:
+# everything that may leave the council is accessible. UseTaggedPDF writes the structure tree
+# (headings, paragraphs, tables, reading order); PDFUACompliance checks and marks it as PDF/UA
+# (alternative text, a title shown in the window: DisplayPDFDocTitle); ExportBookmarks turns
+# the headings into the outline a reader navigates by. The title and language come from the
+# Word document (core title, default language en-GB).
+EXPORT_OPTIONS: dict[str, tuple[str, str]] = {
+    "UseTaggedPDF": ("boolean", "true"),
+    "PDFUACompliance": ("boolean", "true"),
+    "DisplayPDFDocTitle": ("boolean", "true"),
+    "ExportBookmarks": ("boolean", "true"),
+    "ExportFormFields": ("boolean", "false"),
+}
+
+
+def convert_to() -> str:
+    """Return the ``--convert-to`` argument: PDF through writer_pdf_Export with its options."""
+    options = ",".join(
+        f'"{name}":{{"type":"{kind}","value":"{value}"}}'
+        for name, (kind, value) in EXPORT_OPTIONS.items()
+    )
+    return f"pdf:writer_pdf_Export:{{{options}}}"
+
+
 class PdfError(Exception):
     """LibreOffice could not make the PDFs; the message says what happened in plain words."""
 
@@ -70,7 +94,7 @@ def convert(paths: list[Path], outdir: Path, timeout: float = 180) -> list[Path]
             "--nodefault",
             "--nolockcheck",
             "--convert-to",
-            "pdf",
+            convert_to(),
             "--outdir",
             str(outdir),
             *[str(Path(p)) for p in paths],

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import rubric
+from .. import rubric, wordlists
 from ..config import MailSettings, Settings
 from ..deliver import oauth, probe, routes
 from ..deliver.failures import TransportError
@@ -243,6 +243,10 @@ def _path_problems(settings: Settings) -> list[str]:
             rubric.load(settings.rubric)
         except rubric.RubricError as exc:
             out.append(f"rubric ({settings.rubric}): {exc}")
+    try:
+        wordlists.local_list(settings.validation.anonymity_list)
+    except wordlists.WordlistError as exc:
+        out.append(f"validation.anonymity_list: {exc}")
     templates = settings.render.templates_dir
     if templates is not None and not Path(templates).is_dir():
         out.append(f"render.templates_dir ({templates}) is not a folder that exists.")

@@ -32,7 +32,7 @@ from .fields import (
 from .identifiers import theme_identifies_no_one
 from .plan import gaps_followed_up, plan_actions, plan_covers_sections, plan_waits_for_decision
 from .ratings import descriptors_match_ratings, overall_rating, section_evidence, section_ratings
-from .storyboard import storyboard_complete, storyboard_identifies_no_one
+from .storyboard import storyboard_anonymity, storyboard_complete, storyboard_identifies_no_one
 
 # The rules in the order an auditor meets the workbook.
 RULES: tuple[Rule, ...] = (
@@ -59,6 +59,7 @@ RULES: tuple[Rule, ...] = (
     recommended_fields,
     storyboard_complete,
     storyboard_identifies_no_one,
+    storyboard_anonymity,
 )
 
 _DEFAULT_SETTINGS = ValidationSettings()

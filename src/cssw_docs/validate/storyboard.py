@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+from .. import wordlists
 from ..models import Finding, StoryboardStatus
-from ..privacy import identifying_details
-from ..rules import storyboard_expected, storyboard_status
-from .check import ERROR, WARNING, Check, filled
-
-STORYBOARD_TEXT_FIELDS: tuple[str, ...] = (
-    "storyboard_title",
-    "storyboard_context",
-    "storyboard_what_we_did",
-    "storyboard_impact",
-    "storyboard_voice",
-    "storyboard_learning",
+from ..privacy import CLUE_FIX, CLUE_WHAT, identifying_details
+from ..rules import (
+    STORYBOARD_TEXT_FIELDS,
+    anonymity_clues,
+    storyboard_expected,
+    storyboard_status,
+    storyboard_written,
 )
+from .check import ERROR, WARNING, Check, filled
 
 # What to do about each kind of identifying detail (privacy.Detector codes).
 IDENTITY_FIX = {
@@ -139,6 +138,64 @@ def _confirmed(c: Check) -> Iterator[Finding]:
             f"{c.label('storyboard_status')} to Not yet.",
             "storyboard_anonymised",
         )
+
+
+log = logging.getLogger(__name__)
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+
+
+def storyboard_anonymity(c: Check) -> Iterator[Finding]:
+    """Warn on what commonly identifies a family: names, places, ages and conditions with dates.
+
+    The auditor's confirmation releases a storyboard for the service. One that may be shared
+    outside it (other agencies, Ofsted) is held back until each warning is settled: the detail
+    changed, or listed in "Details checked for sharing outside".
+    """
+    if not storyboard_written(c.sub):
+        return
+    try:
+        local = wordlists.local_list(c.settings.anonymity_list)
+    except wordlists.WordlistError as exc:
+        log.warning("%s", exc)
+        local = wordlists.LocalList()
+        yield c.at(
+            "storyboard.anonymity_list",
+            WARNING,
+            "The borough's list of places could not be read, so the storyboard was checked "
+            "without it. Tell the Quality Assurance Unit's administrator (`cssw-docs config "
+            "check` says what is wrong).",
+            "storyboard_title",
+        )
+    external = c.sub.storyboard_consent_external is True
+    for name, clues in anonymity_clues(c.sub, local).items():
+        counts: dict[str, int] = {}
+        for clue in clues:
+            counts[clue.code] = counts.get(clue.code, 0) + 1
+        seen: dict[str, int] = {}
+        for clue in clues:
+            seen[clue.code] = seen.get(clue.code, 0) + 1
+            which = ""
+            if counts[clue.code] > 1:
+                n = seen[clue.code]
+                which = f" (the {_ORDINALS[n - 1] if n <= len(_ORDINALS) else f'{n}th'} of "
+                which += f"{counts[clue.code]})"
+            text = (
+                f"The storyboard's {c.label(name)} contains {CLUE_WHAT[clue.code]}{which}. If "
+                f"it could identify the family, {CLUE_FIX[clue.code]}. "
+            )
+            if external:
+                text += (
+                    f"{c.label('storyboard_consent_external')} is Yes, so no storyboard is "
+                    "produced until you change it, or copy it into "
+                    f"{c.label('storyboard_details_confirmed')} to confirm you checked it and "
+                    "it identifies no one."
+                )
+            else:
+                text += (
+                    "If you have checked and it does not, leave it: your Yes to "
+                    f"{c.label('storyboard_anonymised')} releases the storyboard."
+                )
+            yield c.at(f"storyboard.{clue.code}", ERROR if external else WARNING, text, name)
 
 
 def storyboard_identifies_no_one(c: Check) -> Iterator[Finding]:

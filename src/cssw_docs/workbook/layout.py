@@ -18,7 +18,8 @@ from ..rules import REFERENCE_HELP
 
 # 1.1 added the storyboard's status, consent to share outside the service, the auditor's
 # confirmation that nothing identifies the family, and why a Practice Week had no observation.
-TEMPLATE_VERSION = "1.1"
+# 1.2 added the details of a storyboard the auditor checked for sharing outside the service.
+TEMPLATE_VERSION = "1.2"
 # Workbooks whose template_version has this major number can be read.
 SUPPORTED_MAJOR = "1"
 # The version a workbook is read as when its template_version cell holds only "1" or junk.
@@ -254,6 +255,16 @@ FIELDS: tuple[Field, ...] = (
         "identifies the child or the family. Needed (Yes) before a storyboard is produced.",
         "yes_no",
         since="1.1",
+    ),
+    Field(
+        "storyboard_details_confirmed",
+        "Details checked for sharing outside",
+        "long_text",
+        "Only when it may be shared outside the service. cssw-docs warns on names, schools, "
+        "streets, estates, places, ages with dates and rare conditions with dates. Copy here, "
+        "one a line, each such detail you have checked and that does not identify the family "
+        "(e.g. a public place); change or remove the others.",
+        since="1.2",
     ),
 )
 

@@ -527,6 +527,11 @@ def _storyboard_sheet(book: Builder, fields: dict[str, Field]) -> None:
     ):
         row = blocks.field_row(ws, book, row, fields[name])
     row = blocks.band(ws, book, row + 1, "Sharing and your confirmation", "B", "D")
-    for name in ("storyboard_consent", "storyboard_consent_external", "storyboard_anonymised"):
+    for name in (
+        "storyboard_consent",
+        "storyboard_consent_external",
+        "storyboard_anonymised",
+        "storyboard_details_confirmed",
+    ):
         row = blocks.field_row(ws, book, row, fields[name])
     styles.page(ws, landscape=False)
