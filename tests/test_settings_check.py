@@ -17,6 +17,7 @@ from cssw_docs.service.settings_check import (
     ROUTE_LABELS,
     SettingsInvalid,
     check,
+    format_check,
     mount_type,
     require_usable,
 )
@@ -30,6 +31,7 @@ ROUTES = {
     "mail.learning_development": ["learning@camden.gov.uk"],
     "mail.moderation_coordinator": ["moderation@camden.gov.uk"],
 }
+SCHEDULE = {"retention.ledger_detail": 84}  # any schedule: without one, a warning says so
 LOCAL = "/dev/vda / ext4 rw,relatime 0 0\n"
 
 
@@ -40,8 +42,18 @@ def _settings(tmp_path: Path, **changes) -> Settings:
         "service.outbox": tmp_path / "outbox",
         "service.state_dir": tmp_path / "state",
         **ROUTES,
+        **SCHEDULE,
     }
     return Settings().with_changes(**{**base, **changes})
+
+
+def test_no_retention_schedule_is_a_warning_until_one_is_set(tmp_path):
+    """Nothing is ever removed by default, and config check says so until a schedule is set."""
+    unset = check(_settings(tmp_path, **{"retention.ledger_detail": None}), mounts=LOCAL)
+    assert unset.ok
+    assert any("No retention schedule set" in w for w in unset.warnings)
+    assert "No retention schedule set" in format_check(unset)
+    assert not any("retention" in w for w in check(_settings(tmp_path), mounts=LOCAL).warnings)
 
 
 def test_usable_settings_pass_with_every_route_listed(tmp_path):

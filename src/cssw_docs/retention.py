@@ -23,7 +23,7 @@ import hashlib
 import itertools
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -157,27 +157,34 @@ def _dated_folder(folder: Path) -> dt.date | None:
 # --- what there is -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Pack:
+    folder: Path
+    stage: str
+    version: int
+    made: dt.date
+
+
 def _pack_items(outbox: Path) -> list[Item]:
     """Return every finished pack: the latest of each audit, and the versions it superseded."""
-    found, _ = packs.packs_on_disk(outbox)
-    by_ref: dict[str, list[packs.PackOnDisk]] = {}
-    for p in found:
-        by_ref.setdefault(normalise_ref(p.directory.parent.name), []).append(p)
+    by_ref: dict[str, list[_Pack]] = {}
+    for folder, manifest in packs.manifests(outbox):
+        made = _day(str(manifest.get("created_utc") or "")) or _mtime_day(folder)
+        try:
+            found = _Pack(folder, str(manifest["stage"]), int(manifest["version"]), made)
+        except (KeyError, TypeError, ValueError):
+            continue
+        by_ref.setdefault(normalise_ref(folder.parent.name), []).append(found)
     items = []
     for ref, versions in by_ref.items():
-        versions.sort(key=lambda p: (p.stage == Stage.FINAL, p.version, p.created_utc))
+        versions.sort(key=lambda p: (p.stage == Stage.FINAL, p.version, p.made))
         for older, newer in itertools.pairwise(versions):
-            since = _day(newer.created_utc) or _mtime_day(newer.directory)
-            items.append(_pack_item(SUPERSEDED, ref, older, since))
+            items.append(
+                Item(SUPERSEDED, f"{ref}/{older.folder.name}", ref, newer.made, (older.folder,))
+            )
         latest = versions[-1]
-        items.append(
-            _pack_item(PACKS, ref, latest, _day(latest.created_utc) or _mtime_day(latest.directory))
-        )
+        items.append(Item(PACKS, f"{ref}/{latest.folder.name}", ref, latest.made, (latest.folder,)))
     return items
-
-
-def _pack_item(kind: str, ref: str, pack: packs.PackOnDisk, since: dt.date) -> Item:
-    return Item(kind, f"{ref}/{pack.directory.name}", ref, since, (pack.directory,))
 
 
 def _mtime_day(path: Path) -> dt.date:
@@ -304,7 +311,7 @@ def _ledger_items(conn: sqlite3.Connection) -> list[Item]:
             stages[ref] = stage or stages.get(ref, "")
         rows[ref] = rows.get(ref, 0) + 1
 
-    for row in audits.audit_rows(conn):
+    for row in conn.execute("SELECT audit_ref, stage, processed_at FROM audits ORDER BY rowid"):
         seen(row["audit_ref"], row["processed_at"], row["stage"])
     known = set(latest)
     lone = []
@@ -357,11 +364,14 @@ def is_open(record: records.AuditRecord, today: dt.date) -> str:
     return ""
 
 
-def protected(conn: sqlite3.Connection, today: dt.date) -> dict[str, str]:
-    """Return the audits (normalised references) none of whose records may be removed, and why."""
+def protected(
+    conn: sqlite3.Connection, today: dt.date, refs: Collection[str] | None = None
+) -> dict[str, str]:
+    """Return the audits (normalised references; among ``refs`` when given) none of whose
+    records may be removed, and why."""
     return {
         normalise_ref(r.audit_ref): why
-        for r in records.load(conn).audits
+        for r in records.load(conn, refs=refs).audits
         if (why := is_open(r, today))
     }
 
@@ -418,16 +428,19 @@ def due_items(
     if not schedule.schedule:
         return [], {}
     limit = today + dt.timedelta(days=within_days)
-    keep = protected(conn, today)
-    due, kept = [], {}
+    candidates = []
     for item in inventory(conn, folders):
         on = due_on(item, schedule)
-        if on is None or on > limit:
-            continue
-        if item.audit_ref and item.audit_ref in keep:
-            kept[item.audit_ref] = keep[item.audit_ref]
-            continue
-        due.append(Due(item, on))
+        if on is not None and on <= limit:
+            candidates.append(Due(item, on))
+    refs = {d.item.audit_ref for d in candidates if d.item.audit_ref}
+    keep = protected(conn, today, refs) if refs else {}
+    due, kept = [], {}
+    for d in candidates:
+        if d.item.audit_ref in keep:
+            kept[d.item.audit_ref] = keep[d.item.audit_ref]
+        else:
+            due.append(d)
     return due, kept
 
 
@@ -545,9 +558,8 @@ def remove_detail(conn: sqlite3.Connection, item: Item, *, cause: str = store.RE
 
 def summary_of(conn: sqlite3.Connection, audit_ref: str) -> dict | None:
     """Return the tombstone of ``audit_ref`` (normalised) from what the ledger holds now."""
-    for record in records.load(conn).audits:
-        if normalise_ref(record.audit_ref) == audit_ref:
-            return tombstone.summary_of(record)
+    for record in records.load(conn, refs={audit_ref}).audits:
+        return tombstone.summary_of(record)
     rows = audits.audit_rows(conn, audit_ref)
     if not rows:
         return None

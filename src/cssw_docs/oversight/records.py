@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,18 +210,24 @@ def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Row]
 
 
 def load(
-    conn: sqlite3.Connection, start: dt.date | None = None, end: dt.date | None = None
+    conn: sqlite3.Connection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    refs: Collection[str] | None = None,
 ) -> Ledger:
     """Return the audits whose date falls in ``start``..``end`` (inclusive; None = open).
 
     Each reference appears once, as its latest Final version; a reference with only Draft
-    versions is listed in ``drafts_only``.
+    versions is listed in ``drafts_only``. ``refs`` (normalised) keeps only those audits.
     """
     latest_final: dict[str, sqlite3.Row] = {}
     latest_any: dict[str, sqlite3.Row] = {}
     disagreed: set[str] = set()
     for row in audits.audit_rows(conn):
         ref = normalise_ref(row["audit_ref"])
+        if refs is not None and ref not in refs:
+            continue
         key = (_stage_order(row["stage"]), row["version"], row["processed_at"])
         held = latest_any.get(ref)
         if held is None or key > (
@@ -259,7 +265,8 @@ def load(
         if _in_period(dt.date.fromisoformat(when), start, end):
             drafts.append(row["audit_ref"])
     for ref, kept in tombstones(conn).items():
-        if ref in latest_any:  # the audit came back after its detail was removed: that counts
+        # An audit that came back after its detail was removed counts as it is now.
+        if ref in latest_any or (refs is not None and ref not in refs):
             continue
         if isinstance(kept, AuditRecord):
             if _in_period(kept.when, start, end):
