@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -85,7 +86,7 @@ class Model:
         files = {p for kind, ref, since, p in self.files if gone(kind, ref, since)}
         for ref, versions in self.versions.items():
             versions = sorted(versions, key=lambda v: (v[0], v[1]))
-            for older, newer in zip(versions, versions[1:], strict=False):
+            for older, newer in itertools.pairwise(versions):
                 if gone("superseded_packs", ref, newer[2]):
                     files.add(older[3])
             if gone("packs", ref, versions[-1][2]):

@@ -191,11 +191,17 @@ def _mtime_day(path: Path) -> dt.date:
     return dt.datetime.fromtimestamp(path.stat().st_mtime).date()
 
 
+def _place(path: Path | str) -> tuple[str, ...]:
+    """Return where a filed file is, relative to the intake folder: (folder, date, name), so
+    the ledger's paths still match after the intake folder moved (a share mounted elsewhere)."""
+    return Path(path).parts[-3:]
+
+
 @dataclass
 class _JobFiles:
-    """What the ledger says about the files of finished jobs."""
+    """What the ledger says about the files of finished jobs, by :func:`_place`."""
 
-    by_path: dict[Path, sqlite3.Row] = field(default_factory=dict)
+    by_place: dict[tuple[str, ...], sqlite3.Row] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> _JobFiles:
@@ -212,8 +218,12 @@ class _JobFiles:
             if row["dest_dir"] and row["state"] == JobState.FAILED:
                 paths.append(str(Path(row["dest_dir"]) / f"{row['job_id']} - error.txt"))
             for p in paths:
-                found.by_path[Path(p)] = row
+                found.by_place[_place(p)] = row
         return found
+
+    def owner(self, path: Path) -> sqlite3.Row | None:
+        """Return the job that filed ``path``, if the ledger knows it."""
+        return self.by_place.get(_place(path))
 
 
 def _intake_items(folders: Folders, jobs: _JobFiles) -> list[Item]:
@@ -231,7 +241,7 @@ def _intake_items(folders: Folders, jobs: _JobFiles) -> list[Item]:
                 for path in sorted(day_dir.iterdir()):
                     if not path.is_file() or path.name.startswith("."):
                         continue
-                    row = jobs.by_path.get(path)
+                    row = jobs.owner(path)
                     key = (
                         row["job_id"] if row is not None else _token(name, day_dir.name, path.name)
                     )
@@ -256,8 +266,8 @@ def _intake_items(folders: Folders, jobs: _JobFiles) -> list[Item]:
 def _notes_first(paths: list[Path], row: sqlite3.Row | None) -> list[Path]:
     """Return a job's files with the workbook itself last (removed last: notes never outlive
     it looking like the whole of what was set aside)."""
-    workbook = Path(row["final_path"]) if row is not None and row["final_path"] else None
-    return sorted(paths, key=lambda p: (p == workbook, p.name))
+    workbook = _place(row["final_path"]) if row is not None and row["final_path"] else None
+    return sorted(paths, key=lambda p: (_place(p) == workbook, p.name))
 
 
 def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
@@ -502,7 +512,7 @@ def _finish_stopped(conn: sqlite3.Connection, folders: Folders, due: set[tuple[s
     """
     for ref_dir in folders.outbox.iterdir() if folders.outbox.is_dir() else ():
         if ref_dir.is_dir() and any(p.name.startswith(".old-") for p in ref_dir.iterdir()):
-            packs.remove_leftovers(ref_dir)
+            packs.remove_leftovers(ref_dir)  # a pack folder a stopped purge had renamed aside
     stopped = [r for r in store.unfinished(conn) if (r["kind"], r["token"]) not in due]
     if stopped:
         with db.transaction(conn):
@@ -530,8 +540,8 @@ def remove(
     for n, path in enumerate(item.paths):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        if n == 0 and len(item.paths) > 1:
-            halfway()
+        if n == 0 and (len(item.paths) > 1 or item.rows):
+            halfway()  # a note gone and its workbook not yet; an .eml gone, its row's copy not
     if item.kind == EMAILS and item.message_id:
         with db.transaction(conn):
             store.clear_message(conn, item.message_id)

@@ -230,18 +230,25 @@ def remove_pack(folder: Path, halfway: Callable[[], None] | None = None) -> bool
         if halfway is not None:
             halfway()
         shutil.rmtree(old)
-    with contextlib.suppress(OSError):
-        if [p.name for p in ref_dir.iterdir()] == [".lock"]:
-            (ref_dir / ".lock").unlink()
-            ref_dir.rmdir()
+    _drop_if_empty(ref_dir)
     return True
 
 
 def remove_leftovers(ref_dir: Path) -> None:
-    """Delete what a crashed render or removal left in one audit's folder (under its lock)."""
+    """Delete what a crashed render or removal left in one audit's folder (under its lock),
+    and the folder itself when nothing else is left in it."""
     if Path(ref_dir).is_dir():
         with _ref_lock(Path(ref_dir)):
             _remove_leftovers(Path(ref_dir))
+        _drop_if_empty(Path(ref_dir))
+
+
+def _drop_if_empty(ref_dir: Path) -> None:
+    """Remove an audit's folder that holds nothing but its lock file."""
+    with contextlib.suppress(OSError):
+        if [p.name for p in ref_dir.iterdir()] == [".lock"]:
+            (ref_dir / ".lock").unlink()
+            ref_dir.rmdir()
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
