@@ -13,6 +13,7 @@ from cssw_docs import config, rubric
 from cssw_docs.cli import cli
 from cssw_docs.config import Settings
 from cssw_docs.deliver import routes
+from cssw_docs.service import status
 from cssw_docs.service.settings_check import (
     ROUTE_LABELS,
     SettingsInvalid,
@@ -255,3 +256,12 @@ def test_smt_in_the_form_config_show_prints_reaches_smt_through_the_watcher(tmp_
 def test_every_configured_list_has_words_for_config_check():
     """Each address list the routes use is named and explained in the check's route list."""
     assert set(routes.CONFIGURED_LISTS) == set(ROUTE_LABELS)
+
+
+def test_status_says_no_retention_schedule_is_set_until_one_is(tmp_path):
+    """`status` repeats the warning (from the same check), and drops it once a schedule is set."""
+    unset = _settings(tmp_path, **{"retention.ledger_detail": None})
+    shown = status.format_status(status.gather(unset))
+    assert "No retention schedule set" in shown
+    scheduled = status.format_status(status.gather(_settings(tmp_path)))
+    assert "No retention schedule set" not in scheduled

@@ -42,7 +42,7 @@ def world(tmp_path, monkeypatch):
     leo = w.audit("CSSW-2027-0020", *LEO, dt.date(2027, 5, 2), stage=Stage.DRAFT)
     w.at(dt.date(2029, 2, 1))
     copy = backup.make(db.db_path(w.folders.state), now=clock.now())
-    w.planted_files = planted + [copy]  # type: ignore[attr-defined]
+    w.planted_files = [*planted, copy]  # type: ignore[attr-defined]
     w.leo = leo  # type: ignore[attr-defined]
     yield w
     w.close()

@@ -281,12 +281,12 @@ def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
     items = []
     marks = ", ".join("?" for _ in MAIL_DONE)
     for row in conn.execute(
-        "SELECT message_id, audit_ref, state, sent_at, updated_at, length(message) AS size"
+        "SELECT message_id, audit_ref, state, sent_at, updated_at, purged_at"
         f" FROM mail_outbox WHERE state IN ({marks})",
         [str(s) for s in MAIL_DONE],
     ):
         eml = files.pop(eml_name(row["message_id"]), None)
-        if not row["size"] and eml is None:
+        if row["purged_at"] and eml is None:
             continue  # its copies are gone already
         since = _day(row["sent_at"] or row["updated_at"]) or clock.today()
         items.append(
@@ -296,7 +296,7 @@ def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
                 normalise_ref(row["audit_ref"] or ""),
                 since,
                 (eml,) if eml is not None else (),
-                rows=1 if row["size"] else 0,
+                rows=0 if row["purged_at"] else 1,
                 message_id=row["message_id"],
             )
         )

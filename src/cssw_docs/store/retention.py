@@ -68,9 +68,9 @@ def clear_message(conn: sqlite3.Connection, message_id: str) -> bool:
     Returns False when it was already cleared.
     """
     cursor = conn.execute(
-        "UPDATE mail_outbox SET message = X'', size = 0"
-        " WHERE message_id = ? AND length(message) > 0",
-        (message_id,),
+        "UPDATE mail_outbox SET message = X'', size = 0, purged_at = ?"
+        " WHERE message_id = ? AND purged_at IS NULL",
+        (now(), message_id),
     )
     return cursor.rowcount == 1
 

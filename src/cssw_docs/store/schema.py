@@ -179,6 +179,8 @@ RETENTION = Migration(
     4,
     "retention and subject access: anonymous tombstones, the purge log, erasures",
     (
+        # When the retention schedule removed the message's copy (its bytes): never sent again.
+        "ALTER TABLE mail_outbox ADD COLUMN purged_at TEXT",
         # What is left of an audit whose case detail was removed (retention purge or subject
         # erase): no name, no MOSAIC ID, no free text, so the activity report still adds up.
         """
