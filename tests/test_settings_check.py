@@ -13,10 +13,12 @@ from cssw_docs import config, rubric
 from cssw_docs.cli import cli
 from cssw_docs.config import Settings
 from cssw_docs.deliver import routes
+from cssw_docs.service import status
 from cssw_docs.service.settings_check import (
     ROUTE_LABELS,
     SettingsInvalid,
     check,
+    format_check,
     mount_type,
     require_usable,
 )
@@ -30,6 +32,7 @@ ROUTES = {
     "mail.learning_development": ["learning@camden.gov.uk"],
     "mail.moderation_coordinator": ["moderation@camden.gov.uk"],
 }
+SCHEDULE = {"retention.ledger_detail": 84}  # any schedule: without one, a warning says so
 LOCAL = "/dev/vda / ext4 rw,relatime 0 0\n"
 
 
@@ -40,8 +43,18 @@ def _settings(tmp_path: Path, **changes) -> Settings:
         "service.outbox": tmp_path / "outbox",
         "service.state_dir": tmp_path / "state",
         **ROUTES,
+        **SCHEDULE,
     }
     return Settings().with_changes(**{**base, **changes})
+
+
+def test_no_retention_schedule_is_a_warning_until_one_is_set(tmp_path):
+    """Nothing is ever removed by default, and config check says so until a schedule is set."""
+    unset = check(_settings(tmp_path, **{"retention.ledger_detail": None}), mounts=LOCAL)
+    assert unset.ok
+    assert any("No retention schedule set" in w for w in unset.warnings)
+    assert "No retention schedule set" in format_check(unset)
+    assert not any("retention" in w for w in check(_settings(tmp_path), mounts=LOCAL).warnings)
 
 
 def test_usable_settings_pass_with_every_route_listed(tmp_path):
@@ -244,3 +257,12 @@ def test_smt_in_the_form_config_show_prints_reaches_smt_through_the_watcher(tmp_
 def test_every_configured_list_has_words_for_config_check():
     """Each address list the routes use is named and explained in the check's route list."""
     assert set(routes.CONFIGURED_LISTS) == set(ROUTE_LABELS)
+
+
+def test_status_says_no_retention_schedule_is_set_until_one_is(tmp_path):
+    """`status` repeats the warning (from the same check), and drops it once a schedule is set."""
+    unset = _settings(tmp_path, **{"retention.ledger_detail": None})
+    shown = status.format_status(status.gather(unset))
+    assert "No retention schedule set" in shown
+    scheduled = status.format_status(status.gather(_settings(tmp_path)))
+    assert "No retention schedule set" not in scheduled

@@ -180,6 +180,37 @@ class OversightSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How many months each kind of record is kept (``retention``); unset: kept for ever.
+
+    Nothing is removed until the QA unit sets a schedule. Each kind, and when its months
+    start, is described in ``retention.KINDS`` and docs/retention.md.
+    """
+
+    packs: int | None = None  # the latest pack of each audit, with its audit.json
+    superseded_packs: int | None = None  # earlier versions of a pack, after the next one
+    processed_workbooks: int | None = None  # intake/processed/
+    set_aside_workbooks: int | None = None  # rejected/, failed/, duplicates/ with notes, copies
+    email_copies: int | None = None  # the emails as written or sent (ledger and .eml files)
+    ledger_detail: int | None = None  # the ledger's case detail (an anonymous tombstone stays)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            months = getattr(self, f.name)
+            if months is not None and months < 1:
+                raise ConfigError(
+                    f"retention.{f.name} = {months!r} must be a number of months, 1 or more. "
+                    "Remove the line to keep these records for ever."
+                )
+
+    @property
+    def schedule(self) -> dict[str, int]:
+        """Return the months of every kind with a retention period set (empty: none set)."""
+        found = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return {kind: months for kind, months in found.items() if months is not None}
+
+
+@dataclass(frozen=True)
 class Settings:
     """Every setting cssw-docs reads, with its defaults."""
 
@@ -189,6 +220,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     oversight: OversightSettings = field(default_factory=OversightSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def with_changes(self, **changes: Any) -> Settings:
         """Return a copy with dotted keys changed, e.g. ``{"service.intake": Path("x")}``."""
@@ -337,6 +369,10 @@ def _coerce(kind: Any, value: Any, name: str) -> Any:
     text = str(kind)
     if value is None:
         return None
+    if text == "int | None":  # optional whole numbers (retention months): "" unsets
+        if isinstance(value, str) and not value.strip():
+            return None
+        text = "int"
     if "tuple" in text:
         return parse_list(value, name)
     if text == "bool":
@@ -398,6 +434,7 @@ _SECTIONS: dict[str, type] = {
     "service": ServiceSettings,
     "mail": MailSettings,
     "oversight": OversightSettings,
+    "retention": RetentionSettings,
 }
 
 

@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "oversight",
     "ledger",
     "storyboards",
+    "retention",
 )
 
 

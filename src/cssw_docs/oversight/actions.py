@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..models import Action
 from .records import AuditRecord
 
 DUE_SOON_DAYS = 28
@@ -33,6 +34,26 @@ def status_of(due: dt.date | None, as_of: dt.date) -> str:
     if due <= as_of + dt.timedelta(days=DUE_SOON_DAYS):
         return "Due soon"
     return "Not yet due"
+
+
+def is_open(item: Action, as_of: dt.date) -> bool:
+    """Return True while an audit-plan action is still to be done on ``as_of``.
+
+    An action cannot yet be marked done, so every action that says something is open, past
+    its due date or not (:func:`status_of`). This is the one place that decides it: retention
+    keeps every record of an audit with an open action.
+    """
+    return bool(item.action.strip()) and status_of(item.due, as_of) in (
+        "Overdue",
+        "Due soon",
+        "Not yet due",
+        "No due date",
+    )
+
+
+def has_open_actions(record: AuditRecord, as_of: dt.date) -> bool:
+    """Return True when any action of ``record``'s plan is open on ``as_of``."""
+    return any(is_open(item, as_of) for item in record.submission.actions)
 
 
 def tracked(

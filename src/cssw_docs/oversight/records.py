@@ -12,7 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from ..privacy import redact, redacted
 from ..rubric import Rubric
 from ..rules import referred_to_head_of_qa
 from ..store import audits, db
+from ..store import retention as retention_store
 from .moderation import normalise_ref
 
 
@@ -209,18 +210,24 @@ def _resolutions(conn: sqlite3.Connection) -> dict[tuple[str, int], sqlite3.Row]
 
 
 def load(
-    conn: sqlite3.Connection, start: dt.date | None = None, end: dt.date | None = None
+    conn: sqlite3.Connection,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    *,
+    refs: Collection[str] | None = None,
 ) -> Ledger:
     """Return the audits whose date falls in ``start``..``end`` (inclusive; None = open).
 
     Each reference appears once, as its latest Final version; a reference with only Draft
-    versions is listed in ``drafts_only``.
+    versions is listed in ``drafts_only``. ``refs`` (normalised) keeps only those audits.
     """
     latest_final: dict[str, sqlite3.Row] = {}
     latest_any: dict[str, sqlite3.Row] = {}
     disagreed: set[str] = set()
     for row in audits.audit_rows(conn):
         ref = normalise_ref(row["audit_ref"])
+        if refs is not None and ref not in refs:
+            continue
         key = (_stage_order(row["stage"]), row["version"], row["processed_at"])
         held = latest_any.get(ref)
         if held is None or key > (
@@ -257,6 +264,15 @@ def load(
         when = row["audit_date"] or row["processed_at"][:10]
         if _in_period(dt.date.fromisoformat(when), start, end):
             drafts.append(row["audit_ref"])
+    for ref, kept in tombstones(conn).items():
+        # An audit that came back after its detail was removed counts as it is now.
+        if ref in latest_any or (refs is not None and ref not in refs):
+            continue
+        if isinstance(kept, AuditRecord):
+            if _in_period(kept.when, start, end):
+                records.append(kept)
+        elif _in_period(kept[1], start, end):
+            drafts.append(kept[0])
     records.sort(key=lambda r: (r.when, normalise_ref(r.audit_ref)))
     return Ledger(tuple(records), tuple(sorted(drafts)))
 
@@ -305,6 +321,61 @@ def _record(
         panel_date=panels.get(ref),
         decision=decision,
         awaiting_decision=awaiting and found is None,
+    )
+
+
+def tombstones(conn: sqlite3.Connection) -> dict[str, AuditRecord | tuple[str, dt.date]]:
+    """Return what the ledger keeps of each audit whose case detail was removed (retention or
+    erasure), by normalised reference: its anonymous record when it reached Final, else its
+    reference and date (an audit that never went beyond Draft).
+
+    The one place the activity report, and every view built on :func:`load`, reads them.
+    """
+    found: dict[str, AuditRecord | tuple[str, dt.date]] = {}
+    for row in retention_store.tombstone_rows(conn):
+        summary = json.loads(row["summary"])
+        if summary.get("stage") != Stage.FINAL:
+            found[row["audit_ref"]] = (summary["audit_ref"], dt.date.fromisoformat(summary["date"]))
+            continue
+        found[row["audit_ref"]] = from_summary(summary)
+    return found
+
+
+def from_summary(summary: Mapping[str, object]) -> AuditRecord:
+    """Return the anonymous audit record a tombstone's summary holds (see oversight.tombstone)."""
+    data: dict = dict(summary)  # type: ignore[arg-type]
+    moderation = data.get("moderation")
+    decision = data.get("decision")
+    day = dt.date.fromisoformat
+    return AuditRecord(
+        submission=submission_from_dict(data["submission"]),
+        version=int(data["version"]),
+        processed_at=str(data["processed_at"]),
+        pack_dir="",
+        moderation_selected=data.get("moderation_selected"),
+        moderation=None
+        if not moderation
+        else ModerationOutcome(
+            data["submission"]["audit_ref"],
+            moderation["recorded_at"],
+            "",
+            Rating(moderation["rating"]),
+            "",
+            {k: Rating(v) for k, v in moderation["sections"].items()},
+            day(moderation["panel_date"]) if moderation.get("panel_date") else None,
+        ),
+        referred=bool(data.get("referred")),
+        referral_open=bool(data.get("referral_open")),
+        resolution_note="",
+        auditor_overall=Rating(data["auditor_overall"]) if data.get("auditor_overall") else None,
+        auditor_sections=tuple(
+            (k, Rating(r) if r else None) for k, r in data.get("auditor_sections", [])
+        ),
+        panel_date=day(data["panel_date"]) if data.get("panel_date") else None,
+        decision=None
+        if not decision
+        else Decision(ReferralOutcome(decision["outcome"]), "", day(decision["decided_on"]), ""),
+        awaiting_decision=bool(data.get("awaiting_decision")),
     )
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,48 @@ def _move_into_place(tmp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, final)
+
+
+def remove_pack(folder: Path, halfway: Callable[[], None] | None = None) -> bool:
+    """Remove a finished pack folder (retention, erasure); return False when it was not there.
+
+    Under the audit's lock the folder is first renamed to a hidden ``.old-`` name (so it never
+    looks like a pack again), then deleted; a crash in between leaves only that hidden folder,
+    which the next render or removal in that audit deletes. ``halfway`` runs between the two
+    (tests stop the process there). The audit's folder goes too once nothing is left in it.
+    """
+    folder = Path(folder)
+    ref_dir = folder.parent
+    if not ref_dir.is_dir():
+        return False
+    with _ref_lock(ref_dir):
+        _remove_leftovers(ref_dir)
+        if not folder.is_dir():
+            return False
+        old = ref_dir / f".old-{folder.name}-{uuid.uuid4().hex[:8]}"
+        os.rename(folder, old)
+        if halfway is not None:
+            halfway()
+        shutil.rmtree(old)
+    _drop_if_empty(ref_dir)
+    return True
+
+
+def remove_leftovers(ref_dir: Path) -> None:
+    """Delete what a crashed render or removal left in one audit's folder (under its lock),
+    and the folder itself when nothing else is left in it."""
+    if Path(ref_dir).is_dir():
+        with _ref_lock(Path(ref_dir)):
+            _remove_leftovers(Path(ref_dir))
+        _drop_if_empty(Path(ref_dir))
+
+
+def _drop_if_empty(ref_dir: Path) -> None:
+    """Remove an audit's folder that holds nothing but its lock file."""
+    with contextlib.suppress(OSError):
+        if [p.name for p in ref_dir.iterdir()] == [".lock"]:
+            (ref_dir / ".lock").unlink()
+            ref_dir.rmdir()
 
 
 def _utc(now: dt.datetime | None) -> dt.datetime:
@@ -445,6 +487,16 @@ def _pack_folders(outbox: Path) -> Iterator[Path]:
 def has_packs(outbox: Path) -> bool:
     """Return True when ``outbox`` holds at least one finished pack (a manifest.json)."""
     return next(_pack_folders(outbox), None) is not None
+
+
+def manifests(outbox: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Yield (folder, manifest) for every finished pack in ``outbox`` (quicker than
+    :func:`packs_on_disk`: audit.json is not read); unreadable manifests are left out."""
+    for folder in _pack_folders(outbox):
+        try:
+            yield folder, json.loads((folder / MANIFEST_NAME).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
 
 
 def packs_on_disk(outbox: Path) -> tuple[list[PackOnDisk], list[Path]]:

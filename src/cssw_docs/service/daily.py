@@ -20,11 +20,11 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .. import clock, rules
+from .. import clock, retention, rules
 from ..config import Settings
 from ..pipeline import JobContext
 from ..store import db
-from .worker import describe_error
+from .worker import crash_point, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,20 @@ class DailyTask:
     working_days_only: bool = False  # skip weekends and England and Wales bank holidays
 
 
+def _purge(conn: sqlite3.Connection, ctx: JobContext, day: dt.date) -> str:
+    """Remove the records past the retention schedule's date (idempotent, crash-safe)."""
+    done = retention.purge(conn, ctx.settings, ctx.folders, day, checkpoint=crash_point)
+    return done.summary()
+
+
 # The service's daily tasks, in the order they run.
-TASKS: tuple[DailyTask, ...] = ()
+TASKS: tuple[DailyTask, ...] = (
+    DailyTask(
+        "retention-purge",
+        _purge,
+        enabled=lambda settings: bool(settings.retention.schedule),
+    ),
+)
 
 
 def parse_daily_at(text: str) -> dt.time:

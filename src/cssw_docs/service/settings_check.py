@@ -19,6 +19,7 @@ from .. import rubric, wordlists
 from ..config import MailSettings, Settings
 from ..deliver import oauth, probe, routes
 from ..deliver.failures import TransportError
+from ..retention import NO_SCHEDULE
 from . import daily
 
 # Who each configured address list (deliver.routes.CONFIGURED_LISTS) is, and what they get.
@@ -129,6 +130,8 @@ def check(
     mounts = _read_mounts() if mounts is None else mounts
     result.problems += _ledger_problems(Path(settings.service.state_dir), mounts)
     result.warnings += _share_warnings(settings, mounts)
+    if not settings.retention.schedule:
+        result.warnings.append(NO_SCHEDULE)
     for key, who, receives in configured_routes():
         people = tuple(p.envelope for p in routes.listed(getattr(settings.mail, key)))
         result.routes.append(RouteLine(f"mail.{key}", who, receives, people))

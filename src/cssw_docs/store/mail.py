@@ -205,7 +205,9 @@ def requeue(
         for message_id in message_ids:
             cur = conn.execute(
                 "UPDATE mail_outbox SET state = ?, next_attempt_at = ?, updated_at = ?,"
-                f" allowed_deliveries = {allowance} WHERE message_id = ? AND state IN ({marks})",
+                f" allowed_deliveries = {allowance} WHERE message_id = ? AND state IN ({marks})"
+                # a message whose copy the retention schedule removed cannot be sent again
+                " AND purged_at IS NULL",
                 (MailState.PENDING, stamp(when), stamp(when), message_id, *states),
             )
             changed += cur.rowcount

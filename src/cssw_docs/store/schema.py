@@ -175,7 +175,60 @@ AUDIT_PROCESS = Migration(
     ),
 )
 
-MIGRATIONS: tuple[Migration, ...] = (RELEASE_0_1_0, DELIVERIES_AND_META, AUDIT_PROCESS)
+RETENTION = Migration(
+    4,
+    "retention and subject access: anonymous tombstones, the purge log, erasures",
+    (
+        # When the retention schedule removed the message's copy (its bytes): never sent again.
+        "ALTER TABLE mail_outbox ADD COLUMN purged_at TEXT",
+        # What is left of an audit whose case detail was removed (retention purge or subject
+        # erase): no name, no MOSAIC ID, no free text, so the activity report still adds up.
+        """
+        CREATE TABLE IF NOT EXISTS tombstones (
+          audit_ref TEXT PRIMARY KEY,       -- normalised reference
+          stage TEXT NOT NULL,              -- the latest stage the audit reached
+          summary TEXT NOT NULL,            -- JSON: oversight.tombstone.summary_of(record)
+          removed_at TEXT NOT NULL,         -- UTC ISO 8601
+          cause TEXT NOT NULL               -- retention | erasure
+        )
+        """,
+        # What each purge removed: kind, reference and a name-free token, never a name. A row
+        # is written before its record is removed (done_at NULL) and completed after, so a
+        # purge stopped half way is finished, and logged once, by the next run.
+        """
+        CREATE TABLE IF NOT EXISTS purge_log (
+          kind TEXT NOT NULL,               -- retention.KINDS key
+          token TEXT NOT NULL,              -- name-free: job id, message id, ref/stage-vN ...
+          audit_ref TEXT NOT NULL DEFAULT '',
+          items INTEGER NOT NULL DEFAULT 1,   -- files or rows it stood for
+          record_date TEXT NOT NULL,        -- ISO date the record's retention period began
+          started_at TEXT NOT NULL,         -- UTC ISO 8601
+          done_at TEXT,                     -- NULL while being removed
+          run TEXT NOT NULL,                -- the purge run (UTC ISO 8601 of its start)
+          PRIMARY KEY (kind, token)
+        )
+        """,
+        # Who erased a subject's records and why; the subject is not named.
+        """
+        CREATE TABLE IF NOT EXISTS erasures (
+          erasure_id TEXT PRIMARY KEY,
+          erased_at TEXT NOT NULL,          -- UTC ISO 8601
+          erased_by TEXT NOT NULL,          -- the account that ran subject erase
+          reason TEXT NOT NULL,             -- as typed (checked to hold no name or MOSAIC ID)
+          audit_refs TEXT NOT NULL,         -- JSON list of the references erased
+          files INTEGER NOT NULL,
+          rows INTEGER NOT NULL
+        )
+        """,
+    ),
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    RELEASE_0_1_0,
+    DELIVERIES_AND_META,
+    AUDIT_PROCESS,
+    RETENTION,
+)
 LATEST = MIGRATIONS[-1].version
 
 
