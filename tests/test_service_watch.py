@@ -73,14 +73,14 @@ def test_truncated_and_zero_filled_wait_then_are_rejected_and_kept(tmp_path):
         wait_for(lambda: started(tmp_path), "the watcher to start")
         drop(tmp_path / "intake", "cut.xlsx", data[: len(data) * 2 // 3])
         drop(tmp_path / "intake", "zeros.xlsx", b"\0" * len(data))
-        wait_for(
-            lambda: "2 workbook(s) waiting: not a complete workbook yet" in log_text(tmp_path),
-            "the broken files to be noticed and held",
-        )
-        assert (tmp_path / "intake" / "cut.xlsx").exists() and jobs(tmp_path) == []
         wait_for(lambda: finished(tmp_path, 2), "the broken files to be rejected")
     finally:
         assert stop(proc) == 0
+    # They were held first (said in the log before any job was claimed), not rejected at once;
+    # how many the line counts depends on how the scans fell, so only the words are checked.
+    log = log_text(tmp_path)
+    held = log.find("workbook(s) waiting: not a complete workbook yet")
+    assert held != -1 and held < log.find("job "), log
     rejected = tmp_path / "intake" / "rejected" / today()
     assert (rejected / "cut.xlsx").read_bytes() == data[: len(data) * 2 // 3]
     assert (rejected / "zeros.xlsx").read_bytes() == b"\0" * len(data)
