@@ -70,7 +70,14 @@ NOTICE_ROUTES = (
     Route.MODERATION_OUTCOME,
     Route.GOOD_PRACTICE_CORRECTION,
     Route.REPLACEMENT_DUE,
+    Route.PROGRAMME_WORKBOOK,
+    Route.IDENTIFIED,
+    Route.FEEDBACK_REMINDER,
+    Route.REFERRAL_REMINDER,
+    Route.NOT_STARTED_REMINDER,
 )
+# Messages about several audits at once (no one audit's people or reference).
+DIGEST_ROUTES = (Route.ACTIONS_DIGEST,)
 
 
 class EmailTemplateError(Exception):
@@ -150,6 +157,12 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.REPLACEMENT_DUE: f"Audit {ref}: a revised audit is needed",
         Route.MODERATION_INVITATION: f"Invitation to the moderation panel for audit {ref}",
         Route.MODERATION_OUTCOME: f"Moderation panel decision on audit {ref}",
+        Route.PROGRAMME_WORKBOOK: f"Audit workbook for planned audit {ref}",
+        Route.IDENTIFIED: f"Your work has been identified for audit {ref}",
+        Route.FEEDBACK_REMINDER: f"Reminder: your feedback on draft audit {ref}",
+        Route.REFERRAL_REMINDER: f"Reminder: audit {ref} waits for your decision",
+        Route.NOT_STARTED_REMINDER: f"Reminder: planned audit {ref} not started",
+        Route.ACTIONS_DIGEST: "SMART actions due and overdue this week",
         Route.REJECTION: "Audit workbook returned: problems to fix",
         Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
         Route.BLOCKED_NOTICE: (
@@ -469,6 +482,17 @@ def notice_body(
         | dict(context)
         | _files(settings, (), None)
     )
+    return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
+
+
+def digest_body(delivery: Delivery, context: Mapping[str, Any], settings: Settings) -> list[Block]:
+    """Return the body of a message about several audits (the weekly actions digest).
+
+    ``context`` is the route's own variables; its free text must already be redacted.
+    """
+    if delivery.route not in DIGEST_ROUTES:
+        raise ValueError(f"not a digest route: {delivery.route}")
+    values = {"greeting": _greeting(delivery.to)} | dict(context) | _files(settings, (), None)
     return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
 
 
