@@ -16,7 +16,16 @@ from ..store.schema import SchemaError
 from .common import NEEDS_A_PERSON, Context
 
 # One module per command group; each exposes ``commands``, a list of click commands.
-_COMMAND_MODULES = ("workbook", "check", "pack", "service", "mail", "oversight", "ledger")
+_COMMAND_MODULES = (
+    "workbook",
+    "check",
+    "pack",
+    "service",
+    "mail",
+    "oversight",
+    "ledger",
+    "programme",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

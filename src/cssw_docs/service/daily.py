@@ -24,6 +24,7 @@ from .. import clock, rules
 from ..config import Settings
 from ..pipeline import JobContext
 from ..store import db
+from ..year import programme, reminders
 from .worker import describe_error
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,17 @@ class DailyTask:
 
 
 # The service's daily tasks, in the order they run.
-TASKS: tuple[DailyTask, ...] = ()
+TASKS: tuple[DailyTask, ...] = (
+    # The planned audits whose month has come: their workbooks and notices (year/programme).
+    DailyTask(
+        "programme-issue",
+        programme.daily_issue,
+        lambda settings: settings.reminders.issue_workbooks,
+        working_days_only=True,
+    ),
+    # The reminders due today, each once per occasion (year/reminders).
+    DailyTask("reminders", reminders.daily, reminders.any_enabled, working_days_only=True),
+)
 
 
 def parse_daily_at(text: str) -> dt.time:
