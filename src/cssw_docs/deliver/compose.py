@@ -457,7 +457,11 @@ def pack_body(
 
 
 def notice_body(
-    delivery: Delivery, sub: Submission, context: Mapping[str, Any], settings: Settings
+    delivery: Delivery,
+    sub: Submission,
+    context: Mapping[str, Any],
+    settings: Settings,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Block]:
     """Return the body of a message about an audit that is not part of a pack.
 
@@ -480,7 +484,7 @@ def notice_body(
             "auditor_contact": _who(sub.auditor_name or "the auditor", sub.auditor_email),
         }
         | dict(context)
-        | _files(settings, (), None)
+        | _files(settings, attachments, None)
     )
     return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
 

@@ -381,7 +381,7 @@ def enqueue_notices(
                     ref=ref,
                     delivery=delivery,
                     subject=compose.subject_for(delivery.route, settings.render.marking, ref),
-                    blocks=compose.notice_body(delivery, submission, context, settings),
+                    blocks=compose.notice_body(delivery, submission, context, settings, files),
                     attachments=files,
                     settings=settings,
                     when=when,

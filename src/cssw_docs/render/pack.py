@@ -125,7 +125,7 @@ def actions_csv(context: dict[str, Any]) -> bytes:
                 _csv_cell(a["owner"]),
                 a["due_date"],
                 _csv_cell(a["measure"]),
-                a["number"],
+                a.get("number", ""),
                 "Open",
                 "",
                 "",
