@@ -10,7 +10,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from programme_support import planned_rows, write_programme, year_settings
 
 from cssw_docs import rubric as rubric_mod
 from cssw_docs.cli import cli
@@ -21,6 +20,7 @@ from cssw_docs.store import programme as store
 from cssw_docs.workbook import programme as sheet
 from cssw_docs.workbook.parse import read_workbook
 from cssw_docs.year import programme
+from programme_support import planned_rows, write_programme, year_settings
 
 JAN = dt.date(2027, 1, 4)  # the first working day of January 2027
 # Each test writes real workbooks (about half a second each): the quick suite leaves them out.
