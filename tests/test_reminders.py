@@ -75,7 +75,7 @@ def _kinds(found) -> list[tuple[ReminderKind, str]]:
 
 
 def test_the_states_follow_what_arrived(ledger):
-    settings, conn = ledger
+    _settings, conn = ledger
     found = progress.states(conn, FIRST, 10)
     assert found["CSSW-2026-0178"].state is AuditState.AWAITING_FEEDBACK
     assert found["CSSW-2026-0178"].feedback_due == FEEDBACK_DUE

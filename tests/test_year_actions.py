@@ -62,7 +62,7 @@ def _counts(conn, the_rubric):
 
 def test_numbers_follow_the_documents_order(ledger):
     """Action N is the Nth of the audit plan as its documents number it (by due date)."""
-    settings, conn = ledger
+    _settings, conn = ledger
     (record,) = records.load(conn).audits
     dues = [a.due for _, a in tracking.numbered(record)]
     assert dues == sorted(dues)
@@ -114,7 +114,7 @@ def _returned(the_rubric, rows: dict[int, tuple[str, str, str]]) -> str:
                 "owner": a.owner,
                 "due_date": a.due.strftime("%d/%m/%Y"),
                 "measure": a.measure,
-            }  # fmt: skip
+            }
             for i, a in enumerate(sorted(sub.actions, key=lambda a: a.due), start=1)
         ],
     }
@@ -127,7 +127,7 @@ def _returned(the_rubric, rows: dict[int, tuple[str, str, str]]) -> str:
 
 
 def test_a_returned_csv_closes_its_actions(ledger, the_rubric, tmp_path):
-    settings, conn = ledger
+    _settings, conn = ledger
     path = tmp_path / "back.csv"
     path.write_text(
         _returned(the_rubric, {1: ("Done", "10/11/2026", ""), 2: ("dropped", "", "Moved")}),
@@ -153,7 +153,7 @@ def test_a_returned_csv_closes_its_actions(ledger, the_rubric, tmp_path):
 def test_a_returned_csv_that_cannot_be_used_says_why_by_row(
     ledger, the_rubric, tmp_path, rows, text
 ):
-    settings, conn = ledger
+    _settings, conn = ledger
     path = tmp_path / "back.csv"
     path.write_text(_returned(the_rubric, rows), encoding="utf-8")
     returned = actions.read(path, conn, TODAY)
@@ -164,7 +164,7 @@ def test_a_returned_csv_that_cannot_be_used_says_why_by_row(
 
 
 def test_a_csv_that_is_not_ours_is_refused_plainly(ledger, tmp_path):
-    settings, conn = ledger
+    _settings, conn = ledger
     path = tmp_path / "other.csv"
     path.write_text("Name,Total\nAmara Okafor,3\n", encoding="utf-8")
     returned = actions.read(path, conn, TODAY)
@@ -174,7 +174,7 @@ def test_a_csv_that_is_not_ours_is_refused_plainly(ledger, tmp_path):
 
 def test_a_later_workbook_status_column_closes_an_action(ledger, the_rubric):
     """A later Final version whose AuditPlan says Done counts; the latest word wins."""
-    settings, conn = ledger
+    _settings, conn = ledger
     sub = examples.example("good", the_rubric)
     first = min(sub.actions, key=lambda a: a.due)
     changed = tuple(
@@ -188,7 +188,7 @@ def test_a_later_workbook_status_column_closes_an_action(ledger, the_rubric):
 
 
 def test_actions_commands_through_the_cli(ledger, monkeypatch, tmp_path):
-    settings, conn = ledger
+    settings, _conn = ledger
     monkeypatch.setenv("CSSW_DOCS_SERVICE__STATE_DIR", str(settings.service.state_dir))
     runner = CliRunner()
     result = runner.invoke(cli, ["actions", "done", REF, "2", "--by", "Grace Mensah"])
