@@ -19,6 +19,9 @@ TABLES = {
     "escalation_resolutions",
     "ledger_meta",
     "moderation_panels",
+    "programme",
+    "action_status",
+    "reminders_sent",
 }
 
 
