@@ -236,6 +236,9 @@ def test_a_simulated_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         finally:
             conn.close()
 
+    def arrived(stage: Stage) -> bool:
+        return bool(query("SELECT 1 FROM audits WHERE audit_ref = ? AND stage = ?", REAL, stage))
+
     def ran(day: dt.date) -> bool:
         found = query("SELECT value FROM ledger_meta WHERE key = 'daily:reminders'")
         return bool(found) and found[0][0] == day.isoformat()
@@ -291,12 +294,12 @@ def test_a_simulated_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
             if day == real.draft:
                 data = with_ref(example_bytes("draft"), "CSSW-2026-0178", REAL)
                 drop(tmp_path / "intake", "draft.xlsx", data)
-                wait_for(lambda: query("SELECT 1 FROM audits WHERE stage = 'Draft'"), "the Draft")
+                wait_for(lambda: arrived(Stage.DRAFT), "the real Draft")
                 recorded.add((REAL, Stage.DRAFT))
             if day == real.final:
                 data = with_ref(example_bytes("good"), "CSSW-2026-0142", REAL)
                 drop(tmp_path / "intake", "final.xlsx", data)
-                wait_for(lambda: query("SELECT 1 FROM audits WHERE stage = 'Final'"), "the Final")
+                wait_for(lambda: arrived(Stage.FINAL), "the real Final")
                 recorded.add((REAL, Stage.FINAL))
             if day == dt.date(YEAR, 3, 10):
                 (pack_csv,) = (tmp_path / "outbox").rglob("supervision_actions.csv")
