@@ -133,6 +133,12 @@ def test_issue_writes_the_prefilled_workbook_and_queues_the_two_notices(tmp_path
         "Manager 0",
     )
     assert issued[0].workbook.stat().st_mode & 0o077 == 0
+    second = read_workbook(issued[1].workbook, the_rubric)  # laid out once, filled afresh
+    assert (second.audit_ref, second.audit_theme, second.child_name) == (
+        "QA-2027-002",
+        "",
+        "Leo Brennan",
+    )
     mail = _mail(settings)
     assert sorted(r for r, _, _ in mail) == sorted([Route.PROGRAMME_WORKBOOK, Route.IDENTIFIED] * 4)
     for _, subject, msg in mail:

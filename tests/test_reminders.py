@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 import pytest
 
@@ -13,9 +14,10 @@ from cssw_docs import examples, rules
 from cssw_docs import rubric as rubric_mod
 from cssw_docs.models import AuditState, PlannedAudit, ReminderKind, Route, submission_to_dict
 from cssw_docs.oversight import progress
-from cssw_docs.service import daily
+from cssw_docs.service import daily, settings_check
 from cssw_docs.store import audits, db
 from cssw_docs.store import programme as store
+from cssw_docs.workbook import programme as sheet
 from cssw_docs.year import reminders
 from programme_support import year_settings
 
@@ -201,3 +203,24 @@ def test_referral_reminder_goes_to_the_head_of_qa(ledger, the_rubric):
     assert json.loads(row["recipients"]) == ["head.of.qa@camden.gov.uk"]
     body = BytesParser(policy=policy.default).parsebytes(row["message"]).get_body(("plain",))
     assert "escalations decide CSSW-2026-0184" in body.get_content()
+
+
+@pytest.mark.parametrize(
+    ("changes", "words"),
+    [
+        ({"reminders.digest_weekday": "Sunday"}, "reminders.digest_weekday"),
+        ({"reminders.not_started_day": 31}, "reminders.not_started_day"),
+        ({"reminders.referral_working_days": 0}, "reminders.referral_working_days"),
+    ],
+)
+def test_config_check_refuses_unusable_reminder_settings(tmp_path, changes, words):
+    """`config check` (and watch at start) names a reminder setting it cannot use."""
+    settings = year_settings(tmp_path).with_changes(**changes)
+    found = settings_check.check(settings, mounts="")
+    assert any(words in p for p in found.problems), found.problems
+
+
+def test_the_docs_show_the_programme_workbook_reference(the_rubric):
+    """docs/programme.md holds programme_markdown()'s output verbatim."""
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "programme.md").read_text("utf-8")
+    assert sheet.programme_markdown(the_rubric).strip() in docs

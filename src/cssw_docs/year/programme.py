@@ -22,7 +22,16 @@ from ..config import Settings
 from ..deliver import outbox, routes
 from ..deliver.compose import long_date
 from ..folders import fit_name, make_private_dir
-from ..models import Attachment, AuditState, DocKind, FileFormat, PlannedAudit, Report, Stage
+from ..models import (
+    Attachment,
+    AuditState,
+    DocKind,
+    FileFormat,
+    PlannedAudit,
+    Report,
+    Stage,
+    Submission,
+)
 from ..oversight import progress
 from ..oversight.moderation import normalise_ref
 from ..oversight.records import OversightError
@@ -33,7 +42,7 @@ from ..store import programme as store
 from ..validate import programme as judge
 from ..workbook import programme as sheet
 from ..workbook.annotate import annotate
-from ..workbook.generate import write_submission
+from ..workbook.generate import write_prefilled
 
 log = logging.getLogger(__name__)
 FOLDER = "programme"  # <service.outbox>/programme/<REF>/: each issued audit workbook
@@ -158,7 +167,19 @@ def issue_due(
             f"Audit {ref} is not in the programme. Check the reference, or load the programme "
             "again with its row."
         )
-    return [_issue_one(conn, settings, rubric, plan, today) for plan in chosen]
+    subs = [dataclasses.replace(p.submission(), audit_stage=Stage.DRAFT) for p in chosen]
+    paths = [_workbook_path(settings, p) for p in chosen]
+    write_prefilled(list(zip(subs, paths, strict=True)), rubric)
+    return [
+        _issue_one(conn, settings, rubric, plan, sub, path, today)
+        for plan, sub, path in zip(chosen, subs, paths, strict=True)
+    ]
+
+
+def _workbook_path(settings: Settings, plan: PlannedAudit) -> Path:
+    """Return where the audit's pre-filled workbook goes (its folder made, private)."""
+    folder = make_private_dir(Path(settings.service.outbox) / FOLDER / plan.audit_ref)
+    return folder / f"Audit workbook {plan.audit_ref}.xlsx"
 
 
 def _not_plannable(plan: PlannedAudit, state: AuditState) -> str:
@@ -171,12 +192,15 @@ def _not_plannable(plan: PlannedAudit, state: AuditState) -> str:
 
 
 def _issue_one(
-    conn: sqlite3.Connection, settings: Settings, rubric: Rubric, plan: PlannedAudit, today: dt.date
+    conn: sqlite3.Connection,
+    settings: Settings,
+    rubric: Rubric,
+    plan: PlannedAudit,
+    sub: Submission,
+    path: Path,
+    today: dt.date,
 ) -> Issued:
-    sub = dataclasses.replace(plan.submission(), audit_stage=Stage.DRAFT)
-    folder = make_private_dir(Path(settings.service.outbox) / FOLDER / plan.audit_ref)
-    path = folder / f"Audit workbook {plan.audit_ref}.xlsx"
-    write_submission(sub, path, rubric)
+    """Queue the written workbook to the auditor and the notice, then record it issued."""
     os.chmod(path, 0o600)
     workbook = Attachment(path, DocKind.AUDIT_WORKBOOK, FileFormat.XLSX)
     context = notice_words(plan, rubric, settings)
