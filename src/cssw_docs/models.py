@@ -466,8 +466,8 @@ class PlannedAudit:
     manager_email: str
     theme: str = ""
     auditor_role: str = ""
-    child_name: str = ""
-    child_mosaic_id: str = ""
+    child_name: str = field(default="", repr=False)  # never in a log line
+    child_mosaic_id: str = field(default="", repr=False)
     issued_on: dt.date | None = None
 
     def submission(self) -> Submission:

@@ -352,7 +352,7 @@ def _teams(ws: Worksheet, figures: Figures, marking: str) -> None:
         ws.cell(end - 1, col).font = _BOLD
     _widths(ws, (40, 9, 12, 12, 14, 12, 12, 12, 12, 14))
     ws.row_dimensions[4].height = 32
-    _page(ws, landscape=False)
+    _page(ws, landscape=True)
 
 
 def _actions(
@@ -437,7 +437,7 @@ def _programme(ws: Worksheet, figures: Figures, programme: ProgrammeFigures, mar
             for p in programme.audits
         ],
     )
-    _widths(ws, (34, 12, 12, 12, 12, 14, 14))
+    _widths(ws, (34, 13, 20, 26, 16, 18, 14))
     _page(ws, landscape=False)
 
 
