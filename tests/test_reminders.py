@@ -9,9 +9,11 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from cssw_docs import examples, rules
+from cssw_docs import clock, examples, rules
 from cssw_docs import rubric as rubric_mod
+from cssw_docs.cli import cli
 from cssw_docs.models import AuditState, PlannedAudit, ReminderKind, Route, submission_to_dict
 from cssw_docs.oversight import progress
 from cssw_docs.service import daily, settings_check
@@ -224,3 +226,25 @@ def test_the_docs_show_the_programme_workbook_reference(the_rubric):
     """docs/programme.md holds programme_markdown()'s output verbatim."""
     docs = (Path(__file__).resolve().parents[1] / "docs" / "programme.md").read_text("utf-8")
     assert sheet.programme_markdown(the_rubric).strip() in docs
+
+
+def test_remind_dry_run_prints_what_it_would_send_and_sends_nothing(ledger, monkeypatch, tmp_path):
+    settings, conn = ledger
+    clock_file = tmp_path / "clock.txt"
+    clock.set_file(clock_file, dt.datetime(2027, 3, 16, 9, 0))
+    monkeypatch.setenv(clock.ENV, str(clock_file))
+    monkeypatch.setenv("CSSW_DOCS_SERVICE__STATE_DIR", str(settings.service.state_dir))
+    monkeypatch.setenv("CSSW_DOCS_MAIL__HEAD_OF_QA", '["head.of.qa@camden.gov.uk"]')
+    monkeypatch.setenv("CSSW_DOCS_MAIL__SENDER", "cssw-docs@camden.gov.uk")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["remind", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Would send feedback reminder 1 for CSSW-2026-0178" in result.output
+    assert "nothing sent" in result.output
+    assert conn.execute("SELECT count(*) FROM mail_outbox").fetchone()[0] == 0
+    result = runner.invoke(cli, ["remind"])
+    assert result.exit_code == 0 and "email(s) queued" in result.output
+    sent = conn.execute("SELECT count(*) FROM mail_outbox").fetchone()[0]
+    assert sent > 0
+    assert "No reminder is due" in runner.invoke(cli, ["remind"]).output
+    assert conn.execute("SELECT count(*) FROM mail_outbox").fetchone()[0] == sent

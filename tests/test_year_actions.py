@@ -10,14 +10,16 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from cssw_docs import examples, render
+from cssw_docs import examples, pipeline, render
 from cssw_docs import rubric as rubric_mod
 from cssw_docs.cli import cli
+from cssw_docs.folders import Folders
 from cssw_docs.models import ActionStatus, submission_to_dict
 from cssw_docs.oversight import actions as tracking
 from cssw_docs.oversight import figures, records
 from cssw_docs.oversight.records import OversightError
-from cssw_docs.store import audits, db
+from cssw_docs.service import claim
+from cssw_docs.store import audits, db, jobs
 from cssw_docs.year import actions
 from programme_support import year_settings
 
@@ -201,3 +203,48 @@ def test_actions_commands_through_the_cli(ledger, monkeypatch, tmp_path):
     assert "1 done on time" in result.output or "1 done late" in result.output
     result = runner.invoke(cli, ["actions", "done", REF, "7", "--by", "Grace"])
     assert result.exit_code == 1 and "has no action 7" in result.output
+
+
+def _csv_job(settings, the_rubric, conn, tmp_path, text: str):
+    """Run a CSV dropped into the intake folder through the pipeline's job steps."""
+    folders = Folders(tmp_path / "intake", tmp_path / "outbox", tmp_path / "state")
+    folders.create()
+    path = folders.intake / "supervision back.csv"
+    path.write_text(text, encoding="utf-8")
+    found = claim.claim(path, folders.work)
+    jobs.insert_job(
+        conn,
+        found.job_id,
+        source_name=found.source_name,
+        work_name=f"{found.job_id}/{found.source_name}",
+        size=found.path.stat().st_size,
+        sha256=pipeline.sha256_of(found.path),
+    )
+    ctx = pipeline.JobContext(settings, the_rubric, folders)
+    return pipeline.run_job(conn, found.job_id, ctx), folders
+
+
+def test_the_pipeline_records_a_returned_csv_and_files_it(ledger, the_rubric, tmp_path):
+    """Recognised by its header in the intake folder: recorded, filed in processed/."""
+    settings, conn = ledger
+    text = _returned(the_rubric, {1: ("Done", "10/11/2026", "")})
+    row, _ = _csv_job(settings, the_rubric, conn, tmp_path, text)
+    assert row["state"] == "processed" and row["audit_ref"] == REF
+    assert "processed" in row["final_path"]
+    assert tracking.recorded(conn)[(REF, 1)].status is ActionStatus.DONE
+
+
+def test_the_pipeline_rejects_an_unusable_csv_to_the_auditor(ledger, the_rubric, tmp_path):
+    """A CSV it cannot use goes to rejected/ and its auditor gets the reason; nothing is
+    recorded, and the reason quotes no cell."""
+    settings, conn = ledger
+    text = _returned(the_rubric, {1: ("Done", "", "")})
+    row, folders = _csv_job(settings, the_rubric, conn, tmp_path, text)
+    assert row["state"] == "rejected" and "rejected" in row["final_path"]
+    assert tracking.recorded(conn) == {}
+    mail = conn.execute("SELECT route, recipients FROM mail_outbox").fetchall()
+    assert [(m["route"], m["recipients"]) for m in mail] == [
+        ("rejection", '["priya.natarajan@camden.gov.uk"]')
+    ]
+    problems = next(folders.intake.rglob("* - problems.txt")).read_text("utf-8")
+    assert "Completed on is empty" in problems and "Okafor" not in problems
