@@ -43,6 +43,7 @@ MESSAGE_ID_DOMAIN = "cssw-docs.local"
 # Headers are not folded below 998 characters: folding a subject can leave a leading space.
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 REJECTED_REF = "(rejected workbook)"  # the reference used for a rejection's outbox rows
+DIGEST_REF = "(actions digest)"  # ... and for the weekly actions digest's (several audits)
 EMAIL_FOLDER = "email"  # the email templates' folder inside render.templates_dir
 
 MIME_TYPES: dict[FileFormat, tuple[str, str]] = {
@@ -165,11 +166,7 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.ACTIONS_DIGEST: "SMART actions due and overdue this week",
         Route.REJECTION: "Audit workbook returned: problems to fix",
         Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
-        Route.BLOCKED_NOTICE: (
-            "Email about a rejected workbook not sent (address not allowed)"
-            if ref == REJECTED_REF
-            else f"Email for audit {ref} not sent (address not allowed)"
-        ),
+        Route.BLOCKED_NOTICE: f"{_about(ref)} not sent (address not allowed)",
         Route.UNCONFIRMED_NOTICE: f"{_about(ref)} may not have been delivered",
         Route.REFUSED_NOTICE: f"{_about(ref)} refused by the mail server",
         Route.FAILED_NOTICE: (
@@ -182,7 +179,9 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
 
 
 def _about(ref: str) -> str:
-    """Return "Email for audit REF", or the words for a rejection's email."""
+    """Return "Email for audit REF", or the words for a rejection's email or a digest."""
+    if ref == DIGEST_REF:
+        return "The weekly actions digest"
     return "Email about a rejected workbook" if ref == REJECTED_REF else f"Email for audit {ref}"
 
 

@@ -421,16 +421,20 @@ def enqueue_digest(
                 _prepare(
                     msg_id=msg_id,
                     job_id=key,
-                    ref="",
+                    ref=compose.DIGEST_REF,
                     delivery=delivery,
-                    subject=compose.subject_for(delivery.route, settings.render.marking, ""),
+                    subject=compose.subject_for(
+                        delivery.route, settings.render.marking, compose.DIGEST_REF
+                    ),
                     blocks=compose.digest_body(delivery, context, settings),
                     attachments=(),
                     settings=settings,
                     when=when,
                 )
             )
-        return _store_recorded(conn, planned, settings, ref="", when=when, record=record)
+        return _store_recorded(
+            conn, planned, settings, ref=compose.DIGEST_REF, when=when, record=record
+        )
     finally:
         conn.close()
 
