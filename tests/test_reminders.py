@@ -152,6 +152,7 @@ def test_the_weekly_digest_goes_once_a_week_to_managers_and_practitioners(ledger
         text = r["subject"] + body.get_content()
         assert good.child_name.split()[0] not in text and good.child_mosaic_id not in text
         assert "Overdue (2)" in text and "CSSW-2026-0142 action 1" in text
+        assert "3 open (2 overdue), 0 done on time, 0 done late and 0 dropped" in text
     tuesday = monday + dt.timedelta(days=1)
     assert [r for r in _due(ledger, the_rubric, tuesday) if r.kind is ReminderKind.DIGEST] == []
     sunday = monday - dt.timedelta(days=1)

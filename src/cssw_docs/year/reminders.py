@@ -276,11 +276,8 @@ def _digest(conn: sqlite3.Connection, settings: Settings, today: dt.date) -> Ite
         return
     until = today + dt.timedelta(days=settings.reminders.digest_days_ahead)
     agreed = [r for r in records.load(conn).audits if not r.awaiting_decision]
-    listed = [
-        a
-        for a in tracking.tracked(agreed, today, statuses=tracking.recorded(conn))
-        if a.is_open and a.due is not None and a.due <= until
-    ]
+    every = tracking.tracked(agreed, today, statuses=tracking.recorded(conn))
+    listed = [a for a in every if a.is_open and a.due is not None and a.due <= until]
     year, week, _ = today.isocalendar()
     people: dict[str, tuple[str, bool, list[tracking.TrackedAction]]] = {}
     for a in listed:
@@ -295,7 +292,14 @@ def _digest(conn: sqlite3.Connection, settings: Settings, today: dt.date) -> Ite
             people[address] = (held[0], held[1] or manager, [*held[2], a])
     for address, (name, manager, items) in sorted(people.items()):
         key = f"digest:{year}-W{week:02d}:{address}"
-        context = _digest_words(items, today, until, manager)
+        theirs = [
+            a
+            for a in every
+            if address in (a.practitioner_email.strip().lower(), a.manager_email.strip().lower())
+        ]
+        context = _digest_words(items, today, until, manager) | {
+            "standing": _standing(tracking.counts(theirs))
+        }
         delivery = routes.digest_route(address, name)
 
         def queue(s: Settings, record: outbox.Recorder, d=delivery, k=key, c=context) -> list[str]:
@@ -311,6 +315,15 @@ def _digest(conn: sqlite3.Connection, settings: Settings, today: dt.date) -> Ite
             f"{len(items)} action(s)",
             queue,
         )
+
+
+def _standing(counts: dict[str, int]) -> str:
+    """Return where all of someone's actions stand, each way of standing counted apart."""
+    still_open = sum(counts[s] for s in tracking.OPEN_STATUSES)
+    return (
+        f"{still_open} open ({counts[tracking.OVERDUE]} overdue), {counts['Done on time']} done "
+        f"on time, {counts['Done late']} done late and {counts['Dropped']} dropped"
+    )
 
 
 def _digest_words(
