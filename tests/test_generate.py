@@ -418,7 +418,7 @@ def test_write_submission_fills_the_tables(filled: Workbook, the_rubric: Rubric)
     sub = examples.good(the_rubric)
     plan = _data_rows(filled, "AuditPlan")
     assert plan[: len(sub.actions)] == [
-        (a.action, a.section, a.owner, _shown(a.due), a.measure) for a in sub.actions
+        (a.action, a.section, a.owner, _shown(a.due), a.measure, None, None) for a in sub.actions
     ]
     assert all(v is None for row in plan[len(sub.actions) :] for v in row)
     feedback = _data_rows(filled, "FamilyFeedback")

@@ -153,7 +153,8 @@ def test_actions_filters(setup) -> None:
     code, out, _ = run(config, "actions", "--team", "Team 3", "--overdue")
     assert code == 0
     if expected:
-        assert f"{len(expected)} action(s), {len(expected)} past the due date" in out
+        assert f"{len(expected)} action(s) on " in out
+        assert f"{len(expected)} open ({len(expected)} overdue)" in out
     else:
         assert "No actions match." in out
     code, out, _ = run(config, "actions")

@@ -48,12 +48,14 @@ def make_xlsx(path: Path) -> Path:
         ("Thumbs.db", False),
         ("desktop.ini", False),
         ("audit.xls", False),
-        ("audit.csv", False),
+        ("supervision_actions.csv", True),  # a returned supervision CSV (year/actions.py)
+        ("~$supervision_actions.csv", False),
         ("notes.docx", False),
     ],
 )
 def test_which_names_are_workbooks(name, expected):
-    """Only .xlsx/.xlsm names count; owner, lock, temp, hidden and system files never do."""
+    """Only .xlsx/.xlsm (and returned .csv) names count; owner, lock, temp, hidden and
+    system files never do."""
     assert readiness.is_workbook_name(name) is expected
 
 

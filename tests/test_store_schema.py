@@ -22,6 +22,9 @@ TABLES = {
     "tombstones",
     "purge_log",
     "erasures",
+    "programme",
+    "action_status",
+    "reminders_sent",
 }
 
 

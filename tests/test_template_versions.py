@@ -46,18 +46,28 @@ def test_the_fixtures_are_of_version_1_0_without_the_new_names() -> None:
 
 @pytest.mark.slow
 def test_a_new_workbook_is_1_2_with_every_new_name(tmp_path: Path, the_rubric: Rubric) -> None:
-    """The blank workbook carries the new version and every name 1.1 and 1.2 added."""
+    """The blank workbook carries the new version, every name 1.1 and 1.2 added, and the audit
+    plan's Status and Completed on columns 1.2 added."""
     path = new_workbook(tmp_path / "blank.xlsx", the_rubric)
     assert layout.TEMPLATE_VERSION == "1.2"
     assert {*ADDED_IN_1_1, *ADDED_IN_1_2} <= _names(path)
     sub = read_workbook(path, the_rubric)
     assert sub.template_version == "1.2" and sub.parse_findings == ()
+    ws = openpyxl.load_workbook(path)["Audit plan"]
+    assert [ws.cell(3, c).value for c in (6, 7)] == ["Status", "Completed on"]
 
 
 def test_a_1_1_workbook_has_no_place_for_checked_details() -> None:
     """The name 1.2 added is not asked of a 1.1 workbook (the reader leaves it empty)."""
     assert layout.in_version("storyboard_details_confirmed", "1.2")
     assert not layout.in_version("storyboard_details_confirmed", "1.1")
+
+
+@pytest.mark.parametrize(("version", "has"), [("1.0", False), ("1.1", False), ("1.2", True)])
+def test_the_plan_status_columns_belong_to_1_2(version: str, has: bool) -> None:
+    """A 1.1 workbook without Status is read without complaint; a 1.2 one must have it."""
+    assert layout.table("AuditPlan").has("Status", version) is has
+    assert layout.table("AuditPlan").has("Action", version) is True
 
 
 def test_a_1_0_workbook_reads_without_complaint(the_rubric: Rubric) -> None:

@@ -261,11 +261,13 @@ def make() -> DocumentObject:
     doc.add_paragraph("", style="Note")
     _loop_table(
         doc,
-        ("Team", "Audits", "Good or better", "Inadequate", "Disagreed", "Actions overdue"),
+        ("Team", "Audits", "Good or better", "Inadequate", "Disagreed", "Actions overdue",
+         "Actions done"),
         "teams",
         ("{{ item.team }}", "{{ item.audits }}", "{{ item.good_or_better }}",
-         "{{ item.inadequate }}", "{{ item.disagreements }}", "{{ item.overdue }}"),
-        (6.0, 1.6, 2.2, 2.2, 2.2, 2.8),
+         "{{ item.inadequate }}", "{{ item.disagreements }}", "{{ item.overdue }}",
+         "{{ item.done }}"),
+        (4.6, 1.5, 2.0, 2.0, 2.0, 2.4, 2.5),
     )  # fmt: skip
 
     doc.add_paragraph("Practitioner agreement and referrals", style="Heading 1")
@@ -277,6 +279,19 @@ def make() -> DocumentObject:
 
     doc.add_paragraph("SMART actions", style="Heading 1")
     doc.add_paragraph("{{ actions_text }}")
+
+    doc.add_paragraph("The audit programme", style="Heading 1")
+    doc.add_paragraph("{{ programme_text }}").paragraph_format.keep_with_next = True
+    doc.add_paragraph("{%p if programme_months %}")
+    _loop_table(
+        doc,
+        ("Planned month", "Planned", "Completed", "In progress", "Late", "Not started"),
+        "programme_months",
+        ("{{ item.label }}", "{{ item.planned }}", "{{ item.completed }}",
+         "{{ item.in_progress }}", "{{ item.late }}", "{{ item.not_started }}"),
+        (4.5, 2.5, 2.5, 2.5, 2.5, 2.5),
+    )  # fmt: skip
+    doc.add_paragraph("{%p endif %}")
 
     doc.add_paragraph("Recurring themes in areas for development", style="Heading 1")
     doc.add_paragraph("{{ themes_intro }}").paragraph_format.keep_with_next = True

@@ -179,6 +179,36 @@ class OversightSettings:
     report_mosaic_id: bool = False
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+
+
+@dataclass(frozen=True)
+class RemindersSettings:
+    """What the service sends on its own each working day (``followup/reminders.py``).
+
+    Each kind can be turned off; the counts are working days (weekends and England and Wales
+    bank holidays skipped).
+    """
+
+    # The planned audits' workbooks go to their auditors on the first working day of the month.
+    issue_workbooks: bool = True
+    # The practitioner is reminded when the feedback deadline has passed with no Final (the
+    # auditor copied), and again this many working days later (the manager copied too).
+    feedback: bool = True
+    feedback_again_after_working_days: int = 5
+    # The Head of QA is reminded of a referral still undecided after this many working days.
+    referral: bool = True
+    referral_working_days: int = 10
+    # A weekly digest of actions due in the next two weeks and overdue, on this weekday (or the
+    # first working day after it that week).
+    digest: bool = True
+    digest_weekday: str = "Monday"
+    digest_days_ahead: int = 14
+    # The auditor is reminded of an audit not started by this day of its planned month.
+    not_started: bool = True
+    not_started_day: int = 15
+
+
 @dataclass(frozen=True)
 class RetentionSettings:
     """How many months each kind of record is kept (``retention``); unset: kept for ever.
@@ -221,6 +251,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     oversight: OversightSettings = field(default_factory=OversightSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
 
     def with_changes(self, **changes: Any) -> Settings:
         """Return a copy with dotted keys changed, e.g. ``{"service.intake": Path("x")}``."""
@@ -435,6 +466,7 @@ _SECTIONS: dict[str, type] = {
     "mail": MailSettings,
     "oversight": OversightSettings,
     "retention": RetentionSettings,
+    "reminders": RemindersSettings,
 }
 
 

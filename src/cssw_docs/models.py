@@ -84,6 +84,7 @@ class DocKind(StrEnum):
     AUDIT_JSON = "audit_json"
     MARKED_WORKBOOK = "marked_workbook"  # a rejected workbook with its problems marked
     PROBLEMS_TEXT = "problems_text"  # a rejected workbook's problems in plain words
+    AUDIT_WORKBOOK = "audit_workbook"  # the audit workbook pre-filled from the programme
 
 
 class FileFormat(StrEnum):
@@ -151,6 +152,13 @@ class Route(StrEnum):
     REPLACEMENT_DUE = "replacement-due"  # the Head of QA decided a revised audit replaces it
     MODERATION_INVITATION = "moderation-invitation"  # auditor, worker, manager: the panel date
     MODERATION_OUTCOME = "moderation-outcome"  # auditor, worker, manager: the chair's decision
+    # The annual programme (followup/programme.py) and its reminders (followup/reminders.py).
+    PROGRAMME_WORKBOOK = "programme-workbook"  # auditor: the pre-filled audit workbook
+    IDENTIFIED = "identified"  # practitioner and manager: "your work has been identified"
+    FEEDBACK_REMINDER = "feedback-reminder"  # practitioner (auditor, then manager, copied)
+    REFERRAL_REMINDER = "referral-reminder"  # Head of QA: a referral still undecided
+    ACTIONS_DIGEST = "actions-digest"  # manager (or practitioner): actions due and overdue
+    NOT_STARTED_REMINDER = "not-started-reminder"  # auditor: a planned audit not started
 
 
 class StoryboardStatus(StrEnum):
@@ -176,6 +184,45 @@ class ReferralOutcome(StrEnum):
     UPHELD = "upheld"  # the audit stands as the auditor wrote it
     AMENDED = "amended"  # the audit stands with the changes in the note
     REPLACED = "replaced"  # a revised audit replaces it
+
+
+class AuditState(StrEnum):
+    """Where a planned audit stands, derived from what has arrived (oversight.progress)."""
+
+    PLANNED = "planned"  # in the programme; its workbook not issued yet
+    ISSUED = "issued"  # the pre-filled workbook sent to the auditor; nothing back yet
+    DRAFT = "draft"  # a Draft pack issued; the practitioner's feedback not yet due
+    AWAITING_FEEDBACK = "awaiting feedback"  # the feedback deadline passed without a Final
+    REFERRED = "referred"  # the practitioner disagrees: waiting for the Head of QA
+    FINAL = "final"  # the Final pack issued
+    MODERATED = "moderated"  # the moderation panel recorded its decision
+
+    @property
+    def started(self) -> bool:
+        """Return True once a workbook of the audit has arrived."""
+        return self not in (AuditState.PLANNED, AuditState.ISSUED)
+
+    @property
+    def completed(self) -> bool:
+        """Return True for a Final audit (moderated or not)."""
+        return self in (AuditState.FINAL, AuditState.MODERATED)
+
+
+class ActionStatus(StrEnum):
+    """Where one SMART action stands: open until done, or no longer needed."""
+
+    OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"  # no longer needed (with a reason)
+
+
+class ReminderKind(StrEnum):
+    """The reminders the service sends; each can be turned off in [reminders]."""
+
+    FEEDBACK = "feedback"  # the practitioner's feedback on a Draft is late
+    REFERRAL = "referral"  # a referral to the Head of QA is undecided
+    DIGEST = "digest"  # the weekly digest of actions due and overdue
+    NOT_STARTED = "not_started"  # a planned audit not started by the middle of its month
 
 
 class Severity(StrEnum):
@@ -268,6 +315,9 @@ class Action:
     due: dt.date | None = None
     measure: str = ""
     row: int | None = None
+    # From template 1.2's Status and Completed on columns (empty: not said in the workbook).
+    status: ActionStatus | None = None
+    completed_on: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -404,6 +454,46 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class PlannedAudit:
+    """One audit of the annual programme: what the QA unit planned, and when it was issued."""
+
+    audit_ref: str
+    audit_type: str
+    planned_month: dt.date  # the first day of the month
+    auditor_name: str
+    auditor_email: str
+    team: str
+    practitioner_name: str
+    practitioner_email: str
+    manager_name: str
+    manager_email: str
+    theme: str = ""
+    auditor_role: str = ""
+    child_name: str = field(default="", repr=False)  # never in a log line
+    child_mosaic_id: str = field(default="", repr=False)
+    issued_on: dt.date | None = None
+
+    def submission(self) -> Submission:
+        """Return what the programme knows as an audit (to pre-fill its workbook and write
+        its notices)."""
+        return Submission(
+            audit_ref=self.audit_ref,
+            audit_type=self.audit_type,
+            audit_theme=self.theme,
+            child_name=self.child_name,
+            child_mosaic_id=self.child_mosaic_id,
+            team=self.team,
+            auditor_name=self.auditor_name,
+            auditor_email=self.auditor_email,
+            auditor_role=self.auditor_role,
+            practitioner_name=self.practitioner_name,
+            practitioner_email=self.practitioner_email,
+            manager_name=self.manager_name,
+            manager_email=self.manager_email,
+        )
+
+
+@dataclass(frozen=True)
 class PackFile:
     """One file of a rendered pack: what it is (``kind``) and in which ``format``."""
 
@@ -532,7 +622,11 @@ _READERS: dict[type, dict[str, Any]] = {
         "storyboard_status": lambda v: _enum(StoryboardStatus, v),
     },
     SectionAssessment: {"rating": lambda v: _enum(Rating, v)},
-    Action: {"due": _date},
+    Action: {
+        "due": _date,
+        "completed_on": _date,
+        "status": lambda v: _enum(ActionStatus, v),
+    },
     ComplianceGap: {"raised_on": _date},
 }
 

@@ -57,6 +57,7 @@ from .workbook.annotate import annotate, unmark
 from .workbook.layout import all_fields
 from .workbook.parse import UnreadableWorkbook, read_workbook
 from .workbook.safety import too_large_to_check
+from .year import actions as year_actions
 
 # --- the flow ------------------------------------------------------------------------------
 
@@ -338,7 +339,11 @@ def run_job(
 
 def _check_job(conn: sqlite3.Connection, row: sqlite3.Row, ctx: JobContext, cp: Checkpoint):
     """Claimed (or validated before a crash): check, then render the pack or write the rejection."""
-    checked = check(_claimed_file(row, ctx), ctx.rubric, ctx.settings)
+    source = _claimed_file(row, ctx)
+    if year_actions.is_returned_csv(source):
+        _returned_csv_job(conn, row, ctx, cp, source)
+        return
+    checked = check(source, ctx.rubric, ctx.settings)
     if checked.ok:
         _render_job(conn, row, ctx, cp, checked)
     else:
@@ -403,6 +408,27 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
         version=pack.version,
         pack_dir=str(pack.directory),
         pack=json.dumps(pack_to_dict(pack)),
+        dest_dir=str(ctx.folders.dated("processed")),
+    )
+
+
+def _returned_csv_job(conn, row, ctx: JobContext, cp: Checkpoint, source: Path) -> None:
+    """A supervision CSV returned with its actions' statuses: record them, or reject it (to
+    the audit's auditor when the CSV names a Final audit, else to the QA admin)."""
+    today = clock.today()
+    returned = year_actions.read(source, conn, today)
+    if not returned.ok:
+        auditor = year_actions.auditor_of(conn, returned.audit_ref) if returned.audit_ref else ""
+        checked = Checked(source, row["sha256"] or "", None, returned.report)
+        _reject_job(conn, row, ctx, cp, checked, auditor_email=auditor)
+        return
+    year_actions.record_returned(conn, returned, today)
+    cp("after_validate")
+    jobs.update_job(
+        conn,
+        row["job_id"],
+        state=JobState.DELIVERED,
+        audit_ref=returned.audit_ref,
         dest_dir=str(ctx.folders.dated("processed")),
     )
 
@@ -531,7 +557,7 @@ def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
         folder = make_private_dir(Path(row["dest_dir"] or ctx.folders.dated(end)))
         final = free_name(folder, row["source_name"])
         jobs.update_job(conn, job_id, final_path=str(final))
-    if end is JobState.PROCESSED and source.exists():
+    if end is JobState.PROCESSED and source.exists() and not year_actions.is_returned_csv(source):
         _without_stale_marks(source)
     cp("before_move")
     if source.exists():

@@ -362,12 +362,15 @@ def inventory(conn: sqlite3.Connection, folders: Folders) -> list[Item]:
 # --- what is kept whatever its date ------------------------------------------------------------
 
 
-def is_open(record: records.AuditRecord, today: dt.date) -> str:
+def is_open(
+    record: records.AuditRecord, today: dt.date, statuses: actions.Statuses | None = None
+) -> str:
     """Return why ``record`` must be kept whatever the schedule says ("" when it need not be):
-    an open referral to the Head of QA, open SMART actions, or a pending moderation decision."""
+    an open referral to the Head of QA, open SMART actions (``statuses``: the ledger's action
+    statuses), or a pending moderation decision."""
     if record.referral_open or record.awaiting_decision:
         return "open referral"
-    if actions.has_open_actions(record, today):
+    if actions.has_open_actions(record, statuses):
         return "open actions"
     if record.moderation_selected and record.moderation is None:
         return "pending moderation"
@@ -379,10 +382,11 @@ def protected(
 ) -> dict[str, str]:
     """Return the audits (normalised references; among ``refs`` when given) none of whose
     records may be removed, and why."""
+    statuses = actions.recorded(conn)
     return {
         normalise_ref(r.audit_ref): why
         for r in records.load(conn, refs=refs).audits
-        if (why := is_open(r, today))
+        if (why := is_open(r, today, statuses))
     }
 
 

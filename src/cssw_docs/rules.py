@@ -10,12 +10,21 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from collections.abc import Sequence
 
 import holidays
 
 from . import privacy, wordlists
 from .config import DEFAULT_REFERENCE_PATTERN, ValidationSettings
-from .models import Agreement, Rating, ReferralOutcome, Stage, StoryboardStatus, Submission
+from .models import (
+    Action,
+    Agreement,
+    Rating,
+    ReferralOutcome,
+    Stage,
+    StoryboardStatus,
+    Submission,
+)
 
 # The audit reference names folders, files and email subjects, so it must be safe in all three.
 # This is the floor every reference must pass, whatever validation.reference_pattern says.
@@ -199,6 +208,13 @@ def fit_to_share_outside(sub: Submission, local: wordlists.LocalList = _NO_LOCAL
 def observed(sub: Submission) -> bool:
     """Return True when the audit records direct practice observed (Practice Week)."""
     return bool(sub.observation_activity.strip())
+
+
+def plan_order(actions: Sequence[Action]) -> list[Action]:
+    """Return the audit plan's actions in the order its documents number them (1, 2 ...):
+    by due date, undated ones last, the workbook's order on ties."""
+    order = {id(a): i for i, a in enumerate(actions)}
+    return sorted(actions, key=lambda a: (a.due is None, a.due or dt.date.min, order[id(a)]))
 
 
 # --- working days and the Head of Quality Assurance's deadline ------------------------------

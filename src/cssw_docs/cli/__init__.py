@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "ledger",
     "storyboards",
     "retention",
+    "programme",
 )
 
 

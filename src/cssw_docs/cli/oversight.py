@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from .. import clock
-from ..models import ReferralOutcome
+from ..models import ActionStatus, ReferralOutcome
 from ..oversight import actions as actions_mod
 from ..oversight import escalations as escalations_mod
 from ..oversight import records as records_mod
@@ -21,6 +21,7 @@ from ..oversight.figures import compare
 from ..render import RenderError
 from ..store.schema import SchemaError
 from ..workbook.parse import parse_date
+from ..year import actions as year_actions
 from .common import Context, pass_context
 
 
@@ -368,29 +369,94 @@ def escalations_resolve(ref: str, note: str, resolved_by: str) -> None:
 # --- actions ------------------------------------------------------------------------------------
 
 
-@click.command("actions")
+@click.group("actions", invoke_without_command=True)
 @click.option("--team", default=None, help="Only teams whose name contains this text.")
-@click.option("--overdue", is_flag=True, help="Only actions past their due date.")
-@pass_context
-def actions(obj: Context, team: str | None, overdue: bool) -> None:
-    """List the SMART actions of every Final audit, earliest due first.
+@click.option("--overdue", is_flag=True, help="Only open actions past their due date.")
+@click.option("--open", "open_only", is_flag=True, help="Only actions not done or dropped.")
+@click.pass_context
+def actions(ctx: click.Context, team: str | None, overdue: bool, open_only: bool) -> None:
+    """List the SMART actions of every Final audit, earliest due first, with their status.
 
+    An action is open until it is done or dropped (no longer needed): record that with
+    `cssw-docs actions done REF N --by NAME` or `actions dropped REF N --by NAME --note WHY`,
+    or by returning the supervision CSV with its Status column filled.
     Example: cssw-docs actions --team "Team 3" --overdue
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    obj = ctx.find_object(Context)
     today = clock.today()
     with _ledger(obj) as conn:
         records = records_mod.load(conn).audits
-    found = actions_mod.tracked(records, today, team=team, overdue_only=overdue)
+        statuses = actions_mod.recorded(conn)
+    found = actions_mod.tracked(records, today, team=team, overdue_only=overdue, statuses=statuses)
+    if open_only:
+        found = [a for a in found if a.is_open]
     if not found:
-        click.echo("No actions match." if team or overdue else "No actions are recorded yet.")
+        filtered = team or overdue or open_only
+        click.echo("No actions match." if filtered else "No actions are recorded yet.")
         return
     for a in found:
         click.echo(
-            f"{_uk(a.due) or 'no due date':<11} {a.status:<12} {a.audit_ref}  {a.team}\n"
-            f"    owner {a.owner or 'not named'}: {a.action}"
+            f"{_uk(a.due) or 'no due date':<11} {a.status:<12} {a.audit_ref} action {a.number}"
+            f"  {a.team}\n    owner {a.owner or 'not named'}: {a.action}"
         )
-    late = sum(a.status == "Overdue" for a in found)
-    click.echo(f"{len(found)} action(s), {late} past the due date on {_uk(today)}.")
+        if a.closed is not None:
+            said = f"{a.closed.status.value} {_uk(a.closed.on)}"
+            by = f" by {a.closed.by}" if a.closed.by else ""
+            note = f": {a.closed.note}" if a.closed.note else ""
+            click.echo(f"    {said}{by}{note}")
+    counts = actions_mod.counts(found)
+    click.echo(
+        f"{len(found)} action(s) on {_uk(today)}: "
+        f"{sum(counts[s] for s in actions_mod.OPEN_STATUSES)} open "
+        f"({counts[actions_mod.OVERDUE]} overdue), {counts['Done on time']} done on time, "
+        f"{counts['Done late']} done late, {counts['Dropped']} dropped."
+    )
+
+
+def _close(
+    obj: Context, ref: str, number: int, status: ActionStatus, by: str, note: str, on
+) -> None:
+    obj.check_ledger()
+    try:
+        found = year_actions.mark(obj.settings, ref, number, status, by=by, note=note, on=on)
+    except records_mod.OversightError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"{found.audit_ref} action {found.number} ({found.owner or 'owner not named'}, due "
+        f"{_uk(found.due) or 'no date'}): {found.status}."
+    )
+
+
+@actions.command("done")
+@click.argument("ref")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--by", "by", required=True, help="Who did it (or who says it is done).")
+@click.option("--note", default="", help="Anything worth keeping about how it was done.")
+@click.option("--on", "on", type=DATE, default=None, help="The day it was done (default today).")
+@pass_context
+def actions_done(obj: Context, ref: str, number: int, by: str, note: str, on) -> None:
+    """Record action NUMBER of audit REF as done (numbers as in its audit plan).
+
+    Example: cssw-docs actions done CSSW-2026-0142 2 --by "Sam Patel" --on 03/03/2027
+    """
+    _close(obj, ref, number, ActionStatus.DONE, by, note, on)
+
+
+@actions.command("dropped")
+@click.argument("ref")
+@click.argument("number", type=click.IntRange(min=1))
+@click.option("--by", "by", required=True, help="Who decided it is no longer needed.")
+@click.option("--note", required=True, help="Why the action is no longer needed.")
+@click.option("--on", "on", type=DATE, default=None, help="The day it was decided (default today).")
+@pass_context
+def actions_dropped(obj: Context, ref: str, number: int, by: str, note: str, on) -> None:
+    """Record action NUMBER of audit REF as no longer needed, with the reason.
+
+    Example: cssw-docs actions dropped CSSW-2026-0142 3 --by "Sam Patel" --note "Case closed"
+    """
+    _close(obj, ref, number, ActionStatus.DROPPED, by, note, on)
 
 
 # --- report -------------------------------------------------------------------------------------

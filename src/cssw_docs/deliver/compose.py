@@ -43,6 +43,7 @@ MESSAGE_ID_DOMAIN = "cssw-docs.local"
 # Headers are not folded below 998 characters: folding a subject can leave a leading space.
 MESSAGE_POLICY = policy.SMTP.clone(max_line_length=998)
 REJECTED_REF = "(rejected workbook)"  # the reference used for a rejection's outbox rows
+DIGEST_REF = "(actions digest)"  # ... and for the weekly actions digest's (several audits)
 EMAIL_FOLDER = "email"  # the email templates' folder inside render.templates_dir
 
 MIME_TYPES: dict[FileFormat, tuple[str, str]] = {
@@ -70,7 +71,14 @@ NOTICE_ROUTES = (
     Route.MODERATION_OUTCOME,
     Route.GOOD_PRACTICE_CORRECTION,
     Route.REPLACEMENT_DUE,
+    Route.PROGRAMME_WORKBOOK,
+    Route.IDENTIFIED,
+    Route.FEEDBACK_REMINDER,
+    Route.REFERRAL_REMINDER,
+    Route.NOT_STARTED_REMINDER,
 )
+# Messages about several audits at once (no one audit's people or reference).
+DIGEST_ROUTES = (Route.ACTIONS_DIGEST,)
 
 
 class EmailTemplateError(Exception):
@@ -150,13 +158,15 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.REPLACEMENT_DUE: f"Audit {ref}: a revised audit is needed",
         Route.MODERATION_INVITATION: f"Invitation to the moderation panel for audit {ref}",
         Route.MODERATION_OUTCOME: f"Moderation panel decision on audit {ref}",
+        Route.PROGRAMME_WORKBOOK: f"Audit workbook for planned audit {ref}",
+        Route.IDENTIFIED: f"Your work has been identified for audit {ref}",
+        Route.FEEDBACK_REMINDER: f"Reminder: your feedback on draft audit {ref}",
+        Route.REFERRAL_REMINDER: f"Reminder: audit {ref} waits for your decision",
+        Route.NOT_STARTED_REMINDER: f"Reminder: planned audit {ref} not started",
+        Route.ACTIONS_DIGEST: "SMART actions due and overdue this week",
         Route.REJECTION: "Audit workbook returned: problems to fix",
         Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
-        Route.BLOCKED_NOTICE: (
-            "Email about a rejected workbook not sent (address not allowed)"
-            if ref == REJECTED_REF
-            else f"Email for audit {ref} not sent (address not allowed)"
-        ),
+        Route.BLOCKED_NOTICE: f"{_about(ref)} not sent (address not allowed)",
         Route.UNCONFIRMED_NOTICE: f"{_about(ref)} may not have been delivered",
         Route.REFUSED_NOTICE: f"{_about(ref)} refused by the mail server",
         Route.FAILED_NOTICE: (
@@ -169,7 +179,9 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
 
 
 def _about(ref: str) -> str:
-    """Return "Email for audit REF", or the words for a rejection's email."""
+    """Return "Email for audit REF", or the words for a rejection's email or a digest."""
+    if ref == DIGEST_REF:
+        return "The weekly actions digest"
     return "Email about a rejected workbook" if ref == REJECTED_REF else f"Email for audit {ref}"
 
 
@@ -444,7 +456,11 @@ def pack_body(
 
 
 def notice_body(
-    delivery: Delivery, sub: Submission, context: Mapping[str, Any], settings: Settings
+    delivery: Delivery,
+    sub: Submission,
+    context: Mapping[str, Any],
+    settings: Settings,
+    attachments: Sequence[Attachment] = (),
 ) -> list[Block]:
     """Return the body of a message about an audit that is not part of a pack.
 
@@ -467,8 +483,19 @@ def notice_body(
             "auditor_contact": _who(sub.auditor_name or "the auditor", sub.auditor_email),
         }
         | dict(context)
-        | _files(settings, (), None)
+        | _files(settings, attachments, None)
     )
+    return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
+
+
+def digest_body(delivery: Delivery, context: Mapping[str, Any], settings: Settings) -> list[Block]:
+    """Return the body of a message about several audits (the weekly actions digest).
+
+    ``context`` is the route's own variables; its free text must already be redacted.
+    """
+    if delivery.route not in DIGEST_ROUTES:
+        raise ValueError(f"not a digest route: {delivery.route}")
+    values = {"greeting": _greeting(delivery.to)} | dict(context) | _files(settings, (), None)
     return parse_blocks(wording(f"{delivery.route.value}.txt", values, settings))
 
 

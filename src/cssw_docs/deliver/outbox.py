@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from ..models import Attachment, MailState, Pack, Report, Route, Submission
 from ..store import mail
 from ..store.db import connect as connect_ledger
 from ..store.db import db_path as ledger_db_path
+from ..store.db import transaction
 from . import alerts, compose, routes, transport
 from .routes import Delivery
 
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 # Messages of one event, composed before any is stored: a Message-ID already queued, or the
 # message with who may not receive it.
 Planned = list[str | tuple[mail.Outgoing, list[routes.Refused]]]
+# Writes the caller's own row in the transaction that stores its messages (their IDs given).
+Recorder = Callable[[sqlite3.Connection, list[str]], None]
 
 
 @dataclass(frozen=True)
@@ -343,13 +346,16 @@ def enqueue_notices(
     notices: Sequence[tuple[Delivery, Mapping[str, object]]],
     settings: Settings,
     now: dt.datetime | None = None,
+    record: Recorder | None = None,
 ) -> list[str]:
     """Queue messages about an audit that are not part of a pack; return their Message-IDs.
 
-    ``key`` names the event (a decision, a panel date, a panel outcome): the Message-IDs come
-    from it and the route, so queueing the same event again queues nothing new. Each notice
-    is a delivery and its template's own variables. Like :func:`enqueue_pack`, every message
-    is composed before any is stored; unusable or outside addresses are blocked. Raises
+    ``key`` names the event (a decision, a panel date, a panel outcome, a reminder): the
+    Message-IDs come from it and the route, so queueing the same event again queues nothing
+    new. Each notice is a delivery (with any files it carries) and its template's own
+    variables. Like :func:`enqueue_pack`, every message is composed before any is stored;
+    unusable or outside addresses are blocked. ``record(conn, ids)`` writes the caller's own
+    row in the same transaction as the messages (a reminder's occasion). Raises
     NotComposable, queueing nothing, when the audit's own addresses or names cannot be used.
     """
     when = now or mail.utcnow()
@@ -367,6 +373,7 @@ def enqueue_notices(
             if mail.exists(conn, msg_id):
                 planned.append(msg_id)
                 continue
+            files = tuple(a for a in delivery.attachments if a.path.exists())
             planned.append(
                 _prepare(
                     msg_id=msg_id,
@@ -374,15 +381,74 @@ def enqueue_notices(
                     ref=ref,
                     delivery=delivery,
                     subject=compose.subject_for(delivery.route, settings.render.marking, ref),
-                    blocks=compose.notice_body(delivery, submission, context, settings),
+                    blocks=compose.notice_body(delivery, submission, context, settings, files),
+                    attachments=files,
+                    settings=settings,
+                    when=when,
+                )
+            )
+        return _store_recorded(conn, planned, settings, ref=ref, when=when, record=record)
+    finally:
+        conn.close()
+
+
+def enqueue_digest(
+    db: Path,
+    *,
+    key: str,
+    delivery: Delivery,
+    context: Mapping[str, object],
+    settings: Settings,
+    now: dt.datetime | None = None,
+    record: Recorder | None = None,
+) -> list[str]:
+    """Queue a message about several audits (the weekly actions digest); return its IDs.
+
+    Its free text must already be without children's names (``oversight.records`` gives it
+    so). Idempotent by ``key``; ``record`` as for :func:`enqueue_notices`.
+    """
+    when = now or mail.utcnow()
+    conn = connect_ledger(db)
+    try:
+        planned: Planned = []
+        msg_id = compose.message_id(key, delivery.route)
+        if not delivery.to:
+            pass
+        elif mail.exists(conn, msg_id):
+            planned.append(msg_id)
+        else:
+            planned.append(
+                _prepare(
+                    msg_id=msg_id,
+                    job_id=key,
+                    ref=compose.DIGEST_REF,
+                    delivery=delivery,
+                    subject=compose.subject_for(
+                        delivery.route, settings.render.marking, compose.DIGEST_REF
+                    ),
+                    blocks=compose.digest_body(delivery, context, settings),
                     attachments=(),
                     settings=settings,
                     when=when,
                 )
             )
-        return _store_planned(conn, planned, settings, ref=ref, when=when)
+        return _store_recorded(
+            conn, planned, settings, ref=compose.DIGEST_REF, when=when, record=record
+        )
     finally:
         conn.close()
+
+
+def _store_recorded(
+    conn, planned: Planned, settings: Settings, *, ref: str, when: dt.datetime, record
+) -> list[str]:
+    """Store the messages, and the caller's record with them in one transaction."""
+    if record is None:
+        return _store_planned(conn, planned, settings, ref=ref, when=when)
+    with transaction(conn):
+        ids = _store_planned(conn, planned, settings, ref=ref, when=when)
+        record(conn, ids)
+    return ids
 
 
 def _store_planned(

@@ -280,6 +280,53 @@ def replacement_due_route(sub: Submission, mail: MailSettings) -> Delivery:
     return Delivery(Route.REPLACEMENT_DUE, people, _minus(listed(mail.head_of_qa), people))
 
 
+# --- the audit year: the programme and its reminders ---------------------------------------
+
+
+def programme_workbook_route(sub: Submission, workbook: Attachment) -> Delivery:
+    """Return the pre-filled audit workbook for the auditor the programme names."""
+    return Delivery(
+        Route.PROGRAMME_WORKBOOK, _people((sub.auditor_email, sub.auditor_name)), (), (workbook,)
+    )
+
+
+def identified_route(sub: Submission) -> Delivery:
+    """Return "your work has been identified for audit": practitioner and manager, auditor cc."""
+    to = _people(
+        (sub.practitioner_email, sub.practitioner_name), (sub.manager_email, sub.manager_name)
+    )
+    return Delivery(
+        Route.IDENTIFIED, to, _minus(_people((sub.auditor_email, sub.auditor_name)), to)
+    )
+
+
+def feedback_reminder_route(sub: Submission, *, second: bool) -> Delivery:
+    """Return the late-feedback reminder: the practitioner, the auditor copied (and the
+    manager too, the second time)."""
+    to = _people((sub.practitioner_email, sub.practitioner_name))
+    cc = [(sub.auditor_email, sub.auditor_name)]
+    if second:
+        cc.append((sub.manager_email, sub.manager_name))
+    return Delivery(Route.FEEDBACK_REMINDER, to, _minus(_people(*cc), to))
+
+
+def referral_reminder_route(sub: Submission, mail: MailSettings) -> Delivery:
+    """Return the reminder of an undecided referral: the Head of QA (else, as for the
+    referral itself, the auditor)."""
+    head = listed(mail.head_of_qa) or _people((sub.auditor_email, sub.auditor_name))
+    return Delivery(Route.REFERRAL_REMINDER, head)
+
+
+def not_started_route(sub: Submission) -> Delivery:
+    """Return the reminder to the auditor of a planned audit not started yet."""
+    return Delivery(Route.NOT_STARTED_REMINDER, _people((sub.auditor_email, sub.auditor_name)))
+
+
+def digest_route(email: str, name: str) -> Delivery:
+    """Return the weekly actions digest for one manager or practitioner."""
+    return Delivery(Route.ACTIONS_DIGEST, _people((email, name)))
+
+
 def rejection_route(
     auditor_email: str | None, mail: MailSettings, attachments: tuple[Attachment, ...]
 ) -> Delivery | None:

@@ -12,13 +12,13 @@ from typing import Any
 from ..models import SECTION_KEYS, Agreement, Rating
 from ..rubric import Rubric
 from ..rules import identifying_tokens, referred_to_head_of_qa
-from .actions import status_of
+from .actions import OVERDUE, STATUSES, Statuses, closed_of, numbered, status_of
 from .records import AuditRecord
 
 NOT_RATED = "Not rated"
 RATING_COLUMNS: tuple[str, ...] = (*(r.value for r in Rating), NOT_RATED)
 AGREEMENT_COLUMNS: tuple[str, ...] = (*(a.value for a in Agreement), "Not recorded")
-ACTION_STATUSES: tuple[str, ...] = ("Overdue", "Due soon", "Not yet due", "No due date")
+ACTION_STATUSES: tuple[str, ...] = STATUSES
 TOP_WORDS = 15
 TOP_PHRASES = 10
 
@@ -101,6 +101,14 @@ class TeamRow:
     disagreements: int
     actions: int
     overdue: int
+    done: int = 0  # done, on time or late
+    dropped: int = 0
+
+    @property
+    def pct_done(self) -> float | None:
+        """Return the share of the team's actions still needed that are done (None: none)."""
+        needed = self.actions - self.dropped
+        return 100.0 * self.done / needed if needed else None
 
 
 @dataclass(frozen=True)
@@ -285,8 +293,11 @@ def compute(
     start: dt.date | None = None,
     end: dt.date | None = None,
     drafts_in_progress: int = 0,
+    statuses: Statuses | None = None,
 ) -> Figures:
-    """Return the report's figures for ``records`` (one pass), with actions judged on ``as_of``."""
+    """Return the report's figures for ``records`` (one pass), with actions judged on ``as_of``
+    and closed as ``statuses`` (``actions.recorded``) and the workbooks say."""
+    statuses = statuses or {}
     section_counts = {key: _blank_counts() for key in SECTION_KEYS}
     overall = _blank_counts()
     by_type: Counter[str] = Counter()
@@ -319,19 +330,22 @@ def compute(
         referrals += record.referred
         referrals_open += record.referral_open
         family_feedback += bool(sub.feedback)
-        overdue = 0
-        for item in sub.actions:
-            if item.action.strip():
-                status = status_of(item.due, as_of)
-                actions[status] += 1
-                overdue += status == "Overdue"
-        team = teams.setdefault(sub.team or "Not recorded", [0, 0, 0, 0, 0, 0])
+        overdue = done = dropped = 0
+        for number, item in numbered(record):
+            status = status_of(item.due, as_of, closed_of(record, number, item, statuses))
+            actions[status] += 1
+            overdue += status == OVERDUE
+            done += status.startswith("Done")
+            dropped += status == "Dropped"
+        team = teams.setdefault(sub.team or "Not recorded", [0, 0, 0, 0, 0, 0, 0, 0])
         team[0] += 1
         team[1] += bool(sub.overall_rating and sub.overall_rating.good_or_better)
         team[2] += sub.overall_rating is Rating.INADEQUATE
         team[3] += referred_to_head_of_qa(sub)
         team[4] += sum(1 for a in sub.actions if a.action.strip())
         team[5] += overdue
+        team[6] += done
+        team[7] += dropped
         if record.moderation_selected is not None:
             eligible += 1
             selected += record.moderation_selected
@@ -454,10 +468,19 @@ def panel_changes(record: AuditRecord, rubric: Rubric) -> str:
 
 
 def audit_row(
-    record: AuditRecord, rubric: Rubric, as_of: dt.date, *, mosaic_id: bool = False
+    record: AuditRecord,
+    rubric: Rubric,
+    as_of: dt.date,
+    *,
+    mosaic_id: bool = False,
+    statuses: Statuses | None = None,
 ) -> dict[str, Any]:
     """Return one audit as the report's columns (never the child's name)."""
     sub = record.submission
+    standing = [
+        status_of(item.due, as_of, closed_of(record, number, item, statuses or {}))
+        for number, item in numbered(record)
+    ]
     row: dict[str, Any] = {"Reference": sub.audit_ref}
     if mosaic_id:
         row["MOSAIC ID"] = sub.child_mosaic_id
@@ -492,9 +515,8 @@ def audit_row(
             "Panel outcome": compare(record.auditor_rating, outcome.rating) if outcome else "",
             "Panel changed": panel_changes(record, rubric),
             "Actions": sum(1 for a in sub.actions if a.action.strip()),
-            "Actions overdue": sum(
-                1 for a in sub.actions if a.action.strip() and status_of(a.due, as_of) == "Overdue"
-            ),
+            "Actions overdue": standing.count(OVERDUE),
+            "Actions done": sum(s.startswith("Done") for s in standing),
             "Family feedback": "Yes" if sub.feedback else "No",
             "Storyboard": "Yes" if sub.storyboard_title.strip() else "No",
         }

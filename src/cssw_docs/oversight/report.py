@@ -9,7 +9,7 @@ from pathlib import Path
 from .. import clock
 from ..config import Settings
 from ..rubric import Rubric
-from . import actions, escalations, figures, records, report_docx, report_xlsx
+from . import actions, escalations, figures, progress, records, report_docx, report_xlsx
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,7 @@ class Written:
     xlsx: Path
     docx: Path | None
     figures: figures.Figures
+    programme: progress.ProgrammeFigures | None = None
 
 
 def output_paths(path: Path) -> tuple[Path, Path]:
@@ -49,6 +50,8 @@ def build(
     conn = records.open_existing(db)
     try:
         ledger = records.load(conn, start, end)
+        statuses = actions.recorded(conn)
+        states = progress.states(conn, as_of, settings.mail.feedback_working_days)
     finally:
         conn.close()
     figs = figures.compute(
@@ -58,8 +61,10 @@ def build(
         start=start,
         end=end,
         drafts_in_progress=len(ledger.drafts_only),
+        statuses=statuses,
     )
-    tracked = actions.tracked(ledger.audits, as_of)
+    planned = progress.figures(states.values(), as_of, start=start, end=end)
+    tracked = actions.tracked(ledger.audits, as_of, statuses=statuses)
     referred = escalations.referrals(ledger.audits, as_of, include_resolved=True)
     xlsx_path, docx_path = output_paths(dest)
     report_xlsx.write_report(
@@ -71,8 +76,12 @@ def build(
         rubric,
         mosaic_id=settings.oversight.report_mosaic_id,
         marking=settings.render.marking,
+        statuses=statuses,
+        programme=planned,
     )
     written_docx = None
     if docx:
-        written_docx = report_docx.write_summary(docx_path, figs, referred, settings=settings)
-    return Written(xlsx_path, written_docx, figs)
+        written_docx = report_docx.write_summary(
+            docx_path, figs, referred, settings=settings, programme=planned
+        )
+    return Written(xlsx_path, written_docx, figs, planned)

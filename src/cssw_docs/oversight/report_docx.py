@@ -12,6 +12,7 @@ from ..models import Rating
 from ..render import packaged_templates_dir, render_document
 from .escalations import Referral
 from .figures import Distribution, Figures
+from .progress import ProgrammeFigures
 from .report_xlsx import long_date, period_text
 
 TEMPLATE_NAME = "activity_report.docx"
@@ -69,7 +70,7 @@ def _lead(figures: Figures) -> str:
         f"{_plural(figures.audits, 'audit was', 'audits were')} finalised in this period. "
         f"{pct(o.pct_good_or_better)} of the audits graded overall were rated Good or better and "
         f"{pct(o.pct_inadequate)} Inadequate. "
-        f"{_plural(figures.actions['Overdue'], 'SMART action')} "
+        f"{_plural(figures.actions['Overdue'], 'open SMART action')} "
         f"{'is' if figures.actions['Overdue'] == 1 else 'are'} past the due date and "
         f"{_plural(figures.referrals_open, 'referral')} to the Head of Quality Assurance "
         f"{'is' if figures.referrals_open == 1 else 'are'} still open."
@@ -144,17 +145,37 @@ def _actions_text(figures: Figures) -> str:
     a = figures.actions
     if not figures.actions_total:
         return "The audits of this period set no SMART actions."
+    still_open = a["Overdue"] + a["Due soon"] + a["Not yet due"] + a["No due date"]
     return (
         f"The audits set {_plural(figures.actions_total, 'SMART action')}. On "
-        f"{long_date(figures.as_of)}, {a['Overdue']} {'was' if a['Overdue'] == 1 else 'were'} "
+        f"{long_date(figures.as_of)}, {a['Done on time']} had been done on time, "
+        f"{a['Done late']} done late and {a['Dropped']} dropped as no longer needed; of the "
+        f"{still_open} still open, {a['Overdue']} {'was' if a['Overdue'] == 1 else 'were'} "
         f"past the due date, {a['Due soon']} due within four weeks, {a['Not yet due']} due "
         f"later and {a['No due date']} had no due date. The Teams table shows where the "
-        "overdue actions are."
+        "overdue actions are and how many each team has done."
+    )
+
+
+def _programme_text(programme: ProgrammeFigures | None) -> str:
+    if programme is None or programme.empty:
+        return "No audits were planned in the programme for this period."
+    t = programme.total
+    return (
+        f"{_plural(t.planned, 'audit was', 'audits were')} planned for this period. On "
+        f"{long_date(programme.as_of)}, {t.completed} {'was' if t.completed == 1 else 'were'} "
+        f"completed (Final), {t.in_progress} in progress, {t.late} late (not Final by the end "
+        f"of the planned month) and {t.not_started} not started yet."
     )
 
 
 def context(
-    figures: Figures, referrals: Sequence[Referral], *, marking: str, percent: float
+    figures: Figures,
+    referrals: Sequence[Referral],
+    *,
+    marking: str,
+    percent: float,
+    programme: ProgrammeFigures | None = None,
 ) -> dict[str, Any]:
     """Return every value the Word template shows."""
     busiest = max((m.audits for m in figures.by_month), default=0)
@@ -213,6 +234,7 @@ def context(
                 "inadequate": t.inadequate,
                 "disagreements": t.disagreements,
                 "overdue": t.overdue,
+                "done": f"{t.done} of {t.actions - t.dropped}",
             }
             for t in figures.by_team
         ],
@@ -220,6 +242,18 @@ def context(
         "referrals_text": _referrals_text(figures, referrals),
         "moderation_text": _moderation_text(figures, percent),
         "actions_text": _actions_text(figures),
+        "programme_text": _programme_text(programme),
+        "programme_months": [
+            {
+                "label": g.group,
+                "planned": g.planned,
+                "completed": g.completed,
+                "in_progress": g.in_progress,
+                "late": g.late,
+                "not_started": g.not_started,
+            }
+            for g in (programme.by_month if programme is not None else ())
+        ],
         "themes_intro": (
             "The phrases and words that recur most in the audits' areas for development "
             "(overall and per section), counted once per audit; common words and children's "
@@ -254,6 +288,7 @@ def write_summary(
     *,
     settings: Settings,
     now: dt.datetime | None = None,
+    programme: ProgrammeFigures | None = None,
 ) -> Path:
     """Write the Word summary to ``dest`` and return it."""
     dest = Path(dest)
@@ -263,6 +298,7 @@ def write_summary(
         referrals,
         marking=settings.render.marking,
         percent=settings.oversight.moderation_percent,
+        programme=programme,
     )
     render_document(template_path(settings), values, dest, now)
     return dest

@@ -17,9 +17,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..models import RATING_FILLS, Rating, Stage, Submission
 from ..rubric import Rubric
 from ..workbook.literal import keep_as_text
-from .actions import TrackedAction
+from .actions import Statuses, TrackedAction
 from .escalations import Referral
 from .figures import Figures, audit_row
+from .progress import GroupRow, ProgrammeFigures
 from .records import AuditRecord
 
 NAVY = "1F3864"
@@ -325,19 +326,33 @@ def _months(ws: Worksheet, figures: Figures, marking: str) -> None:
 def _teams(ws: Worksheet, figures: Figures, marking: str) -> None:
     _title(ws, "Audits by team", figures, marking)
     names = ("Team", "Audits", "Good or better", "Inadequate", "Practitioner disagreed",
-             "SMART actions", "Actions overdue")  # fmt: skip
+             "SMART actions", "Actions overdue", "Actions done", "Actions dropped",
+             "Done (of those still needed)")  # fmt: skip
     rows = [
-        (t.team, t.audits, t.good_or_better, t.inadequate, t.disagreements, t.actions, t.overdue)
+        (
+            t.team,
+            t.audits,
+            t.good_or_better,
+            t.inadequate,
+            t.disagreements,
+            t.actions,
+            t.overdue,
+            t.done,
+            t.dropped,
+            percent(t.pct_done and t.pct_done / 100),
+        )
         for t in figures.by_team
     ]
-    total = tuple(sum(r[i] for r in rows) for i in range(1, 7))
+    total = [sum(r[i] for r in rows) for i in range(1, 9)]
+    needed = total[4] - total[7]
+    total.append(percent(total[6] / needed if needed else None))
     _header(ws, 4, 1, names)
-    end = _rows(ws, 5, 1, [*rows, ("All teams", *total)])
+    end = _rows(ws, 5, 1, [*rows, ("All teams", *total)], {9: PERCENT_FORMAT})
     for col in range(1, len(names) + 1):
         ws.cell(end - 1, col).font = _BOLD
-    _widths(ws, (40, 9, 12, 12, 14, 12, 12))
+    _widths(ws, (40, 9, 12, 12, 14, 12, 12, 12, 12, 14))
     ws.row_dimensions[4].height = 32
-    _page(ws, landscape=False)
+    _page(ws, landscape=True)
 
 
 def _actions(
@@ -349,24 +364,81 @@ def _actions(
         [*figures.actions.items(), ("All actions", figures.actions_total)],
     )  # fmt: skip
     ws.cell(row, 1, "Every action").font = _HEADING
-    names = ("Reference", "Team", "Section", "Owner", "Due", "Status", "Action")
+    names = ("Reference", "No.", "Team", "Section", "Owner", "Due", "Status", "Closed on",
+             "Action")  # fmt: skip
     _header(ws, row + 1, 1, names)
     end = _rows(
         ws,
         row + 2,
         1,
         [
-            (a.audit_ref, a.team, a.section, a.owner, a.due or "", a.status, a.action)
+            (
+                a.audit_ref,
+                a.number,
+                a.team,
+                a.section,
+                a.owner,
+                a.due or "",
+                a.status,
+                (a.closed.on or "") if a.closed else "",
+                a.action,
+            )
             for a in actions
         ],
     )
     for r in range(row + 2, end):
-        ws.cell(r, 7).alignment = Alignment(wrap_text=True, vertical="top")
-        if ws.cell(r, 6).value == "Overdue":
-            ws.cell(r, 6).font = Font(name=FONT, size=10, bold=True, color="C00000")
-    _widths(ws, (18, 34, 20, 18, 12, 13, 70))
+        ws.cell(r, 9).alignment = Alignment(wrap_text=True, vertical="top")
+        if ws.cell(r, 7).value == "Overdue":
+            ws.cell(r, 7).font = Font(name=FONT, size=10, bold=True, color="C00000")
+    _widths(ws, (18, 5, 30, 20, 18, 12, 13, 12, 64))
     ws.freeze_panes = ws.cell(row + 2, 1)
     _page(ws)
+
+
+PROGRAMME_COLUMNS = ("Planned", "Completed", "In progress", "Late", "Not started")
+
+
+def _group_rows(groups: Iterable[GroupRow]) -> list[tuple[Any, ...]]:
+    return [(g.group, g.planned, g.completed, g.in_progress, g.late, g.not_started) for g in groups]
+
+
+def _programme(ws: Worksheet, figures: Figures, programme: ProgrammeFigures, marking: str) -> None:
+    _title(ws, f"The audit programme, as at {long_date(programme.as_of)}", figures, marking)
+    ws.cell(3, 1, "Late: not Final by the end of its planned month. Each audit counts once.")
+    ws.cell(3, 1).font = Font(name=FONT, size=9, italic=True, color="595959")
+    row = _table(
+        ws, 4, 1, "Planned against done", ("", *PROGRAMME_COLUMNS), _group_rows([programme.total])
+    )
+    for title, groups in (
+        ("By planned month", programme.by_month),
+        ("By team", programme.by_team),
+        ("By type of audit", programme.by_type),
+        ("By auditor", programme.by_auditor),
+    ):
+        row = _table(ws, row, 1, title, (title[3:].capitalize(), *PROGRAMME_COLUMNS),
+                     _group_rows(groups))  # fmt: skip
+    ws.cell(row, 1, "Every planned audit").font = _HEADING
+    names = ("Reference", "Planned month", "Type", "Team", "Auditor", "State", "Standing")
+    _header(ws, row + 1, 1, names)
+    _rows(
+        ws,
+        row + 2,
+        1,
+        [
+            (
+                p.audit_ref,
+                p.plan.planned_month.strftime("%b %Y") if p.plan else "",
+                p.audit_type,
+                p.team,
+                p.auditor,
+                p.state.value.capitalize(),
+                p.category(programme.as_of).capitalize(),
+            )
+            for p in programme.audits
+        ],
+    )
+    _widths(ws, (34, 13, 20, 26, 16, 18, 14))
+    _page(ws, landscape=False)
 
 
 def _moderation(ws: Worksheet, figures: Figures, marking: str) -> None:
@@ -457,9 +529,14 @@ _AUDIT_WIDTHS = {"Reference": 17, "Type": 20, "Theme": 40, "Team": 34, "Auditor"
 
 
 def _audits(
-    ws: Worksheet, records: Sequence[AuditRecord], rubric: Rubric, as_of: dt.date, mosaic_id: bool
+    ws: Worksheet,
+    records: Sequence[AuditRecord],
+    rubric: Rubric,
+    as_of: dt.date,
+    mosaic_id: bool,
+    statuses: Statuses | None = None,
 ) -> None:
-    rows = [audit_row(r, rubric, as_of, mosaic_id=mosaic_id) for r in records]
+    rows = [audit_row(r, rubric, as_of, mosaic_id=mosaic_id, statuses=statuses) for r in records]
     names = list(rows[0]) if rows else list(_empty_row(rubric, as_of, mosaic_id))
     _header(ws, 1, 1, names)
     for i, row in enumerate(rows, start=2):
@@ -496,8 +573,11 @@ def write_report(
     *,
     mosaic_id: bool = False,
     marking: str = "OFFICIAL-SENSITIVE",
+    statuses: Statuses | None = None,
+    programme: ProgrammeFigures | None = None,
 ) -> Path:
-    """Write the activity report workbook to ``dest`` and return it."""
+    """Write the activity report workbook to ``dest`` and return it (with a Programme sheet
+    when audits were planned in the period)."""
     wb = Workbook()
     _summary(wb.active, figures, marking)
     wb.active.title = "Summary"
@@ -505,10 +585,12 @@ def write_report(
     _months(wb.create_sheet("Months"), figures, marking)
     _teams(wb.create_sheet("Teams"), figures, marking)
     _actions(wb.create_sheet("Actions"), figures, actions, marking)
+    if programme is not None and not programme.empty:
+        _programme(wb.create_sheet("Programme"), figures, programme, marking)
     _views(wb.create_sheet("Disagreements"), figures, referrals, marking)
     _moderation(wb.create_sheet("Moderation"), figures, marking)
     _storyboards(wb.create_sheet("Storyboards"), figures, marking)
-    _audits(wb.create_sheet("Audits"), records, rubric, figures.as_of, mosaic_id)
+    _audits(wb.create_sheet("Audits"), records, rubric, figures.as_of, mosaic_id, statuses)
     wb.properties.title = f"Audit activity report, {period_text(figures)}"
     wb.properties.creator = "cssw-docs"
     dest = Path(dest)

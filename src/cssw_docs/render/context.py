@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from .. import clock
+from .. import clock, rules
 from ..models import (
     RATING_FILLS,
     Action,
@@ -75,8 +75,7 @@ def short_date(value: dt.date | None) -> str:
 
 def sorted_actions(actions: tuple[Action, ...]) -> list[Action]:
     """Return the actions by due date, undated ones last, keeping the workbook order on ties."""
-    order = {id(a): i for i, a in enumerate(actions)}
-    return sorted(actions, key=lambda a: (a.due is None, a.due or dt.date.min, order[id(a)]))
+    return rules.plan_order(actions)
 
 
 def status_lines(

@@ -49,6 +49,11 @@ CSV_COLUMNS = (
     "Owner",
     "Due date (dd/mm/yyyy)",
     "Success measure",
+    # Filled by the manager and returned to the intake folder (year/actions.py reads them).
+    "Action number",
+    "Status (Open, Done, Dropped)",
+    "Completed on (dd/mm/yyyy)",
+    "Note",
 )
 AUDIT_JSON_NAME = "audit.json"
 MANIFEST_NAME = "manifest.json"
@@ -120,6 +125,10 @@ def actions_csv(context: dict[str, Any]) -> bytes:
                 _csv_cell(a["owner"]),
                 a["due_date"],
                 _csv_cell(a["measure"]),
+                a.get("number", ""),
+                "Open",
+                "",
+                "",
             ]
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -24,6 +24,7 @@ from .. import clock, retention, rules
 from ..config import Settings
 from ..pipeline import JobContext
 from ..store import db
+from ..year import programme, reminders
 from .worker import crash_point, describe_error
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,15 @@ TASKS: tuple[DailyTask, ...] = (
         _purge,
         enabled=lambda settings: bool(settings.retention.schedule),
     ),
+    # The planned audits whose month has come: their workbooks and notices (year/programme).
+    DailyTask(
+        "programme-issue",
+        programme.daily_issue,
+        lambda settings: settings.reminders.issue_workbooks,
+        working_days_only=True,
+    ),
+    # The reminders due today, each once per occasion (year/reminders).
+    DailyTask("reminders", reminders.daily, reminders.any_enabled, working_days_only=True),
 )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from ..workbook import safety
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+# A supervision actions CSV returned with its statuses filled (year/actions.py): not a zip.
+RETURNED_SUFFIXES = (".csv",)
 IGNORED_NAMES = {"thumbs.db", "desktop.ini", ".ds_store"}
 
 # Why a workbook is not picked up yet (see Tracker.waiting).
@@ -22,13 +24,14 @@ INCOMPLETE = "not a complete workbook yet"
 
 
 def is_workbook_name(name: str) -> bool:
-    """Return True for a name worth considering: ``.xlsx``/``.xlsm``, not a lock or temp file."""
+    """Return True for a name worth considering: ``.xlsx``/``.xlsm`` (or a returned ``.csv``),
+    not a lock or temp file."""
     lowered = name.lower()
     if lowered in IGNORED_NAMES or name.startswith((".", "~")):
         return False  # hidden files, ``~$`` owner files, ``.~lock.`` files, Excel temp files
     if lowered.endswith((".tmp", "#")):
         return False
-    return lowered.endswith(WORKBOOK_SUFFIXES)
+    return lowered.endswith(WORKBOOK_SUFFIXES + RETURNED_SUFFIXES)
 
 
 def lock_names(name: str) -> tuple[str, ...]:
@@ -188,6 +191,8 @@ class Tracker:
             self.waiting[name] = LOCKED
             return None
         path = folder / name
+        if name.lower().endswith(RETURNED_SUFFIXES):
+            return Ready(path, signature[0])  # read as text by its job, rejected there if not
         if seen.zip_checked != signature:
             seen.zip_problem = zip_problem(path, self.max_uncompressed)
             seen.zip_checked = signature

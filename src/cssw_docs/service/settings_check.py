@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import rubric, wordlists
-from ..config import MailSettings, Settings
+from ..config import WEEKDAYS, MailSettings, RemindersSettings, Settings
 from ..deliver import oauth, probe, routes
 from ..deliver.failures import TransportError
 from ..retention import NO_SCHEDULE
@@ -70,6 +70,9 @@ _POSITIVE = (
     "mail.retry_max_seconds",
     "validation.max_file_mb",
     "validation.max_uncompressed_mb",
+    "reminders.feedback_again_after_working_days",
+    "reminders.referral_working_days",
+    "reminders.digest_days_ahead",
 )
 _NOT_NEGATIVE = ("service.workers", "service.log_backups", "mail.feedback_working_days")
 _AT_MOST: dict[str, float] = {"mail.port": 65535, "oversight.moderation_percent": 100}
@@ -189,6 +192,7 @@ def _value_problems(settings: Settings) -> list[str]:
         daily.parse_daily_at(settings.service.daily_at)
     except ValueError as exc:
         out.append(str(exc))
+    out += _reminder_problems(settings.reminders)
     if not settings.render.marking.strip():
         out.append(
             "render.marking is empty: every document carries its protective marking, "
@@ -199,6 +203,21 @@ def _value_problems(settings: Settings) -> list[str]:
             out.append(
                 f"validation.email_domains: {domain!r} is not a domain such as camden.gov.uk."
             )
+    return out
+
+
+def _reminder_problems(reminders: RemindersSettings) -> list[str]:
+    out = []
+    if reminders.digest_weekday.strip().capitalize() not in WEEKDAYS:
+        out.append(
+            f"reminders.digest_weekday = {reminders.digest_weekday!r} should be a working day "
+            f"of the week: one of {', '.join(WEEKDAYS)}."
+        )
+    if not 1 <= reminders.not_started_day <= 28:
+        out.append(
+            f"reminders.not_started_day = {reminders.not_started_day!r} should be a day of the "
+            "month from 1 to 28 (15: the middle of the month)."
+        )
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import sqlite3
@@ -37,6 +38,12 @@ def utcnow() -> dt.datetime:
     return clock.now()
 
 
+def _committing(conn: sqlite3.Connection) -> contextlib.AbstractContextManager:
+    """Return ``conn`` (commit at the end) unless the caller holds a transaction: then that
+    transaction commits the write, with whatever else the caller records beside it."""
+    return contextlib.nullcontext() if conn.in_transaction else conn
+
+
 def exists(conn: sqlite3.Connection, message_id: str) -> bool:
     """Return True when the message is already in the outbox (in any state)."""
     row = conn.execute("SELECT 1 FROM mail_outbox WHERE message_id = ?", (message_id,))
@@ -53,7 +60,7 @@ def add(
 ) -> bool:
     """Store a message unless its Message-ID is already there; return True when stored."""
     now = stamp(when)
-    with conn:
+    with _committing(conn):
         cur = conn.execute(
             "INSERT OR IGNORE INTO mail_outbox (message_id, job_id, audit_ref, route, sender,"
             " recipients, subject, message, size, state, last_error, created_at, updated_at,"
@@ -180,7 +187,7 @@ def mark(
     conn: sqlite3.Connection, message_id: str, state: MailState, error: str, when: dt.datetime
 ) -> None:
     """Record a final state (``failed``, ``blocked``, ``possibly-delivered``) with the reason."""
-    with conn:
+    with _committing(conn):
         conn.execute(
             "UPDATE mail_outbox SET state = ?, last_error = ?, updated_at = ? WHERE message_id = ?",
             (state, error, stamp(when), message_id),

@@ -223,11 +223,70 @@ RETENTION = Migration(
     ),
 )
 
+PROGRAMME = Migration(
+    5,
+    "the annual audit programme, each action's status, and the reminders sent",
+    (
+        # One row per planned audit (cssw-docs programme load): a case record, as the audits'
+        # own data is (it names the child, to pre-fill the audit workbook).
+        """
+        CREATE TABLE IF NOT EXISTS programme (
+          audit_ref TEXT PRIMARY KEY,       -- normalised reference
+          ref TEXT NOT NULL,                -- as the QA unit wrote it
+          audit_type TEXT NOT NULL,
+          theme TEXT NOT NULL DEFAULT '',
+          planned_month TEXT NOT NULL,      -- yyyy-mm
+          auditor_name TEXT NOT NULL,
+          auditor_email TEXT NOT NULL,
+          auditor_role TEXT NOT NULL DEFAULT '',
+          team TEXT NOT NULL,
+          practitioner_name TEXT NOT NULL,
+          practitioner_email TEXT NOT NULL,
+          manager_name TEXT NOT NULL,
+          manager_email TEXT NOT NULL,
+          child_name TEXT NOT NULL DEFAULT '',
+          child_mosaic_id TEXT NOT NULL DEFAULT '',
+          loaded_at TEXT NOT NULL,          -- UTC ISO 8601, first loaded
+          updated_at TEXT NOT NULL,
+          issued_on TEXT,                   -- ISO date the workbook was sent; NULL: not yet
+          workbook TEXT                     -- the pre-filled workbook's path
+        )
+        """,
+        # Where each action of an audit's plan stands; no row: open. ``number`` is the
+        # action's place (1, 2 ...) in the AuditPlan of the latest Final version.
+        """
+        CREATE TABLE IF NOT EXISTS action_status (
+          audit_ref TEXT NOT NULL,          -- normalised reference
+          number INTEGER NOT NULL,
+          status TEXT NOT NULL,             -- models.ActionStatus
+          on_date TEXT,                     -- ISO date done (or dropped)
+          by_whom TEXT NOT NULL DEFAULT '',
+          note TEXT NOT NULL DEFAULT '',
+          source TEXT NOT NULL,             -- command | csv | workbook
+          recorded_at TEXT NOT NULL,        -- UTC ISO 8601
+          PRIMARY KEY (audit_ref, number)
+        )
+        """,
+        # Each reminder occasion, recorded in the transaction that queued its email.
+        """
+        CREATE TABLE IF NOT EXISTS reminders_sent (
+          occasion TEXT PRIMARY KEY,        -- e.g. feedback:CSSW-2026-0142:v1:1
+          kind TEXT NOT NULL,               -- models.ReminderKind
+          audit_ref TEXT NOT NULL DEFAULT '',
+          sent_on TEXT NOT NULL,            -- ISO local date
+          messages INTEGER NOT NULL,        -- emails queued (0: superseded by a later one)
+          recorded_at TEXT NOT NULL
+        )
+        """,
+    ),
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     RELEASE_0_1_0,
     DELIVERIES_AND_META,
     AUDIT_PROCESS,
     RETENTION,
+    PROGRAMME,
 )
 LATEST = MIGRATIONS[-1].version
 

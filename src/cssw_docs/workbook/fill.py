@@ -35,7 +35,20 @@ def fill(book: Builder, sub: Submission, extra: Sequence[PracticeAreaNote]) -> N
             _put(book.cell(f"{section.key}_{suffix}"), getattr(section, suffix))
 
     _rows(
-        book, "AuditPlan", [(a.action, a.section, a.owner, a.due, a.measure) for a in sub.actions]
+        book,
+        "AuditPlan",
+        [
+            (
+                a.action,
+                a.section,
+                a.owner,
+                a.due,
+                a.measure,
+                a.status.value.capitalize() if a.status else None,
+                a.completed_on,
+            )
+            for a in sub.actions
+        ],
     )
     _rows(book, "FamilyFeedback", [(f.respondent, f.question, f.response) for f in sub.feedback])
     _rows(book, "ComplianceGaps", [(g.area, g.gap, g.raised_on, g.addressed) for g in sub.gaps])

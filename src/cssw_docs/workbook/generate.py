@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..models import Submission
 from ..rubric import Rubric
+from . import layout
 from .blocks import Builder
 from .fill import extra_areas, fill
 from .fit import fit_rows
@@ -47,6 +49,22 @@ def write_submission(sub: Submission, path: Path, rubric: Rubric) -> Path:
     book = build(rubric, None, rows=rows, extra_area_rows=len(extra))
     fill(book, sub, extra)
     return _save(book, Path(path))
+
+
+def write_prefilled(items: Sequence[tuple[Submission, Path]], rubric: Rubric) -> list[Path]:
+    """Write one workbook per (submission, path) holding the submission's single values only
+    (the audit programme's pre-filled workbooks), laying the workbook out once for them all."""
+    if not items:
+        return []
+    book = build(rubric, None)
+    names = [f.name for f in layout.FIELDS if f.name != "template_version"]
+    written = []
+    for sub, path in items:
+        for name in names:
+            book.cell(name).value = None
+        fill(book, sub, ())
+        written.append(_save(book, Path(path)))
+    return written
 
 
 def _canonical_type(rubric: Rubric, audit_type: str | None) -> str | None:

@@ -18,7 +18,8 @@ from ..rules import REFERENCE_HELP
 
 # 1.1 added the storyboard's status, consent to share outside the service, the auditor's
 # confirmation that nothing identifies the family, and why a Practice Week had no observation.
-# 1.2 added the details of a storyboard the auditor checked for sharing outside the service.
+# 1.2 added the details of a storyboard the auditor checked for sharing outside the service,
+# and each action's Status and Completed on to the audit plan (actions followed to done).
 TEMPLATE_VERSION = "1.2"
 # Workbooks whose template_version has this major number can be read.
 SUPPORTED_MAJOR = "1"
@@ -49,6 +50,8 @@ class Field:
 
 
 YES_NO = ("Yes", "No")
+# An action's Status in the audit plan, as the dropdown spells it (models.ActionStatus).
+ACTION_STATUS_WORDS = ("Open", "Done", "Dropped")
 
 FIELDS: tuple[Field, ...] = (
     Field("template_version", "Template version", "text", "Filled in by cssw-docs. Do not change."),
@@ -340,18 +343,28 @@ class Table:
     name: str
     headers: tuple[str, ...]
     help: str
+    # Columns added after the first version, with the version that added each: a workbook
+    # of an earlier version lacks them, and the reader leaves them empty without complaint.
+    since: tuple[tuple[str, str], ...] = ()
 
     def meaning(self, rubric: Rubric) -> str:
         """Return ``help`` with the rubric's counts filled in."""
         return fill_in(self.help, rubric)
 
+    def has(self, header: str, version: str | None) -> bool:
+        """Return True when a workbook of template ``version`` has the column ``header``."""
+        added = dict(self.since).get(header)
+        return added is None or version_number(version) >= version_number(added)
+
 
 TABLES: tuple[Table, ...] = (
     Table(
         "AuditPlan",
-        ("Action", "Section", "Owner", "Due date", "Success measure"),
+        ("Action", "Section", "Owner", "Due date", "Success measure", "Status", "Completed on"),
         "The SMART audit plan: what, which section it serves, who, by when, and how "
-        "success will be measured.",
+        "success will be measured. In a later version of the workbook, Status (Open, Done, "
+        "Dropped) and Completed on record how each action ended.",
+        since=(("Status", "1.2"), ("Completed on", "1.2")),
     ),
     Table(
         "FamilyFeedback",
@@ -425,4 +438,6 @@ def choices_for(key: str, rubric: Rubric) -> tuple[str, ...]:
         return tuple(s.value for s in StoryboardStatus)
     if key == "no_observation":
         return tuple(r.value for r in NoObservation)
+    if key == "action_status":
+        return ACTION_STATUS_WORDS
     raise KeyError(key)

@@ -21,6 +21,7 @@ from ..config import ValidationSettings
 from ..models import (
     SECTION_KEYS,
     Action,
+    ActionStatus,
     Agreement,
     ComplianceGap,
     Consent,
@@ -494,6 +495,8 @@ class _Reader:
         columns: dict[str, int] = {}
         for header in spec.headers:
             col = headers.get(_norm(header))
+            if col is None and not spec.has(header, self.version):
+                continue  # a column of a later template version: empty, no complaint
             if col is None:
                 self._error(
                     "parse.table_header",
@@ -552,6 +555,20 @@ class _Reader:
             )
             return None
 
+    def _t_action_status(self, row: int, raw: Any) -> ActionStatus | None:
+        if _blank(raw):
+            return None
+        found = match_choice(raw, layout.ACTION_STATUS_WORDS)
+        if found is None:
+            self._error(
+                "parse.choice",
+                f"Status in the audit plan table (row {row}): the entry should be one of "
+                f"{', '.join(layout.ACTION_STATUS_WORDS)}.",
+                self._cell("AuditPlan", row, "Status"),
+            )
+            return None
+        return ActionStatus(found.lower())
+
     def _t_bool(self, table: str, row: int, header: str, raw: Any) -> bool | None:
         try:
             return parse_bool(raw)
@@ -591,6 +608,10 @@ class _Reader:
                     due=self._t_date("AuditPlan", r, "Due date", v.get("Due date")),
                     measure=_text(v.get("Success measure")),
                     row=r,
+                    status=self._t_action_status(r, v.get("Status")),
+                    completed_on=self._t_date(
+                        "AuditPlan", r, "Completed on", v.get("Completed on")
+                    ),
                 )
             )
         return out

@@ -20,6 +20,8 @@ def _column_values(rubric: Rubric) -> dict[tuple[str, str], str]:
     return {
         ("AuditPlan", "Section"): f"one of the {in_words(len(rubric.sections))} section names",
         ("AuditPlan", "Due date"): "a date, dd/mm/yyyy",
+        ("AuditPlan", "Status"): "Open, Done, Dropped (from 1.2; empty means Open)",
+        ("AuditPlan", "Completed on"): "a date, dd/mm/yyyy (from 1.2)",
         ("FamilyFeedback", "Question"): f"1 to {len(rubric.family_feedback_questions)}",
         ("ComplianceGaps", "Raised on"): "a date, dd/mm/yyyy",
         ("ComplianceGaps", "Addressed"): "Yes, No",

@@ -353,7 +353,7 @@ def _descriptors_sheet(book: Builder) -> None:
 
 def _plan_sheet(book: Builder, n: int) -> None:
     ws = book.sheet(PLAN)
-    blocks.widths(ws, {"A": 50, "B": 22, "C": 22, "D": 13, "E": 46})
+    blocks.widths(ws, {"A": 46, "B": 20, "C": 20, "D": 12, "E": 40, "F": 11, "G": 13})
     blocks.title(
         ws,
         book,
@@ -361,11 +361,24 @@ def _plan_sheet(book: Builder, n: int) -> None:
         "SMART actions: what exactly will be done, the section it serves, who will do it, by "
         "when (on or after the audit date, normally within "
         f"{in_words(book.rubric.rules.action_due_within_months)} months) and how success will "
-        "be measured. Avoid vague wording such as 'continue to monitor'.",
-        span="A1:E1",
+        "be measured. Avoid vague wording such as 'continue to monitor'. Status and Completed "
+        "on stay empty until an action is done or dropped.",
+        span="A1:G1",
     )
     _, first, last = blocks.table(ws, book, layout.table("AuditPlan"), 3, n)
-    blocks.table_inputs(ws, "ABCDE", first, last)
+    blocks.table_inputs(ws, "ABCDEFG", first, last)
+    blocks.list_validation(
+        ws,
+        book,
+        "action_status",
+        f"F{first}:F{last}",
+        "Status",
+        "Leave empty (Open) until the action is Done, or Dropped as no longer needed.",
+    )
+    blocks.date_validation(
+        ws, f"G{first}:G{last}", "Completed on", "The day it was done (dd/mm/yyyy)."
+    )
+    blocks.date_format(ws, "G", first, last)
     blocks.list_validation(
         ws,
         book,
