@@ -8,8 +8,9 @@ from click.testing import CliRunner
 
 from cssw_docs import clock, retention
 from cssw_docs.cli import cli
-from cssw_docs.models import MailState
+from cssw_docs.models import ActionStatus, MailState
 from cssw_docs.store import mail
+from cssw_docs.store import programme as programme_store
 from retention_support import World, tree
 
 
@@ -73,3 +74,28 @@ def test_an_email_whose_copy_was_removed_is_never_sent_again(tmp_path, monkeypat
     assert mail.message_bytes(w.conn, made.message_id) == b""
     again = retention.purge(w.conn, w.settings(email_copies=12), w.folders)
     assert not again.removed  # idempotent
+
+
+def test_an_open_action_keeps_the_audit_until_it_is_done(tmp_path, monkeypatch):
+    """An audit whose plan has an action neither done nor dropped is kept past its date; once
+    the action is marked done (`actions done`), the next purge removes the pack."""
+    monkeypatch.setenv(clock.ENV, str(tmp_path / "clock"))
+    w = World(tmp_path, lean=True)
+    made = w.audit("CSSW-2026-0002", "Amara Okafor", "M1000001", dt.date(2026, 3, 2), actions=True)
+    settings = w.settings(packs=12)
+    w.at(dt.date(2027, 6, 1))
+    kept = retention.purge(w.conn, settings, w.folders)
+    assert not kept.removed and made.folder.is_dir()
+    assert retention.protected(w.conn, dt.date(2027, 6, 1)) == {"CSSW-2026-0002": "open actions"}
+    programme_store.set_action_status(
+        w.conn,
+        audit_ref="CSSW-2026-0002",
+        number=1,
+        status=ActionStatus.DONE.value,
+        on_date="2027-05-20",
+        by_whom="Tom",
+        note="",
+        source="command",
+    )
+    done = retention.purge(w.conn, settings, w.folders)
+    assert [d.item.kind for d in done.removed] == ["packs"] and not made.folder.exists()

@@ -48,11 +48,6 @@ def _purge(conn: sqlite3.Connection, ctx: JobContext, day: dt.date) -> str:
 
 # The service's daily tasks, in the order they run.
 TASKS: tuple[DailyTask, ...] = (
-    DailyTask(
-        "retention-purge",
-        _purge,
-        enabled=lambda settings: bool(settings.retention.schedule),
-    ),
     # The planned audits whose month has come: their workbooks and notices (year/programme).
     DailyTask(
         "programme-issue",
@@ -62,6 +57,13 @@ TASKS: tuple[DailyTask, ...] = (
     ),
     # The reminders due today, each once per occasion (year/reminders).
     DailyTask("reminders", reminders.daily, reminders.any_enabled, working_days_only=True),
+    # What the retention schedule says is past its date (retention.py); last, so that the
+    # day's reminders are sent first.
+    DailyTask(
+        "retention-purge",
+        _purge,
+        enabled=lambda settings: bool(settings.retention.schedule),
+    ),
 )
 
 
