@@ -11,7 +11,7 @@ from cssw_docs import clock, config, rubric
 from cssw_docs.pipeline import JobContext
 from cssw_docs.service import daily, settings_check, watch
 from cssw_docs.store import db
-from service_support import wait_for
+from service_support import drop, example_bytes, wait_for
 
 
 @pytest.fixture
@@ -175,3 +175,31 @@ def test_watch_runs_the_days_tasks_as_the_clock_moves_on(tmp_path, clock_file, m
         thread.join(timeout=60)
     assert not thread.is_alive()
     assert [day for _, day in runs] == [dt.date(2027, 3, 1), dt.date(2027, 3, 2)]
+
+
+@pytest.mark.slow
+def test_workers_use_the_watchers_clock_not_the_fork_servers(tmp_path, monkeypatch):
+    """Workers are forked from a fork server that keeps the environment it first started with;
+    each watcher's workers still follow that watcher's own clock (and other CSSW_DOCS_* values),
+    so a second watcher in the same process files by its own date."""
+    clock_path = tmp_path / "clock.txt"
+    clock.set_file(clock_path, dt.datetime(2027, 3, 2, 9, 0))
+
+    def run(name: str, with_clock: bool) -> set[str]:
+        if with_clock:
+            monkeypatch.setenv(clock.ENV, str(clock_path))
+        else:
+            monkeypatch.delenv(clock.ENV, raising=False)
+        base = tmp_path / name
+        (base / "intake").mkdir(parents=True)
+        drop(base / "intake", "good.xlsx", example_bytes("good"))
+        settings = _settings(
+            base,
+            **{"service.workers": 1, "service.settle_seconds": 0.2, "render.storyboard_pdf": False},
+        )
+        watch.Watcher(settings, rubric.load(), once=True).run()
+        return {p.name for p in (base / "intake" / "processed").iterdir()}
+
+    assert run("first", with_clock=True) == {"2027-03-02"}
+    assert run("second", with_clock=False) == {dt.date.today().isoformat()}
+    assert run("third", with_clock=True) == {"2027-03-02"}

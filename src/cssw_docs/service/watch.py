@@ -448,7 +448,7 @@ class Watcher:
             mp_context=_worker_context(),
             initializer=worker.init_worker,
             # Each worker may use this much memory: past it the job fails with MemoryError.
-            initargs=(self.service.worker_memory_mb, os.getpid()),
+            initargs=(self.service.worker_memory_mb, os.getpid(), worker.own_environment()),
             # A fresh process after a bounded number of jobs keeps a months-long service's
             # memory flat, whatever the libraries' allocations leave behind.
             max_tasks_per_child=max(1, self.service.worker_max_jobs),

@@ -21,6 +21,7 @@ import traceback
 from pathlib import Path
 
 from .. import pipeline
+from ..config import ENV_PREFIX
 from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
@@ -42,12 +43,28 @@ _service_pid = 0  # the watcher's process id, in a worker (its parent may be the
 _connections: dict[Path, sqlite3.Connection] = {}
 
 
-def init_worker(memory_mb: int = 0, service_pid: int = 0) -> None:
+def own_environment() -> dict[str, str]:
+    """Return this process's ``CSSW_DOCS_*`` environment variables (for its workers)."""
+    return {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
+
+
+def init_worker(
+    memory_mb: int = 0, service_pid: int = 0, environ: dict[str, str] | None = None
+) -> None:
     """Prepare a worker process: private files, SIGINT/SIGTERM left to the main process, and
-    at most ``memory_mb`` of memory (0: no limit). ``service_pid`` is the watcher's."""
+    at most ``memory_mb`` of memory (0: no limit). ``service_pid`` is the watcher's.
+
+    ``environ`` is the watcher's ``CSSW_DOCS_*`` environment (:func:`own_environment`). A worker
+    is forked from the fork server, which kept the environment of the moment it first started;
+    the watcher's own (the clock file, for one) is the one that counts.
+    """
     global _in_worker, _service_pid
     _in_worker = True
     _service_pid = service_pid or os.getppid()
+    if environ is not None:
+        for key in [k for k in os.environ if k.startswith(ENV_PREFIX)]:
+            del os.environ[key]
+        os.environ.update(environ)
     os.umask(0o077)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
