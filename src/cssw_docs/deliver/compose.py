@@ -135,8 +135,12 @@ def safe_reference(audit_ref: str, sub: Submission | None = None) -> str:
 def subject_for(route: Route, marking: str, ref: str) -> str:
     """Return the subject: the protective marking and the audit reference, nothing else.
 
-    Subjects stay in code, not in the editable templates, so they can never carry more.
+    Subjects stay in code, not in the editable templates, so they can never carry more. For a
+    rejection, ``ref`` is the reference only when it passed every reference rule
+    (``rules.accepted_reference``), else :data:`REJECTED_REF` or empty: the subject then
+    names no reference, since one that failed a rule may hold the child's name.
     """
+    checked = "" if ref in ("", REJECTED_REF) else f" {ref}"
     words = {
         Route.DRAFT: f"Audit pack {ref} (draft for feedback)",
         Route.FINAL: f"Audit pack {ref} (final)",
@@ -150,8 +154,8 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.REPLACEMENT_DUE: f"Audit {ref}: a revised audit is needed",
         Route.MODERATION_INVITATION: f"Invitation to the moderation panel for audit {ref}",
         Route.MODERATION_OUTCOME: f"Moderation panel decision on audit {ref}",
-        Route.REJECTION: "Audit workbook returned: problems to fix",
-        Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
+        Route.REJECTION: f"Audit workbook{checked} returned: problems to fix",
+        Route.REJECTION_ADMIN: f"Audit workbook{checked} rejected: auditor not known",
         Route.BLOCKED_NOTICE: (
             "Email about a rejected workbook not sent (address not allowed)"
             if ref == REJECTED_REF

@@ -494,7 +494,8 @@ def _queue_rejection(
         job_id=job_id,
         ref=ref,
         delivery=delivery,
-        subject=compose.subject_for(delivery.route, settings.render.marking, ref),
+        # The subject names the audit only by a reference that passed every reference rule.
+        subject=compose.subject_for(delivery.route, settings.render.marking, audit_ref or ""),
         blocks=blocks,
         attachments=attach,
         settings=settings,
