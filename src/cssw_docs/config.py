@@ -100,6 +100,10 @@ class ServiceSettings:
     # ... and this long; a workbook over either is rejected as too large to check (0: no limit).
     job_timeout_seconds: float = 120.0
     ledger_backups: int = 7  # daily copies of the ledger kept in <state_dir>/backups/
+    # The outbox and intake as people open them (e.g. \\fileserver\CSSW-Audits\outbox): every
+    # message that points at a file gives this path, not the server's. Empty: the server's.
+    outbox_share: str = ""
+    intake_share: str = ""
 
 
 TRANSPORTS = ("smtp", "smtp-oauth", "graph")

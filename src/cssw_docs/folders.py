@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from .config import ServiceSettings
+
 WORK = ".work"
 NAME_MAX = 255  # bytes in one file name on ext4, XFS, btrfs, NTFS (as UTF-16 units) and SMB
 MAX_SUFFIX = 16  # a longer "suffix" is part of the name, not an extension
@@ -178,3 +180,27 @@ def holding(lock: Path) -> Iterator[None]:
             yield
         finally:
             unlock_file(fh)
+
+
+def shown_path(path: Path | str, service: ServiceSettings) -> str:
+    """Return ``path`` as the people a message goes to open it.
+
+    A path inside the outbox (or the intake) is given under ``service.outbox_share`` (or
+    ``intake_share``) when set, with the share's separator: with the outbox
+    ``/srv/cssw-docs/outbox`` shared as ``\\\\fileserver\\CSSW-Audits\\outbox``, a pack's folder
+    reads ``\\\\fileserver\\CSSW-Audits\\outbox\\CSSW-2026-0142\\final-v1``. Any other path,
+    or any path when no share is set, is given as it is.
+    """
+    path = Path(path)
+    shares = ((service.outbox, service.outbox_share), (service.intake, service.intake_share))
+    for root, share in shares:
+        share = share.strip()
+        if not share:
+            continue
+        try:
+            inside = path.absolute().relative_to(Path(root).absolute())
+        except ValueError:
+            continue
+        sep = "\\" if "\\" in share or share[1:2] == ":" else "/"
+        return sep.join([share.rstrip("\\/"), *inside.parts])
+    return str(path)

@@ -34,6 +34,7 @@ from jinja2 import (
 from .. import rules
 from ..config import Settings
 from ..explain import explain
+from ..folders import shown_path
 from ..models import Attachment, Decision, DocKind, FileFormat, Pack, Report, Route, Submission
 from ..privacy import redact
 from ..rules import DECISION_MEANING, partly_agreed, referred_to_head_of_qa, shared_outside
@@ -367,9 +368,16 @@ def _files(
     settings: Settings, attachments: Sequence[Attachment], oversize: Oversize | None
 ) -> dict[str, Any]:
     """Return the variables every message shares: the marking and what is attached."""
+    shown = None
+    if oversize is not None:  # where the files are, as the reader opens it (the share)
+        shown = {
+            "total_mb": oversize.total_mb,
+            "limit_mb": oversize.limit_mb,
+            "folder": shown_path(oversize.folder, settings.service),
+        }
     return {
         "marking": settings.render.marking,
-        "oversize": oversize,
+        "oversize": shown,
         "attachments": [{"name": attachment_name(a), "kind": a.kind.value} for a in attachments],
     }
 
@@ -433,7 +441,7 @@ def pack_body(
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
         "storyboard_title": redact(sub.storyboard_title, sub),
-        "pack_folder": str(pack.directory),
+        "pack_folder": shown_path(pack.directory, settings.service),
         "awaiting": issue.awaiting_decision,
         "closes_referral": issue.closes_referral,
         "decide_by": long_date(decide_by),

@@ -28,7 +28,7 @@ from watchdog.observers.polling import PollingObserver
 from .. import pipeline
 from ..config import Settings
 from ..deliver import compose, outbox, routes
-from ..folders import Folders, fit_name, free_name, make_private_dir, move
+from ..folders import Folders, fit_name, free_name, make_private_dir, move, shown_path
 from ..models import JobState, submission_from_dict
 from ..pipeline import JobContext
 from ..rubric import Rubric
@@ -740,7 +740,7 @@ class Watcher:
             "todo": failure.todo,
             "done": end != JobState.FAILED,
             "parked": folder is not None,
-            "folder": str(folder or self.folders.work / job_id),
+            "folder": shown_path(folder or self.folders.work / job_id, self.settings.service),
             "note": fit_name(job_id, " - error.txt"),
         }
         try:
