@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -527,12 +527,22 @@ def storyboard_problems(template: Path) -> list[Problem]:
 
 
 def preview(
-    folder: Path | None, outdir: Path, rubric: Rubric, *, marking: str, make_pdf: bool = False
+    folder: Path | None,
+    outdir: Path,
+    rubric: Rubric,
+    *,
+    marking: str,
+    make_pdf: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Render every template with every example audit into ``outdir/<example>/``; return paths."""
+    """Render every template with every example audit into ``outdir/<example>/``; return paths.
+
+    ``progress`` is told (examples done, examples in all) after each example.
+    """
     written: list[Path] = []
     now = dt.datetime.now(dt.UTC)
-    for name, sub in example_audits(rubric).items():
+    audits = example_audits(rubric)
+    for done, (name, sub) in enumerate(audits.items(), start=1):
         target = Path(outdir) / name
         target.mkdir(parents=True, exist_ok=True)
         docs: list[Path] = []
@@ -548,4 +558,6 @@ def preview(
         written += docs
         if make_pdf:
             written += pdf.convert(docs, target)
+        if progress is not None:
+            progress(done, len(audits))
     return written

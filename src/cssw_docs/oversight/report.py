@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,8 +39,19 @@ def build(
     dest: Path,
     as_of: dt.date | None = None,
     docx: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Written:
-    """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``."""
+    """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``.
+
+    ``progress`` is told (steps done, steps in all) as the ledger is read, the figures counted
+    and each file written.
+    """
+    steps = 4 if docx else 3
+
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(done, steps)
+
     if start and end and start > end:
         raise records.OversightError(
             f"The period starts ({start:%d/%m/%Y}) after it ends ({end:%d/%m/%Y}). Swap the dates."
@@ -50,6 +62,7 @@ def build(
         ledger = records.load(conn, start, end)
     finally:
         conn.close()
+    step(1)
     figs = figures.compute(
         ledger.audits,
         rubric,
@@ -60,6 +73,7 @@ def build(
     )
     tracked = actions.tracked(ledger.audits, as_of)
     referred = escalations.referrals(ledger.audits, as_of, include_resolved=True)
+    step(2)
     xlsx_path, docx_path = output_paths(dest)
     report_xlsx.write_report(
         xlsx_path,
@@ -71,7 +85,9 @@ def build(
         mosaic_id=settings.oversight.report_mosaic_id,
         marking=settings.render.marking,
     )
+    step(3)
     written_docx = None
     if docx:
         written_docx = report_docx.write_summary(docx_path, figs, referred, settings=settings)
+        step(4)
     return Written(xlsx_path, written_docx, figs)
