@@ -30,8 +30,8 @@ from .rubric import Rubric
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-# What each variable means, for `cssw-docs templates fields` and the README. A test checks this
-# matches the context builder exactly, so the reference cannot drift from the code.
+# What each variable means, for `cssw-docs templates fields` and the template author's guide.
+# A test checks this matches the context builder exactly, so the reference cannot drift.
 FIELD_HELP: dict[str, str] = {
     "marking": "Protective marking for headers and footers (render.marking).",
     "audit_ref": "The audit reference.",
@@ -268,7 +268,7 @@ def fields(rubric: Rubric) -> list[FieldInfo]:
 
 
 def fields_markdown(rubric: Rubric) -> str:
-    """Return the field reference as a Markdown table (for the README)."""
+    """Return the field reference as a Markdown table (for docs/template-authors-guide.md)."""
     rows = ["| Variable | Type | Example | Meaning |", "| --- | --- | --- | --- |"]
     for f in fields(rubric):
         example = f.example.replace("|", "\\|")

@@ -91,7 +91,7 @@ def templates() -> None:
 
 
 @templates.command("fields")
-@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the guide).")
 @pass_context
 def fields(ctx: Context, markdown: bool) -> None:
     """List every variable a template can use, with its type and an example.
