@@ -86,3 +86,6 @@ def test_the_quick_start_runs_as_printed_in_a_fresh_clone(tmp_path: Path):
     assert "`.venv/bin/cssw-docs --help`" in text_of(README)
     helped = _shell(".venv/bin/cssw-docs --help", clone)
     assert helped.returncode == 0 and "watch" in helped.stdout
+    assert "`. .venv/bin/activate`" in text_of(README)
+    activated = _shell(". .venv/bin/activate && cssw-docs --help", clone)
+    assert activated.returncode == 0 and "watch" in activated.stdout
