@@ -83,7 +83,7 @@ def _on_terminal() -> bool:
 
 
 @contextlib.contextmanager
-def progress_bar(label: str, *, quiet: bool = False) -> Iterator[Progress]:
+def progress_bar(label: str, *, quiet: bool = False, total: int = 0) -> Iterator[Progress]:
     """Yield a ``(done, total)`` callback drawing a progress bar on the terminal (stderr).
 
     Nothing is drawn with ``quiet`` or when stderr is not a terminal (cron, systemd, a pipe),
@@ -92,7 +92,8 @@ def progress_bar(label: str, *, quiet: bool = False) -> Iterator[Progress]:
     if quiet or not _on_terminal():
         yield lambda done, total: None
         return
-    with click.progressbar(length=1, label=label, file=sys.stderr, show_pos=True) as bar:
+    length = max(total, 1)  # until the first report says how many there are
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
 
         def update(done: int, total: int) -> None:
             bar.length = max(total, done, 1)

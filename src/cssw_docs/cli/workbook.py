@@ -73,7 +73,8 @@ def examples_command(ctx: Context, folder: Path, quiet: bool) -> None:
     Example: cssw-docs workbook examples -o examples/
     """
     wrote = []
-    with progress_bar("Example workbooks", quiet=quiet) as progress:
+    total = len(examples.EXAMPLES)
+    with progress_bar("Example workbooks", quiet=quiet, total=total) as progress:
         for done, (name, build) in enumerate(examples.EXAMPLES.items(), start=1):
             path = folder / f"{name}.xlsx"
             try:
@@ -86,7 +87,7 @@ def examples_command(ctx: Context, folder: Path, quiet: bool) -> None:
             wrote.append(
                 f"Wrote {path} ({'meant to pass validation' if valid else 'has errors on purpose'})"
             )
-            progress(done, len(examples.EXAMPLES))
+            progress(done, total)
     for line in wrote:
         click.echo(line)
 
