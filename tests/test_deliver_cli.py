@@ -55,7 +55,10 @@ def test_status_lists_what_is_not_sent(tmp_path, queued):
     sub, ids = queued
     result = _run("--config", str(_config(tmp_path)), "mail", "status")
     assert result.exit_code == 0
-    assert "4 waiting, 0 being sent, 0 sent, 0 failed, 1 blocked" in result.output
+    assert (
+        "4 waiting, 0 being sent, 0 written, not sent (no mail server set), 0 failed, 1 blocked"
+        in result.output
+    )
     assert ids[0].strip("<>")[:16] in result.output
     assert "outside mail.allowed_domains: tom.baxter@gmail.com" in result.output
     assert sub.child_mosaic_id not in result.output
@@ -66,7 +69,10 @@ def test_send_writes_eml_files(tmp_path, queued):
     """`mail send` sends what is due (here as .eml files) and says what happened."""
     result = _run("--config", str(_config(tmp_path)), "mail", "send")
     assert result.exit_code == 0
-    assert "Mail: 4 sent, 0 to retry, 0 failed, 0 blocked, 0 waiting" in result.output
+    assert (
+        "Mail: 4 written, not sent (no mail server set), 0 to retry, 0 failed, 0 blocked, 0 waiting"
+        in result.output
+    )
     assert len(list((tmp_path / "outbox" / "mail").rglob("*.eml"))) == 4
 
 
@@ -77,7 +83,7 @@ def test_retry_blocked_after_allowing_the_domain(tmp_path, queued):
     result = _run("--config", str(config), "mail", "retry", ids[0].strip("<>")[:16])
     assert result.exit_code == 0, result.output
     assert "1 message(s) queued again." in result.output
-    assert "Mail: 5 sent" in result.output
+    assert "Mail: 5 written, not sent (no mail server set)" in result.output
 
 
 def test_retry_blocked_while_still_outside_stays_blocked(tmp_path, queued):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 from email import policy
@@ -11,9 +12,11 @@ import docx
 import pytest
 
 from cssw_docs import examples, privacy, rubric, rules
+from cssw_docs.config import ServiceSettings
 from cssw_docs.deliver import compose, routes
 from cssw_docs.deliver.compose import _greeting
 from cssw_docs.deliver.routes import Person
+from cssw_docs.folders import shown_path
 from cssw_docs.models import (
     Agreement,
     Attachment,
@@ -506,3 +509,37 @@ def test_every_route_has_words_in_the_route_names_template():
     text = (compose.packaged_email_templates() / "_route_names.txt").read_text("utf-8")
     for route in Route:
         assert f'"{route.value}":' in text, route
+
+
+SHARE = "\\\\fileserver\\CSSW-Audits\\outbox"
+
+
+@pytest.mark.parametrize(("route", "limit"), [(Route.MODERATION, 20.0), (Route.FINAL, 0.001)])
+def test_messages_point_at_files_by_the_share_people_open(tmp_path, good_audit, route, limit):
+    """With service.outbox_share set, a message pointing at a pack gives the share's path."""
+    settings = mail_settings(max_attachment_mb=limit).with_changes(
+        **{"service.outbox": tmp_path, "service.outbox_share": SHARE}
+    )
+    msg, pack = _compose(tmp_path, good_audit, route, settings)
+    text = " ".join(_text(msg).split())
+    relative = pack.directory.relative_to(tmp_path)
+    assert SHARE + "\\" + "\\".join(relative.parts) in text
+    assert str(tmp_path) not in text
+
+
+def test_shown_path_maps_the_outbox_and_intake_to_their_shares(tmp_path):
+    """One helper maps a server path under the outbox or intake; other paths stay as they are."""
+    service = dataclasses.replace(
+        ServiceSettings(),
+        outbox=tmp_path / "outbox",
+        intake=tmp_path / "intake",
+        outbox_share=SHARE + "\\",
+        intake_share="/mnt/audits/intake",
+    )
+    assert (
+        shown_path(tmp_path / "outbox" / "A-1" / "final-v1", service) == SHARE + "\\A-1\\final-v1"
+    )
+    assert shown_path(tmp_path / "intake" / "failed", service) == "/mnt/audits/intake/failed"
+    assert shown_path(tmp_path / "state", service) == str(tmp_path / "state")
+    plain = dataclasses.replace(service, outbox_share="")
+    assert shown_path(tmp_path / "outbox" / "A-1", plain) == str(tmp_path / "outbox" / "A-1")

@@ -454,6 +454,36 @@ def test_rejection_goes_to_the_auditor_with_marked_workbook(tmp_path, server):
     assert "job job-r" in text  # the workbook is named by its job, never by its file name
 
 
+@pytest.mark.parametrize(
+    ("audit_ref", "subject"),
+    [
+        (
+            "CSSW-2026-0190",
+            "OFFICIAL-SENSITIVE: Audit workbook CSSW-2026-0190 returned: problems to fix",
+        ),
+        (None, "OFFICIAL-SENSITIVE: Audit workbook returned: problems to fix"),
+    ],
+)
+def test_rejection_subject_names_the_audit_only_by_a_checked_reference(
+    tmp_path, server, audit_ref, subject
+):
+    """An auditor with several audits in flight sees which came back; an unchecked one never."""
+    controller, recorder = server
+    settings = _plain(controller)
+    deliver.enqueue_rejection(
+        _db(tmp_path),
+        job_id="job-s",
+        audit_ref=audit_ref,
+        auditor_email="priya.natarajan@camden.gov.uk",
+        report=REPORT,
+        attachments=[],
+        settings=settings,
+    )
+    deliver.send_pending(_db(tmp_path), settings, outbox=tmp_path / "outbox")
+    (msg,) = recorder.received
+    assert msg.subject == subject
+
+
 def test_rejection_with_unknown_auditor_tells_the_qa_admin(tmp_path, server):
     """An unreadable workbook has no auditor address: the QA admin is told instead."""
     controller, recorder = server

@@ -40,3 +40,18 @@ def test_demo_leaves_a_folder_it_did_not_make(tmp_path, monkeypatch, capsys):
     assert demo.main([]) == 1
     assert (tmp_path / "demo-output" / "mine.txt").read_text() == "keep me"
     assert "was not made by the demo" in capsys.readouterr().err
+
+
+def test_the_closing_hints_name_the_environments_cssw_docs(tmp_path):
+    """`cssw-docs` alone is not found unless .venv is activated: the hints give its path."""
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "python").touch()
+    (bin_dir / "cssw-docs").touch()
+    lines = demo.next_steps(tmp_path / "demo-output", tmp_path, bin_dir / "python")
+    assert "  cd demo-output && ../.venv/bin/cssw-docs status" in lines
+    assert "  cd demo-output && ../.venv/bin/cssw-docs watch --once" in lines
+    (bin_dir / "cssw-docs").unlink()  # no script: the same Python runs the package
+    assert demo.command_line(tmp_path / "demo-output", bin_dir / "python") == (
+        "../.venv/bin/python -m cssw_docs"
+    )

@@ -1,9 +1,8 @@
-"""The README's workbook reference agrees with the workbook the generator writes."""
+"""The workbook reference (docs/workbook-reference.md) agrees with the workbook we write."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -11,15 +10,7 @@ import pytest
 from cssw_docs.rubric import Rubric
 from cssw_docs.workbook import generate, layout
 from cssw_docs.workbook.reference import reference_markdown
-
-README = Path(__file__).resolve().parents[1] / "README.md"
-
-
-def _section(name: str) -> str:
-    text = README.read_text(encoding="utf-8")
-    match = re.search(rf"<!-- section:{name} -->(.*?)<!-- /section:{name} -->", text, re.S)
-    assert match, f"README has no {name} section"
-    return match.group(1)
+from docs_support import section as _section
 
 
 def _rows(text: str, first_header: str) -> list[list[str]]:

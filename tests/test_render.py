@@ -761,3 +761,24 @@ def test_feedback_without_a_question_number_is_kept(
     sub = dataclasses.replace(good_audit, feedback=(*good_audit.feedback, extra))
     text = all_text(make_pack(sub, the_rubric, tmp_path).path(DocKind.REPORT))
     assert "6. Other comments" in text and "Father: Nobody asked me before." in text
+
+
+@pytest.mark.parametrize("with_state", [True, False])
+def test_no_lock_file_is_left_in_the_outbox(good_audit, the_rubric, tmp_path, with_state):
+    """Auditors open the outbox on a share: the lock taken while a pack is written lives
+    in the service's state folder (or a private temporary folder), never beside the packs,
+    and one an older release left behind is removed."""
+    outbox = tmp_path / "outbox"
+    (outbox / good_audit.audit_ref).mkdir(parents=True)
+    (outbox / good_audit.audit_ref / ".lock").write_text("")  # left by an older release
+    locks = tmp_path / "state" / "locks"
+    make_pack(good_audit, the_rubric, outbox, lock_dir=locks if with_state else None)
+    make_pack(
+        good_audit,
+        the_rubric,
+        outbox,
+        lock_dir=locks if with_state else None,
+        source_sha256="b" * 64,
+    )
+    assert [p for p in outbox.rglob("*") if "lock" in p.name] == []
+    assert len(list(locks.glob("*.lock")) if with_state else []) == (1 if with_state else 0)

@@ -36,6 +36,11 @@ def test_watch_once_then_status(tmp_path, monkeypatch, good_audit):
     assert "rejected, 4 problems; see" in status.output
     assert good_audit.child_name not in status.output
     assert "Workbooks waiting to be processed: 0" in status.output
+    # No mail server is set: the emails were written as .eml files, not sent.
+    assert "written, not sent (no mail server set)" in status.output
+    assert " sent (see" not in status.output and "sent," not in status.output
+    mail_status = CliRunner().invoke(cli, ["mail", "status"])
+    assert "written, not sent (no mail server set)" in mail_status.output, mail_status.output
 
 
 @pytest.mark.slow

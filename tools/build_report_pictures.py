@@ -1,4 +1,4 @@
-"""Make the README's pictures of the activity report from a generated ledger, via LibreOffice.
+"""Make the pictures (docs/images) of the activity report from a generated ledger, via LibreOffice.
 
 Run ``.venv/bin/python tools/build_report_pictures.py [OUTDIR]`` (default ``docs/images``).
 Needs LibreOffice (soffice) and poppler (pdftoppm). Writes oversight-summary.png (the summary

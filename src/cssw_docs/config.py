@@ -106,6 +106,10 @@ class ServiceSettings:
     job_timeout_seconds: float = 120.0
     ledger_backups: int = 7  # daily copies of the ledger kept in <state_dir>/backups/
     daily_at: str = "07:00"  # local time (HH:MM) after which the day's tasks run (service/daily)
+    # The outbox and intake as people open them (e.g. \\fileserver\CSSW-Audits\outbox): every
+    # message that points at a file gives this path, not the server's. Empty: the server's.
+    outbox_share: str = ""
+    intake_share: str = ""
 
 
 TRANSPORTS = ("smtp", "smtp-oauth", "graph")

@@ -12,6 +12,8 @@ import datetime as dt
 import email
 import email.policy
 import logging
+import os
+import shlex
 import shutil
 import sys
 import tomllib
@@ -161,11 +163,44 @@ def report(summary, base: Path, state: Path, outbox: Path) -> str:
     if failed:
         lines += ["", f"Set aside after repeated failures ({len(failed)}): see intake/failed/"]
     lines += ["", *_emails(outbox, base)]
-    lines += [
-        "",
-        "Every step is logged in state/service.log; `cssw-docs status` shows the ledger.",
-    ]
+    lines += ["", "Every step is logged in state/service.log."]
     return "\n".join(lines) + "\n"
+
+
+def command_line(base: Path, python: Path | None = None) -> str:
+    """Return how to run cssw-docs from inside ``base``, as a shell there can type it.
+
+    ``cssw-docs`` alone is only found with the environment activated, so this is the path of
+    the environment's own ``cssw-docs`` (``../.venv/bin/cssw-docs`` for ``make demo``), or
+    ``python -m cssw_docs`` with that Python when there is no such script.
+    """
+    python = Path(python or sys.executable)
+    for name in ("cssw-docs", "cssw-docs.exe"):
+        script = python.parent / name
+        if script.exists():
+            return _relative_command(script, base)
+    return f"{_relative_command(python, base)} -m cssw_docs"
+
+
+def _relative_command(program: Path, base: Path) -> str:
+    """Return ``program`` as typed from ``base``: relative when that is shorter, and quoted."""
+    relative = os.path.relpath(program, base)
+    shown = relative if len(relative) < len(str(program)) else str(program)
+    if os.sep == "/" and "/" not in shown:
+        shown = f"./{shown}"
+    return shlex.quote(shown)
+
+
+def next_steps(base: Path, cwd: Path, python: Path | None = None) -> list[str]:
+    """Return the demo's closing hints: commands that run exactly as printed from ``cwd``."""
+    go = f"cd {shlex.quote(_rel(base, cwd))} && {command_line(base, python)}"
+    return [
+        "Next, try (each line runs as it is, from this folder):",
+        f"  {go} status",
+        f"  {go} mail status",
+        f"To try your own workbook: save it into {_rel(base, cwd)}/intake/, then run",
+        f"  {go} watch --once",
+    ]
 
 
 def _emails(outbox: Path, base: Path) -> list[str]:
@@ -215,11 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = (dt.datetime.now() - started).total_seconds()
     print(f"In {shown}/:")
     print(report(summary, base, watcher.folders.state, watcher.folders.outbox), end="")
-    print(
-        f"To try your own workbook: save it into {shown}/intake/, then run "
-        f"`cd {shown} && cssw-docs watch --once`."
-    )
-    print(f"Done in {seconds:.0f} s.")
+    print(f"Done in {seconds:.0f} s.\n")
+    print("\n".join(next_steps(base, Path.cwd())))
     return 0
 
 

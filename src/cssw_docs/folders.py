@@ -5,14 +5,19 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import getpass
+import hashlib
 import importlib
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 from . import clock
+from .config import ServiceSettings
 
 WORK = ".work"
 NAME_MAX = 255  # bytes in one file name on ext4, XFS, btrfs, NTFS (as UTF-16 units) and SMB
@@ -26,6 +31,11 @@ class Folders:
     intake: Path
     outbox: Path
     state: Path
+
+    @property
+    def locks(self) -> Path:
+        """Return the folder of the outbox's locks (in the state folder, never the outbox)."""
+        return self.state / LOCKS
 
     @property
     def work(self) -> Path:
@@ -139,3 +149,64 @@ def unlock_file(fh: IO) -> None:
         _fcntl.flock(fh.fileno(), _fcntl.LOCK_UN)
     else:  # pragma: no cover - Windows only
         _msvcrt.locking(fh.fileno(), _msvcrt.LK_UNLCK, 1)
+
+
+LOCKS = "locks"  # the state folder's subfolder holding the outbox's locks
+
+
+def outbox_lock(folder: Path, lock_dir: Path | None) -> Path:
+    """Return the lock file guarding the outbox folder ``folder`` (one audit's packs).
+
+    Locks live in ``lock_dir`` (the service's ``<state>/locks``), never in the outbox, which
+    people open on the share. Without one (``cssw-docs render`` on its own) they live in a
+    private folder of the system's temporary folder. The name holds the folder's name and a
+    digest of its full path, so two outboxes never share a lock.
+    """
+    folder = Path(folder).absolute()
+    if lock_dir is None:
+        lock_dir = Path(tempfile.gettempdir()) / f"cssw-docs-locks-{_user()}"
+    digest = hashlib.sha256(str(folder).encode("utf-8")).hexdigest()[:16]
+    return Path(lock_dir) / fit_name(f"{folder.name}-{digest}", ".lock")
+
+
+def _user() -> str:
+    try:
+        return "".join(c for c in getpass.getuser() if c.isalnum() or c in "-_") or "user"
+    except (KeyError, OSError):  # no name for this account
+        return str(os.getpid())
+
+
+@contextlib.contextmanager
+def holding(lock: Path) -> Iterator[None]:
+    """Hold the exclusive lock file ``lock`` (made, in a private folder, when missing)."""
+    make_private_dir(lock.parent)
+    with lock.open("a") as fh:
+        lock_file(fh, wait=True)
+        try:
+            yield
+        finally:
+            unlock_file(fh)
+
+
+def shown_path(path: Path | str, service: ServiceSettings) -> str:
+    """Return ``path`` as the people a message goes to open it.
+
+    A path inside the outbox (or the intake) is given under ``service.outbox_share`` (or
+    ``intake_share``) when set, with the share's separator: with the outbox
+    ``/srv/cssw-docs/outbox`` shared as ``\\\\fileserver\\CSSW-Audits\\outbox``, a pack's folder
+    reads ``\\\\fileserver\\CSSW-Audits\\outbox\\CSSW-2026-0142\\final-v1``. Any other path,
+    or any path when no share is set, is given as it is.
+    """
+    path = Path(path)
+    shares = ((service.outbox, service.outbox_share), (service.intake, service.intake_share))
+    for root, share in shares:
+        share = share.strip()
+        if not share:
+            continue
+        try:
+            inside = path.absolute().relative_to(Path(root).absolute())
+        except ValueError:
+            continue
+        sep = "\\" if "\\" in share or share[1:2] == ":" else "/"
+        return sep.join([share.rstrip("\\/"), *inside.parts])
+    return str(path)

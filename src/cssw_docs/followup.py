@@ -21,6 +21,7 @@ from .config import Settings
 from .deliver import outbox, routes
 from .deliver.compose import decision_words, long_date
 from .deliver.routes import Issue
+from .folders import LOCKS
 from .models import (
     SECTION_KEYS,
     Decision,
@@ -145,6 +146,7 @@ def decide_referral(
             source_sha256=row["source_sha256"],
             moderation_selected=selected,
             decision=decision,
+            lock_dir=Path(settings.service.state_dir) / LOCKS,
         )
         audits.record_audit(
             conn,

@@ -115,11 +115,13 @@ def render(
     awaiting_decision: bool | None = None,
     decision: Decision | None = None,
     storyboard_only: bool = False,
+    lock_dir: Path | None = None,
 ) -> Pack:
     """Step 3a: return the pack rendered from a workbook that passed ``check``.
 
     ``awaiting_decision`` None means as the audit says: a disputed Final audit without a
-    ``decision`` waits for the Head of QA (``rules.awaiting_decision``).
+    ``decision`` waits for the Head of QA (``rules.awaiting_decision``). ``lock_dir`` is where
+    the lock on the audit's outbox folder is kept (the service's ``<state>/locks``).
     """
     if not checked.ok or checked.submission is None:
         raise ValueError("only a workbook without errors can be rendered")
@@ -136,6 +138,7 @@ def render(
         awaiting_decision=awaiting_decision,
         decision=decision,
         storyboard_only=storyboard_only,
+        lock_dir=lock_dir,
     )
 
 
@@ -384,6 +387,7 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
         awaiting_decision=issue.awaiting_decision,
         decision=issue.decision,
         storyboard_only=issue.storyboard_only,
+        lock_dir=ctx.folders.locks,
     )
     cp("after_render")
     audits.record_audit(

@@ -501,7 +501,7 @@ def purge(
             run=run,
         )
         checkpoint(f"purge:{item.kind}:logged")
-        remove(conn, item, checkpoint=checkpoint)
+        remove(conn, item, folders.locks, checkpoint=checkpoint)
         checkpoint(f"purge:{item.kind}:removed")
         with db.transaction(conn):
             store.log_done(conn, item.kind, item.token)
@@ -516,7 +516,8 @@ def _finish_stopped(conn: sqlite3.Connection, folders: Folders, due: set[tuple[s
     """
     for ref_dir in folders.outbox.iterdir() if folders.outbox.is_dir() else ():
         if ref_dir.is_dir() and any(p.name.startswith(".old-") for p in ref_dir.iterdir()):
-            packs.remove_leftovers(ref_dir)  # a pack folder a stopped purge had renamed aside
+            # a pack folder a stopped purge had renamed aside
+            packs.remove_leftovers(ref_dir, folders.locks)
     stopped = [r for r in store.unfinished(conn) if (r["kind"], r["token"]) not in due]
     if stopped:
         with db.transaction(conn):
@@ -528,6 +529,7 @@ def _finish_stopped(conn: sqlite3.Connection, folders: Folders, due: set[tuple[s
 def remove(
     conn: sqlite3.Connection,
     item: Item,
+    lock_dir: Path,
     *,
     cause: str = store.RETENTION,
     checkpoint: Checkpoint = _no_checkpoint,
@@ -539,7 +541,7 @@ def remove(
 
     if item.kind in (PACKS, SUPERSEDED):
         for folder in item.paths:
-            packs.remove_pack(folder, halfway)
+            packs.remove_pack(folder, lock_dir, halfway)
         return
     for n, path in enumerate(item.paths):
         with contextlib.suppress(FileNotFoundError):

@@ -507,7 +507,7 @@ def erase(findings: Findings, folders: Folders, *, reason: str, erased_by: str) 
         if item.path is None or item.what == "ledger copy":
             continue
         if item.path.is_dir():
-            files += packs.remove_pack(item.path)
+            files += packs.remove_pack(item.path, folders.locks)
         else:
             with contextlib.suppress(FileNotFoundError):
                 item.path.unlink()

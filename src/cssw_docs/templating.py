@@ -7,7 +7,7 @@ import datetime as dt
 import re
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,8 @@ from .rubric import Rubric
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-# What each variable means, for `cssw-docs templates fields` and the README. A test checks this
-# matches the context builder exactly, so the reference cannot drift from the code.
+# What each variable means, for `cssw-docs templates fields` and the template author's guide.
+# A test checks this matches the context builder exactly, so the reference cannot drift.
 FIELD_HELP: dict[str, str] = {
     "marking": "Protective marking for headers and footers (render.marking).",
     "audit_ref": "The audit reference.",
@@ -270,7 +270,7 @@ def fields(rubric: Rubric) -> list[FieldInfo]:
 
 
 def fields_markdown(rubric: Rubric) -> str:
-    """Return the field reference as a Markdown table (for the README)."""
+    """Return the field reference as a Markdown table (for docs/template-authors-guide.md)."""
     rows = ["| Variable | Type | Example | Meaning |", "| --- | --- | --- | --- |"]
     for f in fields(rubric):
         example = f.example.replace("|", "\\|")
@@ -529,12 +529,22 @@ def storyboard_problems(template: Path) -> list[Problem]:
 
 
 def preview(
-    folder: Path | None, outdir: Path, rubric: Rubric, *, marking: str, make_pdf: bool = False
+    folder: Path | None,
+    outdir: Path,
+    rubric: Rubric,
+    *,
+    marking: str,
+    make_pdf: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Path]:
-    """Render every template with every example audit into ``outdir/<example>/``; return paths."""
+    """Render every template with every example audit into ``outdir/<example>/``; return paths.
+
+    ``progress`` is told (examples done, examples in all) after each example.
+    """
     written: list[Path] = []
     now = dt.datetime.now(dt.UTC)
-    for name, sub in example_audits(rubric).items():
+    audits = example_audits(rubric)
+    for done, (name, sub) in enumerate(audits.items(), start=1):
         target = Path(outdir) / name
         target.mkdir(parents=True, exist_ok=True)
         docs: list[Path] = []
@@ -550,4 +560,6 @@ def preview(
         written += docs
         if make_pdf:
             written += pdf.convert(docs, target)
+        if progress is not None:
+            progress(done, len(audits))
     return written

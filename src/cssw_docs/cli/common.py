@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -12,6 +15,13 @@ from .. import config, rubric
 from ..config import Settings
 from ..rubric import Rubric
 from ..store import db
+
+# Told (done, total) as a long command works through its items; total may grow as it goes.
+Progress = Callable[[int, int], None]
+
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True, help="Show no progress bar (none is shown unless on a terminal)."
+)
 
 NEEDS_A_PERSON = 4  # exit status: the ledger needs attention; restarting will not help
 
@@ -65,3 +75,31 @@ class Context:
 
 
 pass_context = click.make_pass_decorator(Context)
+
+
+def _on_terminal() -> bool:
+    """Return True when progress can be drawn: stderr is a terminal (not a log or a pipe)."""
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, *, quiet: bool = False, total: int = 0) -> Iterator[Progress]:
+    """Yield a ``(done, total)`` callback drawing a progress bar on the terminal (stderr).
+
+    Nothing is drawn with ``quiet`` or when stderr is not a terminal (cron, systemd, a pipe),
+    so logs and scripted output stay as they were.
+    """
+    if quiet or not _on_terminal():
+        yield lambda done, total: None
+        return
+    length = max(total, 1)  # until the first report says how many there are
+    with click.progressbar(length=length, label=label, file=sys.stderr, show_pos=True) as bar:
+
+        def update(done: int, total: int) -> None:
+            bar.length = max(total, done, 1)
+            if done > bar.pos:
+                bar.update(done - bar.pos)
+            else:
+                bar.render_progress()
+
+        yield update

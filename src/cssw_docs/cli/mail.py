@@ -12,15 +12,6 @@ from ..deliver import alerts, outbox, probe
 from ..models import MailState
 from .common import Context, pass_context
 
-_STATE_WORDS = {
-    MailState.PENDING: "waiting",
-    MailState.SENDING: "being sent",
-    MailState.SENT: "sent",
-    MailState.FAILED: "failed",
-    MailState.BLOCKED: "blocked",
-    MailState.POSSIBLY_DELIVERED: "possibly delivered",
-}
-
 
 @click.group("mail")
 def mail() -> None:
@@ -35,8 +26,9 @@ def _paths(ctx: Context) -> tuple[Path, Path]:
     return outbox.outbox_db(settings), Path(settings.service.outbox)
 
 
-def _summary_line(counts: dict[str, int]) -> str:
-    return ", ".join(f"{counts[state]} {word}" for state, word in _STATE_WORDS.items())
+def _summary_line(counts: dict[str, int], ctx: Context) -> str:
+    words = {state: outbox.state_words(state, ctx.settings.mail) for state in outbox.STATE_WORDS}
+    return ", ".join(f"{counts[state]} {word}" for state, word in words.items())
 
 
 @mail.command("status")
@@ -64,7 +56,7 @@ def status(ctx: Context) -> None:
         partly = outbox.partly_refused(db)
     except sqlite3.Error as exc:  # a locked or damaged ledger
         raise click.ClickException(f"Could not read the mail outbox in {db}: {exc}") from exc
-    click.echo(f"Mail outbox ({db}): {_summary_line(counts)}.")
+    click.echo(f"Mail outbox ({db}): {_summary_line(counts, ctx)}.")
     _partly_refused(partly)
     if not rows:
         click.echo("Nothing is waiting.")
@@ -73,7 +65,7 @@ def status(ctx: Context) -> None:
     click.echo("Not sent yet:")
     for row in rows:
         to = ", ".join(json.loads(row["recipients"]))
-        state = _STATE_WORDS.get(row["state"], row["state"])
+        state = outbox.state_words(row["state"], ctx.settings.mail)
         nxt = f"  next try {row['next_attempt_at']}" if row["state"] == MailState.PENDING else ""
         click.echo(
             f"  {row['message_id'].strip('<>')[:16]}  {state}  {row['route']}"

@@ -22,7 +22,7 @@ from ..render import RenderError
 from ..store.schema import SchemaError
 from ..workbook.parse import parse_date
 from ..year import actions as year_actions
-from .common import Context, pass_context
+from .common import Context, pass_context, progress_bar, quiet_option
 
 
 class DateParam(click.ParamType):
@@ -473,8 +473,9 @@ def actions_dropped(obj: Context, ref: str, number: int, by: str, note: str, on)
     required=True,
     help="Where to write: PATH.xlsx and PATH.docx.",
 )
+@quiet_option
 @pass_context
-def report(obj: Context, start: dt.date, end: dt.date, output: str) -> None:
+def report(obj: Context, start: dt.date, end: dt.date, output: str, quiet: bool) -> None:
     """Write the audit activity report: a workbook and a Word summary.
 
     Example: cssw-docs report --from 01/04/2026 --to 30/06/2026 -o reports/2026-Q1
@@ -482,14 +483,16 @@ def report(obj: Context, start: dt.date, end: dt.date, output: str) -> None:
     """
     _period(start, end)
     try:
-        written = report_mod.build(
-            records_mod.ledger_path(obj.settings),
-            obj.rubric,
-            obj.settings,
-            start=start,
-            end=end,
-            dest=Path(output),
-        )
+        with progress_bar("Activity report", quiet=quiet) as progress:
+            written = report_mod.build(
+                records_mod.ledger_path(obj.settings),
+                obj.rubric,
+                obj.settings,
+                start=start,
+                end=end,
+                dest=Path(output),
+                on_step=progress,
+            )
     except (records_mod.OversightError, RenderError) as exc:
         raise click.ClickException(str(exc)) from exc
     except PermissionError as exc:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import Context, pass_context
+from .common import Context, pass_context, progress_bar, quiet_option
 
 _DIR = click.Path(file_okay=False, path_type=Path)
 
@@ -91,7 +91,7 @@ def templates() -> None:
 
 
 @templates.command("fields")
-@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the README).")
+@click.option("--markdown", is_flag=True, help="Print a Markdown table (as in the guide).")
 @pass_context
 def fields(ctx: Context, markdown: bool) -> None:
     """List every variable a template can use, with its type and an example.
@@ -151,8 +151,9 @@ def check(ctx: Context, folder: Path | None) -> None:
 @click.argument("folder", required=False, type=_DIR)
 @click.option("-o", "--outdir", type=_DIR, required=True, help="Folder for the previews.")
 @click.option("--pdf", is_flag=True, help="Also make PDFs (needs LibreOffice).")
+@quiet_option
 @pass_context
-def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool) -> None:
+def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool, quiet: bool) -> None:
     """Render every template with the example audits, to see the effect of an edit.
 
     Writes OUTDIR/<example>/ for each example audit (good, outstanding, draft ...).
@@ -169,9 +170,15 @@ def preview(ctx: Context, folder: Path | None, outdir: Path, pdf: bool) -> None:
             f"PDF previews need LibreOffice, which is not installed. {pdf_module.INSTALL_HINT}"
         )
     try:
-        written = templating.preview(
-            folder, outdir, ctx.rubric, marking=ctx.settings.render.marking, make_pdf=pdf
-        )
+        with progress_bar("Example audits", quiet=quiet) as progress:
+            written = templating.preview(
+                folder,
+                outdir,
+                ctx.rubric,
+                marking=ctx.settings.render.marking,
+                make_pdf=pdf,
+                progress=progress,
+            )
     except (RenderError, pdf_module.PdfError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{len(written)} preview files written to {outdir}")

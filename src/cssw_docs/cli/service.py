@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .. import config
-from .common import Context, pass_context
+from .common import Context, pass_context, progress_bar, quiet_option
 
 
 @click.command()
@@ -44,6 +44,7 @@ from .common import Context, pass_context
     is_flag=True,
     help="Start on a new, empty ledger although the outbox already holds packs.",
 )
+@quiet_option
 @click.option(
     "--config",
     "config_path",
@@ -62,6 +63,7 @@ def watch(
     once: bool,
     workers: int | None,
     new_ledger: bool,
+    quiet: bool,
 ) -> None:
     """Turn every workbook dropped into the intake folder into a pack, exactly once.
 
@@ -101,39 +103,41 @@ def watch(
         if value is not None:
             changes[f"service.{key}"] = value
     settings = ctx.settings.with_changes(**changes) if changes else ctx.settings
-    watcher = Watcher(settings, ctx.rubric, once=once, new_ledger=new_ledger)
+    # With --once on a terminal, a bar shows the workbooks done so far (stderr; not for cron).
+    with progress_bar("Workbooks", quiet=quiet or not once) as progress:
+        watcher = Watcher(settings, ctx.rubric, once=once, new_ledger=new_ledger, progress=progress)
 
-    def stop(signum: int, _frame: object) -> None:
-        click.echo("Stopping after the workbooks in hand are finished...", err=True)
-        watcher.request_stop()
+        def stop(signum: int, _frame: object) -> None:
+            click.echo("Stopping after the workbooks in hand are finished...", err=True)
+            watcher.request_stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        summary = watcher.run()
-    except AlreadyRunning:
-        message = (
-            "Another cssw-docs watcher is already running with the state folder "
-            f"{watcher.folders.state} (or on the intake folder {watcher.folders.intake}); "
-            "only one may run at a time."
-        )
-        if once:
-            click.echo(message + " Nothing to do.", err=True)
-            return
-        raise click.ClickException(
-            message + " Stop it first, or give this one --state-dir."
-        ) from None
-    except (SendingRefused, SettingsInvalid) as exc:
-        raise click.ClickException(f"The intake service will not start: {exc}") from None
-    except (LedgerDamaged, LedgerMissing) as exc:
-        raise LedgerTrouble(str(exc)) from exc
-    except OSError as exc:
-        raise click.ClickException(
-            f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "
-            "Check the paths in cssw-docs.toml and that the service account may write there."
-        ) from exc
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            summary = watcher.run()
+        except AlreadyRunning:
+            message = (
+                "Another cssw-docs watcher is already running with the state folder "
+                f"{watcher.folders.state} (or on the intake folder {watcher.folders.intake}); "
+                "only one may run at a time."
+            )
+            if once:
+                click.echo(message + " Nothing to do.", err=True)
+                return
+            raise click.ClickException(
+                message + " Stop it first, or give this one --state-dir."
+            ) from None
+        except (SendingRefused, SettingsInvalid) as exc:
+            raise click.ClickException(f"The intake service will not start: {exc}") from None
+        except (LedgerDamaged, LedgerMissing) as exc:
+            raise LedgerTrouble(str(exc)) from exc
+        except OSError as exc:
+            raise click.ClickException(
+                f"The intake service cannot use its folders: {exc.strerror} ({exc.filename}). "
+                "Check the paths in cssw-docs.toml and that the service account may write there."
+            ) from exc
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     if once:
         click.echo(format_summary(summary), nl=False)
 

@@ -8,7 +8,7 @@ import click
 
 from .. import examples
 from ..workbook.generate import GenerateError, new_workbook, write_submission
-from .common import Context, pass_context
+from .common import Context, pass_context, progress_bar, quiet_option
 
 
 @click.group("workbook")
@@ -65,20 +65,31 @@ def new(
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder to write the example workbooks into (made if missing).",
 )
+@quiet_option
 @pass_context
-def examples_command(ctx: Context, folder: Path) -> None:
+def examples_command(ctx: Context, folder: Path, quiet: bool) -> None:
     """Write every fictional example audit as FOLDER/<name>.xlsx (replacing older copies).
 
     Example: cssw-docs workbook examples -o examples/
     """
-    for name, build in examples.EXAMPLES.items():
-        path = folder / f"{name}.xlsx"
-        try:
-            write_submission(build(ctx.rubric), path, ctx.rubric)
-        except OSError as exc:
-            raise click.ClickException(f"Could not write {path}: {exc.strerror or exc}.") from exc
-        meant = "meant to pass validation" if name in examples.VALID else "has errors on purpose"
-        click.echo(f"Wrote {path} ({meant})")
+    wrote = []
+    total = len(examples.EXAMPLES)
+    with progress_bar("Example workbooks", quiet=quiet, total=total) as progress:
+        for done, (name, build) in enumerate(examples.EXAMPLES.items(), start=1):
+            path = folder / f"{name}.xlsx"
+            try:
+                write_submission(build(ctx.rubric), path, ctx.rubric)
+            except OSError as exc:
+                raise click.ClickException(
+                    f"Could not write {path}: {exc.strerror or exc}."
+                ) from exc
+            valid = name in examples.VALID
+            wrote.append(
+                f"Wrote {path} ({'meant to pass validation' if valid else 'has errors on purpose'})"
+            )
+            progress(done, total)
+    for line in wrote:
+        click.echo(line)
 
 
 def _refuse_to_overwrite(output: Path, force: bool) -> None:

@@ -34,6 +34,7 @@ from jinja2 import (
 from .. import rules
 from ..config import Settings
 from ..explain import explain
+from ..folders import shown_path
 from ..models import Attachment, Decision, DocKind, FileFormat, Pack, Report, Route, Submission
 from ..privacy import redact
 from ..rules import DECISION_MEANING, partly_agreed, referred_to_head_of_qa, shared_outside
@@ -143,8 +144,12 @@ def safe_reference(audit_ref: str, sub: Submission | None = None) -> str:
 def subject_for(route: Route, marking: str, ref: str) -> str:
     """Return the subject: the protective marking and the audit reference, nothing else.
 
-    Subjects stay in code, not in the editable templates, so they can never carry more.
+    Subjects stay in code, not in the editable templates, so they can never carry more. For a
+    rejection, ``ref`` is the reference only when it passed every reference rule
+    (``rules.accepted_reference``), else :data:`REJECTED_REF` or empty: the subject then
+    names no reference, since one that failed a rule may hold the child's name.
     """
+    checked = "" if ref in ("", REJECTED_REF) else f" {ref}"
     words = {
         Route.DRAFT: f"Audit pack {ref} (draft for feedback)",
         Route.FINAL: f"Audit pack {ref} (final)",
@@ -164,8 +169,8 @@ def subject_for(route: Route, marking: str, ref: str) -> str:
         Route.REFERRAL_REMINDER: f"Reminder: audit {ref} waits for your decision",
         Route.NOT_STARTED_REMINDER: f"Reminder: planned audit {ref} not started",
         Route.ACTIONS_DIGEST: "SMART actions due and overdue this week",
-        Route.REJECTION: "Audit workbook returned: problems to fix",
-        Route.REJECTION_ADMIN: "Audit workbook rejected: auditor not known",
+        Route.REJECTION: f"Audit workbook{checked} returned: problems to fix",
+        Route.REJECTION_ADMIN: f"Audit workbook{checked} rejected: auditor not known",
         Route.BLOCKED_NOTICE: f"{_about(ref)} not sent (address not allowed)",
         Route.UNCONFIRMED_NOTICE: f"{_about(ref)} may not have been delivered",
         Route.REFUSED_NOTICE: f"{_about(ref)} refused by the mail server",
@@ -375,9 +380,16 @@ def _files(
     settings: Settings, attachments: Sequence[Attachment], oversize: Oversize | None
 ) -> dict[str, Any]:
     """Return the variables every message shares: the marking and what is attached."""
+    shown = None
+    if oversize is not None:  # where the files are, as the reader opens it (the share)
+        shown = {
+            "total_mb": oversize.total_mb,
+            "limit_mb": oversize.limit_mb,
+            "folder": shown_path(oversize.folder, settings.service),
+        }
     return {
         "marking": settings.render.marking,
-        "oversize": oversize,
+        "oversize": shown,
         "attachments": [{"name": attachment_name(a), "kind": a.kind.value} for a in attachments],
     }
 
@@ -441,7 +453,7 @@ def pack_body(
         "referred": referred_to_head_of_qa(sub),
         "moderation_selected": bool(moderation_selected),
         "storyboard_title": redact(sub.storyboard_title, sub),
-        "pack_folder": str(pack.directory),
+        "pack_folder": shown_path(pack.directory, settings.service),
         "awaiting": issue.awaiting_decision,
         "closes_referral": issue.closes_referral,
         "decide_by": long_date(decide_by),

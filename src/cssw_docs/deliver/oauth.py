@@ -53,7 +53,10 @@ class Credential:
 def load_credential(mail: MailSettings, environ: Mapping[str, str]) -> Credential:
     """Return the app's credential: ``mail.certificate_file`` if set, else the secret variable."""
     if not mail.tenant_id.strip() or not mail.client_id.strip():
-        raise _setup("mail.tenant_id and mail.client_id must both be set (see the README).")
+        raise _setup(
+            "mail.tenant_id and mail.client_id must both be set (see Microsoft 365 with modern "
+            "authentication in docs/administrators-guide.md)."
+        )
     if mail.certificate_file is not None:
         return _certificate(Path(mail.certificate_file))
     secret = environ.get(mail.client_secret_env, "") if mail.client_secret_env else ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import addresses
-from ..config import Settings
+from ..config import MailSettings, Settings
 from ..models import Attachment, MailState, Pack, Report, Route, Submission
 from ..store import mail
 from ..store.db import connect as connect_ledger
@@ -33,6 +33,24 @@ Planned = list[str | tuple[mail.Outgoing, list[routes.Refused]]]
 # Writes the caller's own row in the transaction that stores its messages (their IDs given).
 Recorder = Callable[[sqlite3.Connection, list[str]], None]
 
+# How each mail state reads to people (`status`, `mail status`, what a send run did).
+STATE_WORDS: dict[MailState, str] = {
+    MailState.PENDING: "waiting",
+    MailState.SENDING: "being sent",
+    MailState.SENT: "sent",
+    MailState.FAILED: "failed",
+    MailState.BLOCKED: "blocked",
+    MailState.POSSIBLY_DELIVERED: "possibly delivered",
+}
+WRITTEN_NOT_SENT = "written, not sent (no mail server set)"
+
+
+def state_words(state: MailState | str, settings: MailSettings) -> str:
+    """Return how a mail state reads: a "sent" message is only written when no server is set."""
+    if state == MailState.SENT and settings.files_only:
+        return WRITTEN_NOT_SENT
+    return STATE_WORDS.get(MailState(state), str(state))
+
 
 @dataclass(frozen=True)
 class SendSummary:
@@ -45,10 +63,12 @@ class SendSummary:
     pending: int = 0  # still waiting after this run (all of them, not just this run's)
     last_error: str | None = None
     unconfirmed: int = 0  # possibly delivered this run: held, the QA admin told
+    files_only: bool = False  # written as .eml files: no mail server is set
 
     def __str__(self) -> str:
+        sent = WRITTEN_NOT_SENT if self.files_only else "sent"
         text = (
-            f"{self.sent} sent, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.sent} {sent}, {self.retrying} to retry, {self.failed} failed, "
             f"{self.blocked} blocked, {self.pending} waiting"
         )
         if self.unconfirmed:
@@ -560,7 +580,8 @@ def _queue_rejection(
         job_id=job_id,
         ref=ref,
         delivery=delivery,
-        subject=compose.subject_for(delivery.route, settings.render.marking, ref),
+        # The subject names the audit only by a reference that passed every reference rule.
+        subject=compose.subject_for(delivery.route, settings.render.marking, audit_ref or ""),
         blocks=blocks,
         attachments=attach,
         settings=settings,
@@ -616,7 +637,12 @@ def send_pending(
         pending = mail.counts(conn)[MailState.PENDING]
     finally:
         conn.close()
-    return SendSummary(pending=pending, last_error=last_error, **counts)
+    return SendSummary(
+        pending=pending,
+        last_error=last_error,
+        files_only=settings.mail.files_only,
+        **counts,
+    )
 
 
 def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: float):

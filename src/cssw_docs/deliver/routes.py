@@ -201,7 +201,7 @@ def pack_routes(
     moderation_selected: bool | None = None,
     issue: Issue | None = None,
 ) -> list[Delivery]:
-    """Return every message a rendered pack needs, by the routing rules in the README."""
+    """Return every message a rendered pack needs (the routes in docs/administrators-guide.md)."""
     issue = issue or Issue()
     practitioner = _people((sub.practitioner_email, sub.practitioner_name))
     manager = _people((sub.manager_email, sub.manager_name))

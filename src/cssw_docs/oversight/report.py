@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,19 @@ def build(
     dest: Path,
     as_of: dt.date | None = None,
     docx: bool = True,
+    on_step: Callable[[int, int], None] | None = None,
 ) -> Written:
-    """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``."""
+    """Write the activity report of ``start``..``end`` from the ledger ``db`` beside ``dest``.
+
+    ``on_step`` is told (steps done, steps in all) as the ledger is read, the figures counted
+    and each file written.
+    """
+    steps = 4 if docx else 3
+
+    def step(done: int) -> None:
+        if on_step is not None:
+            on_step(done, steps)
+
     if start and end and start > end:
         raise records.OversightError(
             f"The period starts ({start:%d/%m/%Y}) after it ends ({end:%d/%m/%Y}). Swap the dates."
@@ -54,6 +66,7 @@ def build(
         states = progress.states(conn, as_of, settings.mail.feedback_working_days)
     finally:
         conn.close()
+    step(1)
     figs = figures.compute(
         ledger.audits,
         rubric,
@@ -66,6 +79,7 @@ def build(
     planned = progress.figures(states.values(), as_of, start=start, end=end)
     tracked = actions.tracked(ledger.audits, as_of, statuses=statuses)
     referred = escalations.referrals(ledger.audits, as_of, include_resolved=True)
+    step(2)
     xlsx_path, docx_path = output_paths(dest)
     report_xlsx.write_report(
         xlsx_path,
@@ -79,9 +93,11 @@ def build(
         statuses=statuses,
         programme=planned,
     )
+    step(3)
     written_docx = None
     if docx:
         written_docx = report_docx.write_summary(
             docx_path, figs, referred, settings=settings, programme=planned
         )
+        step(4)
     return Written(xlsx_path, written_docx, figs, planned)

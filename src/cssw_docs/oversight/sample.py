@@ -1,4 +1,4 @@
-"""A fictional ledger of varied audits for demos, the README pictures and the tests."""
+"""A fictional ledger of varied audits for demos, the documentation's pictures and the tests."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__, clock
 from ..config import RenderSettings
-from ..folders import lock_file, unlock_file
+from ..folders import holding, outbox_lock
 from ..models import (
     Decision,
     DocKind,
@@ -189,15 +189,20 @@ def _choose_version(
     return max(found, default=0) + 1
 
 
+LEGACY_LOCK = ".lock"  # where releases before 0.2 kept the lock: in the audit's folder
+
+
 @contextlib.contextmanager
-def _ref_lock(ref_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on one audit's folder while its pack is written."""
-    with (ref_dir / ".lock").open("a") as fh:
-        lock_file(fh, wait=True)
-        try:
-            yield
-        finally:
-            unlock_file(fh)
+def _ref_lock(ref_dir: Path, lock_dir: Path | None) -> Iterator[None]:
+    """Hold an exclusive lock on one audit's folder while its pack is written.
+
+    The lock file is kept out of the outbox (:func:`folders.outbox_lock`); one an older
+    release left in the audit's folder is removed.
+    """
+    with holding(outbox_lock(ref_dir, lock_dir)):
+        with contextlib.suppress(OSError):
+            (ref_dir / LEGACY_LOCK).unlink(missing_ok=True)
+        yield
 
 
 def _remove_leftovers(ref_dir: Path) -> None:
@@ -218,19 +223,22 @@ def _move_into_place(tmp: Path, final: Path) -> None:
         os.rename(tmp, final)
 
 
-def remove_pack(folder: Path, halfway: Callable[[], None] | None = None) -> bool:
+def remove_pack(
+    folder: Path, lock_dir: Path | None, halfway: Callable[[], None] | None = None
+) -> bool:
     """Remove a finished pack folder (retention, erasure); return False when it was not there.
 
     Under the audit's lock the folder is first renamed to a hidden ``.old-`` name (so it never
     looks like a pack again), then deleted; a crash in between leaves only that hidden folder,
     which the next render or removal in that audit deletes. ``halfway`` runs between the two
-    (tests stop the process there). The audit's folder goes too once nothing is left in it.
+    (tests stop the process there). ``lock_dir``: where the audit's lock is kept, as for a
+    render. The audit's folder goes too once nothing is left in it.
     """
     folder = Path(folder)
     ref_dir = folder.parent
     if not ref_dir.is_dir():
         return False
-    with _ref_lock(ref_dir):
+    with _ref_lock(ref_dir, lock_dir):
         _remove_leftovers(ref_dir)
         if not folder.is_dir():
             return False
@@ -243,11 +251,11 @@ def remove_pack(folder: Path, halfway: Callable[[], None] | None = None) -> bool
     return True
 
 
-def remove_leftovers(ref_dir: Path) -> None:
+def remove_leftovers(ref_dir: Path, lock_dir: Path | None) -> None:
     """Delete what a crashed render or removal left in one audit's folder (under its lock),
     and the folder itself when nothing else is left in it."""
     if Path(ref_dir).is_dir():
-        with _ref_lock(Path(ref_dir)):
+        with _ref_lock(Path(ref_dir), lock_dir):
             _remove_leftovers(Path(ref_dir))
         _drop_if_empty(Path(ref_dir))
 
@@ -285,6 +293,7 @@ def render_pack(
     storyboard_only: bool = False,
     version: int | None = None,
     now: dt.datetime | None = None,
+    lock_dir: Path | None = None,
 ) -> Pack:
     """Return the pack for ``sub`` written under ``outbox/<audit_ref>/<stage>-v<N>/``.
 
@@ -294,6 +303,8 @@ def render_pack(
     looks done. ``awaiting_decision`` marks a disputed Final audit the Head of QA has not yet
     decided (report and plan only); ``decision`` is that decision, shown in the final pack;
     ``storyboard_only`` issues a storyboard that follows its Final pack on its own.
+    ``lock_dir`` holds the lock taken while the audit's folder is written (the service's
+    ``<state>/locks``), so nothing but packs is left in the outbox.
     """
     issue = _issue(awaiting_decision, decision, storyboard_only)
     now = _utc(now)
@@ -306,7 +317,7 @@ def render_pack(
         ref_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise RenderError(f"Cannot create the pack folder {ref_dir}: {exc.strerror}.") from exc
-    with _ref_lock(ref_dir):
+    with _ref_lock(ref_dir, lock_dir):
         _remove_leftovers(ref_dir)
         n = version or _choose_version(ref_dir, stage, source_sha256, issue)
         supersedes = _superseded(ref_dir, stage, n)

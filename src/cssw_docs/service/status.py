@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import Settings
+from ..deliver import outbox
 from ..folders import Folders
 from ..models import JobState
 from ..rules import reference_is_safe
@@ -41,6 +42,7 @@ class Status:
     recent: list[JobLine] = field(default_factory=list)
     failed: list[JobLine] = field(default_factory=list)
     mail: dict[str, int] = field(default_factory=dict)
+    mail_words: dict[str, str] = field(default_factory=dict)  # how each state reads
     settings: list[str] = field(default_factory=list)  # problems, then warnings
 
 
@@ -71,6 +73,7 @@ def gather(settings: Settings, *, recent: int = 10) -> Status:
         failed = jobs.jobs_in_state(conn, JobState.FAILED, 20)
         status.failed = [_line(r, f"{r['last_error'] or ''} -> {_folder(r)}") for r in failed]
         status.mail = {state: n for state, n in mail.counts(conn).items() if n}
+        status.mail_words = {s: outbox.state_words(s, settings.mail) for s in status.mail}
     finally:
         conn.close()
     return status
@@ -154,7 +157,9 @@ def format_status(status: Status) -> str:
         lines += ["", "Set aside after repeated failures (move back into the intake to retry):"]
         lines += [f"  job {j.job_id} {j.audit_ref}: {j.text}" for j in status.failed]
     if status.mail:
-        parts = ", ".join(f"{n} {state}" for state, n in sorted(status.mail.items()))
+        parts = ", ".join(
+            f"{n} {status.mail_words.get(state, state)}" for state, n in sorted(status.mail.items())
+        )
         lines += ["", f"Email: {parts} (see `cssw-docs mail status`)"]
     if status.settings:
         lines += ["", "Settings to look at (`cssw-docs config check` says more):"]

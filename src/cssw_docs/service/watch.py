@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import wait
@@ -28,7 +29,7 @@ from watchdog.observers.polling import PollingObserver
 from .. import pipeline
 from ..config import Settings
 from ..deliver import compose, outbox, routes
-from ..folders import Folders, fit_name, free_name, make_private_dir, move
+from ..folders import Folders, fit_name, free_name, make_private_dir, move, shown_path
 from ..models import JobState, submission_from_dict
 from ..pipeline import JobContext
 from ..rubric import Rubric
@@ -91,6 +92,7 @@ class Watcher:
         once: bool = False,
         lock_wait: float = 0.0,
         new_ledger: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.folders = folders_for(settings)
         self.settings = settings.with_changes(
@@ -105,6 +107,8 @@ class Watcher:
         self.once = once
         self.lock_wait = lock_wait
         self.new_ledger = new_ledger
+        # Told (workbooks finished, finished + known to be waiting) after each outcome.
+        self.progress = progress
         self.fatal: Exception | None = None  # a reason to stop that needs a person
         self.workers = s.workers if s.workers > 0 else (os.cpu_count() or 1)
         self.ctx = JobContext(self.settings, rubric, self.folders)
@@ -632,6 +636,10 @@ class Watcher:
             self._too_large(outcome.job_id, "memory")
             return
         self.summary.outcomes.append(outcome)
+        if self.progress is not None:
+            done = len(self.summary.outcomes)
+            ahead = len(self._queue) + len(self._inflight) + self.tracker.count(readiness.SETTLING)
+            self.progress(done, done + ahead)
         line = logs.outcome_line(outcome, self.folders.intake, self.folders.outbox)
         if outcome.kind == JobState.FAILED:
             log.error(line)
@@ -744,7 +752,7 @@ class Watcher:
             "todo": failure.todo,
             "done": end != JobState.FAILED,
             "parked": folder is not None,
-            "folder": str(folder or self.folders.work / job_id),
+            "folder": shown_path(folder or self.folders.work / job_id, self.settings.service),
             "note": fit_name(job_id, " - error.txt"),
         }
         try:

@@ -20,6 +20,7 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..models import Finding, Report, Severity
+from .fit import fit_input_rows
 from .literal import keep_as_text
 
 SHEET = "Errors"
@@ -78,6 +79,7 @@ def annotate(source: Path, report: Report, dest: Path) -> Path:
         wb = openpyxl.load_workbook(source, keep_vba=False, data_only=True, keep_links=False)
     values_only(wb)
     _clear_previous(wb)
+    _free_input_rows(wb)
     findings = ordered(report)
     ws = wb.create_sheet(SHEET, 0)
     records = _mark_cells(wb, findings)
@@ -87,6 +89,16 @@ def annotate(source: Path, report: Report, dest: Path) -> Path:
     ws.sheet_view.tabSelected = True
     wb.active = 0
     return _save(wb, dest)
+
+
+def _free_input_rows(wb: Workbook) -> None:
+    """Make each row holding input cells as tall as its text, and never fixed.
+
+    A fixed height (as workbooks made before 0.2 have) hides the end of a long answer;
+    Excel and LibreOffice fit a row whose height is not fixed to its text as it changes.
+    """
+    for ws in wb.worksheets:
+        fit_input_rows(ws)
 
 
 def unmark(path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""Writes the README's "Workbook reference": every defined name and table, with meanings."""
+"""Writes the "Workbook reference" of docs/workbook-reference.md: every defined name and table."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _column_values(rubric: Rubric) -> dict[tuple[str, str], str]:
 
 
 def reference_markdown(rubric: Rubric) -> str:
-    """Return the README's "Workbook reference": every defined name and table, with meanings."""
+    """Return the "Workbook reference" (docs/workbook-reference.md): every name and table."""
     book = build(rubric, None)
     lines = [
         "Single values (workbook-scoped defined names, each pointing at one cell):",

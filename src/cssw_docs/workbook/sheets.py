@@ -270,7 +270,7 @@ def _details_sheet(book: Builder, fields: dict[str, Field]) -> None:
 def _ratings_sheet(book: Builder, fields: dict[str, Field]) -> None:
     ws = book.sheet(RATINGS)
     r = book.rubric
-    blocks.widths(ws, {"A": 2, "B": 16, "C": 46, "D": 40, "E": 40, "F": 40})
+    blocks.widths(ws, {"A": 2, "B": 16, "C": 64, "D": 34, "E": 34, "F": 34})
     blocks.title(
         ws,
         book,
@@ -301,7 +301,9 @@ def _ratings_sheet(book: Builder, fields: dict[str, Field]) -> None:
             blocks.input_cell(ws, book, row, 3, f)
             book.height(ws, row, 24 if suffix == "rating" else 70)
             row += 1
-        last = row - 1
+        # The descriptors run one row further down: that row, holding no input, takes the
+        # height they need, so the input rows above keep no fixed height and grow as typed.
+        last = row
         for col, grade in enumerate(GRADES, start=4):
             ws.merge_cells(start_row=first, start_column=col, end_row=last, end_column=col)
             c = ws.cell(first, col, "\n".join(f"• {d}" for d in section.of_grade(grade)))
