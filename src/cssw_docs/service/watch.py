@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -40,6 +41,11 @@ from .worker import describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"
+# watchdog holds the "moved from" event of each claim (a rename out of the intake folder) this
+# long to pair it, and every event behind it waits too: for this long after a claim the loop
+# looks at the folder itself, every CLAIM_LOOK_EVERY seconds, rather than wait for events.
+EVENT_HOLD_SECONDS = 0.6
+CLAIM_LOOK_EVERY = 0.05
 # How a stuck worker is stopped (Windows has no SIGKILL; os.kill there always terminates).
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
@@ -132,6 +138,7 @@ class Watcher:
         self.checked = settings_check.SettingsCheck()
         self.conn = None
         self._next_backup_check = 0.0
+        self._claimed_at = -math.inf  # when this watcher last claimed a workbook (monotonic)
 
     # --- running -------------------------------------------------------------------------
 
@@ -292,7 +299,7 @@ class Watcher:
                 if now >= self._next_backup_check:
                     self._next_backup_check = now + 600.0
                     self._back_up_ledger()
-                if self.dirty or now >= next_scan or self._settling():
+                if self.dirty or now >= next_scan or self._settling() or self._events_held(now):
                     self.dirty = False
                     self._scan()
                     next_scan = time.monotonic() + self.service.rescan_seconds
@@ -313,9 +320,21 @@ class Watcher:
             self.tracker.count(readiness.SETTLING) or self.tracker.count(readiness.INCOMPLETE)
         )
 
+    def _events_held(self, now: float) -> bool:
+        """Return True while watchdog may still hold back events behind our own last claim.
+
+        Then a workbook dropped just after a claim would be seen only when the claim's
+        "moved from" event is let go (up to half a second later), so the loop looks itself.
+        """
+        if self.observer is None or self.service.polling:
+            return False
+        return now - self._claimed_at < EVENT_HOLD_SECONDS
+
     def _wait_time(self, next_scan: float) -> float:
         now = time.monotonic()
         options = [next_scan - now, 5.0]
+        if self._events_held(now):
+            options.append(CLAIM_LOOK_EVERY)
         due = self.tracker.next_due()
         if due is not None:  # a settling file: look again exactly when it may be ready
             options.append(due - now)
@@ -368,6 +387,7 @@ class Watcher:
             found = claim.claim(ready.path, self.folders.work)
             if found is None:
                 continue
+            self._claimed_at = time.monotonic()
             worker.crash_point("after_claim")
             if ready.problem:
                 log.info(
