@@ -78,6 +78,7 @@ POINTS = [
     "after_claim",
     "after_validate",
     "after_render",
+    "after_compose",
     "after_deliver",
     "before_move",
     "after_move",

@@ -1,8 +1,10 @@
 """The outbox: queue the messages of a pack or a rejection, send what is due, retry.
 
-The service calls :func:`enqueue_pack` after rendering a pack, :func:`enqueue_rejection` after
-writing a rejected workbook's files, and :func:`send_pending` in its main loop. Messages are
-built completely when queued, so a retry needs nothing but the ledger.
+The service's workers compose a pack's messages (:func:`plan_pack`) and store them
+(:func:`store_pack`) in the transaction that records the pack; the CLI calls
+:func:`enqueue_pack`, which does both. :func:`enqueue_rejection` follows writing a rejected
+workbook's files, and the watcher calls :func:`send_pending`. Messages are built completely
+when queued, so a retry needs nothing but the ledger.
 """
 
 from __future__ import annotations
@@ -259,6 +261,15 @@ def _prepare(
     return outgoing, refused
 
 
+@dataclass(frozen=True)
+class PackMail:
+    """Every message of one pack, composed and not yet stored (see :func:`plan_pack`)."""
+
+    planned: Planned
+    ref: str
+    when: dt.datetime
+
+
 def enqueue_pack(
     db: Path,
     *,
@@ -285,54 +296,98 @@ def enqueue_pack(
     ``mail.qa_admin`` is told. Raises NotComposable, queueing nothing, when the workbook's own
     addresses or names cannot go into an email.
     """
+    conn = connect_ledger(db)
+    try:
+        composed = plan_pack(
+            conn,
+            job_id=job_id,
+            submission=submission,
+            pack=pack,
+            settings=settings,
+            moderation_selected=moderation_selected,
+            issue=issue,
+            section_names=section_names,
+            now=now,
+            content=content,
+        )
+        with conn:  # one transaction: every message of the pack, or none
+            return store_pack(conn, composed, settings)
+    finally:
+        conn.close()
+
+
+def plan_pack(
+    conn: sqlite3.Connection,
+    *,
+    job_id: str,
+    submission: Submission,
+    pack: Pack,
+    settings: Settings,
+    moderation_selected: bool | None = None,
+    issue: routes.Issue | None = None,
+    section_names: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+    content: str | None = None,
+) -> PackMail:
+    """Return every message a rendered pack needs, composed but not stored (see
+    :func:`enqueue_pack` for the arguments); raise NotComposable as it does.
+
+    The worker that made the pack composes them, then stores them with :func:`store_pack`
+    in the same ledger transaction that records the pack.
+    """
     when = now or mail.utcnow()
     today = _local_today(when)
     ref = compose.safe_reference(pack.audit_ref, submission)
     problems = routes.workbook_problems(submission)
     if problems:
         raise NotComposable(problems)
-    conn = connect_ledger(db)
-    try:
-        planned: Planned = []
-        for delivery in routes.pack_routes(
-            submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
-        ):
-            msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
-            if mail.exists(conn, msg_id):
-                planned.append(msg_id)
-                continue
-            files = tuple(a for a in delivery.attachments if a.path.exists())
-            oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
-            attach = () if oversize else files
-            blocks = compose.pack_body(
-                delivery,
-                submission,
-                pack,
-                settings,
-                today=today,
+    planned: Planned = []
+    for delivery in routes.pack_routes(
+        submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
+    ):
+        msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
+        if mail.exists(conn, msg_id):
+            planned.append(msg_id)
+            continue
+        files = tuple(a for a in delivery.attachments if a.path.exists())
+        oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
+        attach = () if oversize else files
+        blocks = compose.pack_body(
+            delivery,
+            submission,
+            pack,
+            settings,
+            today=today,
+            attachments=attach,
+            oversize=oversize,
+            moderation_selected=moderation_selected,
+            issue=issue,
+            section_names=section_names,
+        )
+        subject = compose.subject_for(delivery.route, settings.render.marking, ref)
+        planned.append(
+            _prepare(
+                msg_id=msg_id,
+                job_id=job_id,
+                ref=ref,
+                delivery=delivery,
+                subject=subject,
+                blocks=blocks,
                 attachments=attach,
-                oversize=oversize,
-                moderation_selected=moderation_selected,
-                issue=issue,
-                section_names=section_names,
+                settings=settings,
+                when=when,
             )
-            subject = compose.subject_for(delivery.route, settings.render.marking, ref)
-            planned.append(
-                _prepare(
-                    msg_id=msg_id,
-                    job_id=job_id,
-                    ref=ref,
-                    delivery=delivery,
-                    subject=subject,
-                    blocks=blocks,
-                    attachments=attach,
-                    settings=settings,
-                    when=when,
-                )
-            )
-        return _store_planned(conn, planned, settings, ref=ref, when=when)
-    finally:
-        conn.close()
+        )
+    return PackMail(planned, ref, when)
+
+
+def store_pack(conn: sqlite3.Connection, composed: PackMail, settings: Settings) -> list[str]:
+    """Store the messages :func:`plan_pack` composed; return every Message-ID.
+
+    Run it inside the caller's transaction (``with conn:``) so that the messages and the
+    record of the pack are written together, with one commit.
+    """
+    return _store_planned(conn, composed.planned, settings, ref=composed.ref, when=composed.when)
 
 
 def enqueue_notices(
@@ -380,7 +435,8 @@ def enqueue_notices(
                     when=when,
                 )
             )
-        return _store_planned(conn, planned, settings, ref=ref, when=when)
+        with conn:  # one transaction: every notice of the event, or none
+            return _store_planned(conn, planned, settings, ref=ref, when=when)
     finally:
         conn.close()
 
