@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 Planned = list[str | tuple[mail.Outgoing, list[routes.Refused]]]
 
 
+# Messages recorded per transaction by a sender that cannot deliver one twice (.eml files).
+IDEMPOTENT_GROUP = 16
+
+
 @dataclass(frozen=True)
 class SendSummary:
     """What one :func:`send_pending` run did, and what is left."""
@@ -590,18 +594,23 @@ def send_pending(
             settings.mail, Path(outbox), today=_local_today(when), environ=environ
         ) as sender:
             seen: set[str] = set()
+            # A sender that cannot deliver a message twice (files named by Message-ID) records
+            # a group of messages in one transaction; any other, each message on its own.
+            group = IDEMPOTENT_GROUP if getattr(sender, "idempotent", False) else 1
             while True:
                 batch = [r for r in mail.due(conn, when) if r["message_id"] not in seen]
                 if not batch:
                     break
-                for row in batch:
-                    seen.add(row["message_id"])
-                    result = _send_one(conn, sender, row, settings, when, lease)
-                    if result is None:
-                        continue
-                    state, error = result
-                    counts[state] += 1
-                    last_error = error or last_error
+                for start in range(0, len(batch), group):
+                    with conn:
+                        for row in batch[start : start + group]:
+                            seen.add(row["message_id"])
+                            result = _send_one(conn, sender, row, settings, when, lease)
+                            if result is None:
+                                continue
+                            state, error = result
+                            counts[state] += 1
+                            last_error = error or last_error
         alerts.after_run(db, transport.stopped_by(sender), sent=counts["sent"], when=when)
         pending = mail.counts(conn)[MailState.PENDING]
     finally:

@@ -138,6 +138,7 @@ class Watcher:
         self.checked = settings_check.SettingsCheck()
         self.conn = None
         self._next_backup_check = 0.0
+        self.phases = logs.PhaseClock()  # where the service process's own time goes
         self._claimed_at = -math.inf  # when this watcher last claimed a workbook (monotonic)
 
     # --- running -------------------------------------------------------------------------
@@ -247,6 +248,9 @@ class Watcher:
         self._pool = self._new_pool()
         if not self.once:
             self._start_observer()
+        if not self.once or self.settings.mail.files_only:
+            # Email files are written while the workers render (writing one again only
+            # replaces it), rather than all at the end of a --once run.
             self._sender = _Sender(self)
             self._sender.start()
         try:
@@ -274,7 +278,8 @@ class Watcher:
         if self._sender is not None:
             self._sender.stop()
         if self.once or self._sender is not None:
-            send_pending(self.settings, self.folders)
+            with self.phases("email writing"):
+                send_pending(self.settings, self.folders)
         self.summary.retrying = [
             r["job_id"] for r in jobs.unfinished_jobs(self.conn) if r["attempts"]
         ]
@@ -284,6 +289,7 @@ class Watcher:
             if self.tracker.count(reason)
         }
         self.conn.close()
+        log.info("%s", self.phases.line())
         log.info("intake service stopped")
 
     def _loop(self) -> None:
@@ -382,9 +388,13 @@ class Watcher:
             log.info("resuming %d unfinished job(s) from the last run", resumed)
 
     def _scan(self) -> None:
-        for ready in self.tracker.scan(self.folders.intake):
+        claimed: list[Claimed] = []
+        with self.phases("discovery"):
+            found_ready = self.tracker.scan(self.folders.intake)
+        for ready in found_ready:
             self.tracker.forget(ready.path.name)
-            found = claim.claim(ready.path, self.folders.work)
+            with self.phases("claim"):
+                found = claim.claim(ready.path, self.folders.work)
             if found is None:
                 continue
             self._claimed_at = time.monotonic()
@@ -393,7 +403,8 @@ class Watcher:
                 log.info(
                     "job %s: the file is not a complete workbook; it will be rejected", found.job_id
                 )
-            self._register(found)
+            claimed.append(found)
+        self._register_all(claimed)
         self._say_waiting()
 
     def _say_waiting(self) -> None:
@@ -404,17 +415,28 @@ class Watcher:
         self._waiting_said = counts
 
     def _register(self, found: Claimed) -> None:
-        size = found.path.stat().st_size
-        jobs.insert_job(
-            self.conn,
-            found.job_id,
-            source_name=found.source_name,
-            work_name=f"{found.job_id}/{found.source_name}",
-            size=size,
-            sha256=pipeline.sha256_of(found.path),
-        )
-        if self._screen(found.job_id):
-            self._schedule(found.job_id, None)
+        self._register_all([found])
+
+    def _register_all(self, claimed: list[Claimed]) -> None:
+        """Record the jobs claimed in one scan (one transaction), then queue or set aside each.
+
+        A crash before the commit leaves them in the working folder, where they are adopted.
+        """
+        with self.phases("ledger"), self.conn:
+            for found in claimed:
+                jobs.insert_job(
+                    self.conn,
+                    found.job_id,
+                    source_name=found.source_name,
+                    work_name=f"{found.job_id}/{found.source_name}",
+                    size=found.path.stat().st_size,
+                    sha256=pipeline.sha256_of(found.path),
+                )
+        for found in claimed:
+            with self.phases("ledger"):
+                fresh = self._screen(found.job_id)
+            if fresh:
+                self._schedule(found.job_id, None)
 
     def _screen(self, job_id: str) -> bool:
         """Return True when the job should run; set a duplicate aside and return False."""
@@ -422,16 +444,17 @@ class Watcher:
         earlier = jobs.earlier_job_with_content(self.conn, row["sha256"], job_id)
         if earlier is None:
             return True
-        source = self.folders.job_file(job_id, row["source_name"])
-        final = Path(row["final_path"]) if row["final_path"] else None
-        if final is None:
-            folder = make_private_dir(self.folders.dated("duplicates"))
-            final = free_name(folder, row["source_name"])
-            jobs.update_job(self.conn, job_id, final_path=str(final))
-        if source.exists():
-            move(source, final)
-        with contextlib.suppress(OSError):
-            source.parent.rmdir()
+        with self.phases("filing"):
+            source = self.folders.job_file(job_id, row["source_name"])
+            final = Path(row["final_path"]) if row["final_path"] else None
+            if final is None:
+                folder = make_private_dir(self.folders.dated("duplicates"))
+                final = free_name(folder, row["source_name"])
+                jobs.update_job(self.conn, job_id, final_path=str(final))
+            if source.exists():
+                move(source, final)
+            with contextlib.suppress(OSError):
+                source.parent.rmdir()
         jobs.update_job(
             self.conn,
             job_id,
@@ -516,7 +539,8 @@ class Watcher:
                 continue
             except Exception as exc:
                 outcome = Outcome(job_id, "error", error=describe_error(exc))
-            self._record_safely(outcome)
+            with self.phases("ledger"):
+                self._record_safely(outcome)
         if broken:
             self._after_broken_pool(broken)
 
@@ -695,6 +719,11 @@ class Watcher:
             self._queue[outcome.job_id] = time.monotonic() + delay
 
     def _park(self, row, outcome: Outcome, attempts: int) -> None:
+        """Set a workbook that keeps failing aside (see :meth:`_set_aside`), timed as filing."""
+        with self.phases("filing"):
+            self._set_aside(row, outcome, attempts)
+
+    def _set_aside(self, row, outcome: Outcome, attempts: int) -> None:
         """Set a workbook that keeps failing aside in ``intake/failed/<date>/``; tell a person.
 
         The note beside it and the QA admin's email say what went wrong and what to do. A job
@@ -764,13 +793,14 @@ class Watcher:
             "note": fit_name(job_id, " - error.txt"),
         }
         try:
-            outbox.enqueue_failure_notice(
-                db.db_path(self.folders.state),
-                job_id=job_id,
-                ref=checked_reference(row),
-                context=context,
-                settings=self.settings,
-            )
+            with self.phases("email composition"):
+                outbox.enqueue_failure_notice(
+                    db.db_path(self.folders.state),
+                    job_id=job_id,
+                    ref=checked_reference(row),
+                    context=context,
+                    settings=self.settings,
+                )
         except Exception as exc:
             log.error(
                 "job %s: could not queue the email to the QA admin: %s",
@@ -877,7 +907,8 @@ class _Sender(threading.Thread):
             self._poke.clear()
             if self._halt:
                 break
-            send_pending(self.watcher.settings, self.watcher.folders)
+            with self.watcher.phases("email writing"):
+                send_pending(self.watcher.settings, self.watcher.folders)
 
 
 def checked_reference(row) -> str:
