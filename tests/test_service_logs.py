@@ -146,9 +146,8 @@ def test_the_safe_formatter_keeps_every_record_on_one_line():
 def test_phase_clock_adds_up_each_phase_and_takes_inner_ones_out_of_outer_ones():
     """A phase timed inside another counts once: in its own phase, not in the outer one too."""
     clock = logs.PhaseClock()
-    with clock("filing"):
-        with clock("email composition"):
-            sum(range(200_000))  # some CPU time in the inner phase
+    with clock("filing"), clock("email composition"):
+        sum(range(200_000))  # some CPU time in the inner phase
     with clock("filing"):
         pass
     assert clock.cpu["email composition"] > 0

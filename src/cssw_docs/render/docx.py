@@ -21,6 +21,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from ..models import DocKind
+from . import docxzip
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ def render_document(
     """Return the document rendered from ``template`` with ``context`` and saved at ``out``."""
     try:
         tpl = DocxTemplate(str(template))
-        tpl.get_docx()
+        tpl.docx = docxzip.open_document(template)  # styles, theme ... stay unparsed bytes
     except Exception as exc:  # python-docx raises several kinds for a file that is not a .docx
         raise RenderError(
             f"The template {template} cannot be opened as a Word document ({exc})."
@@ -164,7 +165,15 @@ def render_document(
     props.created = props.modified = stamp
     props.last_modified_by = "cssw-docs"
     props.revision = 1
-    tpl.save(str(out))
+    if (
+        tpl.pics_to_replace
+        or tpl.crc_to_new_media
+        or tpl.crc_to_new_embedded
+        or tpl.zipname_to_replace
+    ):
+        tpl.save(str(out))  # docxtpl's own replacements (not used by cssw-docs's templates)
+    else:
+        docxzip.save(document, template, out, stamp)
     return Rendered(out, template, version, hashlib.sha256(template.read_bytes()).hexdigest())
 
 
