@@ -199,8 +199,16 @@ def finished_outcome(row: sqlite3.Row) -> Outcome:
 
 
 def _release_memory() -> None:
-    """Hand memory freed by the job back to the system (glibc keeps it otherwise)."""
+    """Hand memory freed by the job back to the system (glibc keeps it otherwise).
+
+    What survives the collection is what the process keeps (modules, compiled templates,
+    the template cache): it is frozen, so the next job's collection looks only at what that
+    job made (a full collection of everything took about 30 ms a job). Frozen objects are
+    still freed when nothing refers to them; a worker is replaced after
+    ``service.worker_max_jobs`` jobs in any case.
+    """
     gc.collect()
+    gc.freeze()
     if _malloc_trim is not None:
         _malloc_trim(0)
 
