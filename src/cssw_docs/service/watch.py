@@ -46,6 +46,9 @@ LOCK_NAME = "service.lock"
 # looks at the folder itself, every CLAIM_LOOK_EVERY seconds, rather than wait for events.
 EVENT_HOLD_SECONDS = 0.6
 CLAIM_LOOK_EVERY = 0.05
+# Workbooks claimed per scan at most: a large batch starts its first jobs at once, while the
+# rest are opened and claimed scan by scan (each scan follows straight on from the last).
+CLAIM_CHUNK = 32
 # How a stuck worker is stopped (Windows has no SIGKILL; os.kill there always terminates).
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
@@ -323,7 +326,9 @@ class Watcher:
 
     def _settling(self) -> bool:
         return bool(
-            self.tracker.count(readiness.SETTLING) or self.tracker.count(readiness.INCOMPLETE)
+            self.tracker.deferred
+            or self.tracker.count(readiness.SETTLING)
+            or self.tracker.count(readiness.INCOMPLETE)
         )
 
     def _events_held(self, now: float) -> bool:
@@ -346,6 +351,8 @@ class Watcher:
             options.append(due - now)
         if self.tracker.count(readiness.INCOMPLETE):
             options.append(max(self.service.settle_seconds / 4, 0.05))
+        if self.tracker.deferred:  # ready workbooks the last scan left: claim them next
+            options.append(0.0)
         if self._queue and len(self._inflight) < self.workers * 2:
             options.append(min(self._queue.values()) - now)  # else a finished job wakes us
         if self._inflight and self.service.job_timeout_seconds > 0:
@@ -358,6 +365,8 @@ class Watcher:
 
     def _once_done(self, started: float) -> bool:
         if self._inflight or any(due <= time.monotonic() for due in self._queue.values()):
+            return False
+        if self.tracker.deferred:
             return False
         if self.tracker.count(readiness.SETTLING):
             grace = max(30.0, 10 * self.service.settle_seconds)
@@ -390,7 +399,7 @@ class Watcher:
     def _scan(self) -> None:
         claimed: list[Claimed] = []
         with self.phases("discovery"):
-            found_ready = self.tracker.scan(self.folders.intake)
+            found_ready = self.tracker.scan(self.folders.intake, limit=CLAIM_CHUNK)
         for ready in found_ready:
             self.tracker.forget(ready.path.name)
             with self.phases("claim"):
