@@ -84,6 +84,7 @@ POINTS = [
     "after_move",
     "after_reject_files",
     "after_notify",
+    "after_mail_files",
 ]
 
 

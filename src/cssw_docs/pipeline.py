@@ -326,7 +326,7 @@ def run_job(
 
     ``checkpoint(name)`` is called at each point where a crash must be survivable:
     after_validate, after_render, after_compose, after_deliver, after_reject_files,
-    after_notify, before_move, after_move.
+    after_notify, after_mail_files, before_move, after_move.
     """
     row = jobs.get_job(conn, job_id)
     while not JobState(row["state"]).terminal:
@@ -558,9 +558,14 @@ def _reject_not_composable(
 
 
 def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
-    """Emails queued: move the workbook to processed/ or rejected/ (its name decided once)."""
+    """Emails queued: write them as files when there is no mail server, then move the
+    workbook to processed/ or rejected/ (its name decided once)."""
     job_id = row["job_id"]
     end = JobState.PROCESSED if row["state"] == JobState.DELIVERED else JobState.REJECTED
+    # Without a mail server, this worker writes the job's email files now (recorded message by
+    # message, so never twice), rather than leave them all to the service process.
+    outbox.write_job_files(conn, ctx.settings, outbox=ctx.folders.outbox, job_id=job_id)
+    cp("after_mail_files")
     source = ctx.folders.job_file(job_id, row["source_name"])
     final = Path(row["final_path"]) if row["final_path"] else None
     if final is None or len(final.name.encode("utf-8")) > NAME_MAX:  # (chosen by an old release)

@@ -585,37 +585,66 @@ def send_pending(
     """
     check_settings(settings)
     when = now or mail.utcnow()
-    lease = settings.mail.timeout_seconds * 4 + 60
-    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
-    last_error: str | None = None
     conn = connect_ledger(db)
     try:
         with transport.open_sender(
             settings.mail, Path(outbox), today=_local_today(when), environ=environ
         ) as sender:
-            seen: set[str] = set()
-            # A sender that cannot deliver a message twice (files named by Message-ID) records
-            # a group of messages in one transaction; any other, each message on its own.
-            group = IDEMPOTENT_GROUP if getattr(sender, "idempotent", False) else 1
-            while True:
-                batch = [r for r in mail.due(conn, when) if r["message_id"] not in seen]
-                if not batch:
-                    break
-                for start in range(0, len(batch), group):
-                    with conn:
-                        for row in batch[start : start + group]:
-                            seen.add(row["message_id"])
-                            result = _send_one(conn, sender, row, settings, when, lease)
-                            if result is None:
-                                continue
-                            state, error = result
-                            counts[state] += 1
-                            last_error = error or last_error
+            counts, last_error = _send_due(conn, sender, settings, when)
         alerts.after_run(db, transport.stopped_by(sender), sent=counts["sent"], when=when)
         pending = mail.counts(conn)[MailState.PENDING]
     finally:
         conn.close()
     return SendSummary(pending=pending, last_error=last_error, **counts)
+
+
+def write_job_files(
+    conn: sqlite3.Connection, settings: Settings, *, outbox: Path, job_id: str
+) -> int:
+    """Write the due messages of one job as ``.eml`` files now; return how many were written.
+
+    Only when no mail server is configured (``mail.files_only``): then "sending" is writing a
+    file named by the Message-ID, which the worker that made the pack does at once rather
+    than leave every file to the service process. With a mail server nothing happens here (the
+    service's sender sends). Like :func:`send_pending`, it records each message as it goes,
+    in the ledger, so nothing is written twice; a problem is recorded and retried there.
+    """
+    if not settings.mail.files_only or routes.sending_problems(settings.mail):
+        return 0
+    when = mail.utcnow()
+    with transport.open_sender(settings.mail, Path(outbox), today=_local_today(when)) as sender:
+        counts, _ = _send_due(conn, sender, settings, when, job_id=job_id)
+    return counts["sent"]
+
+
+def _send_due(
+    conn: sqlite3.Connection, sender, settings: Settings, when: dt.datetime, job_id: str = ""
+) -> tuple[dict[str, int], str | None]:
+    """Send the due messages (of ``job_id`` only, if given); return the counts and last error.
+
+    A sender that cannot deliver a message twice (files named by Message-ID) records a group
+    of messages in one transaction; any other records each message on its own.
+    """
+    lease = settings.mail.timeout_seconds * 4 + 60
+    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
+    last_error: str | None = None
+    seen: set[str] = set()
+    group = IDEMPOTENT_GROUP if getattr(sender, "idempotent", False) else 1
+    while True:
+        batch = [r for r in mail.due(conn, when, job_id) if r["message_id"] not in seen]
+        if not batch:
+            break
+        for start in range(0, len(batch), group):
+            with conn:
+                for row in batch[start : start + group]:
+                    seen.add(row["message_id"])
+                    result = _send_one(conn, sender, row, settings, when, lease)
+                    if result is None:
+                        continue
+                    state, error = result
+                    counts[state] += 1
+                    last_error = error or last_error
+    return counts, last_error
 
 
 def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: float):

@@ -251,9 +251,6 @@ class Watcher:
         self._pool = self._new_pool()
         if not self.once:
             self._start_observer()
-        if not self.once or self.settings.mail.files_only:
-            # Email files are written while the workers render (writing one again only
-            # replaces it), rather than all at the end of a --once run.
             self._sender = _Sender(self)
             self._sender.start()
         try:
