@@ -248,6 +248,9 @@ class Watcher:
         for warning in self.checked.warnings:
             log.warning("%s", warning)
         self._resume()
+        # Start the settle clock of the workbooks already waiting before the fork server and
+        # the workers start (that takes a moment): only look, claim nothing yet.
+        self.tracker.scan(self.folders.intake, limit=0)
         self._pool = self._new_pool()
         if not self.once:
             self._start_observer()
