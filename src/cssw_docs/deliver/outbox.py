@@ -10,6 +10,7 @@ when queued, so a retry needs nothing but the ledger.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -623,19 +624,23 @@ def _send_due(
     """Send the due messages (of ``job_id`` only, if given); return the counts and last error.
 
     A sender that cannot deliver a message twice (files named by Message-ID) records a group
-    of messages in one transaction; any other records each message on its own.
+    of messages in one transaction (a crash before its commit leaves them due, and writing
+    them again replaces the same files). Any other records each step of each message on its
+    own: the claim is committed before the message goes out, so a crash while sending is
+    counted as a possible delivery and never sends it unnoticed again.
     """
     lease = settings.mail.timeout_seconds * 4 + 60
     counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
     last_error: str | None = None
     seen: set[str] = set()
-    group = IDEMPOTENT_GROUP if getattr(sender, "idempotent", False) else 1
+    idempotent = getattr(sender, "idempotent", False)
+    group = IDEMPOTENT_GROUP if idempotent else 1
     while True:
         batch = [r for r in mail.due(conn, when, job_id) if r["message_id"] not in seen]
         if not batch:
             break
         for start in range(0, len(batch), group):
-            with conn:
+            with conn if idempotent else contextlib.nullcontext():
                 for row in batch[start : start + group]:
                     seen.add(row["message_id"])
                     result = _send_one(conn, sender, row, settings, when, lease)
