@@ -524,6 +524,9 @@ def _status_kb(pid: int, key: str) -> int:
     return 0
 
 
+PSS_EVERY = 10
+
+
 def _pss_kb(pid: int) -> int:
     """Return the proportional set size of ``pid`` (shared pages split among their sharers)."""
     try:
@@ -572,7 +575,8 @@ class TreeMemory(threading.Thread):
                     continue
                 rss = _status_kb(pid, "VmRSS")
                 total += rss
-                pss += _pss_kb(pid)
+                if self.samples % PSS_EVERY == 0:  # costlier to read: every tenth sample
+                    pss += _pss_kb(pid)
                 hwm = _status_kb(pid, "VmHWM")
                 if hwm:
                     self.peak_process_kb[pid] = max(self.peak_process_kb.get(pid, 0), hwm)
