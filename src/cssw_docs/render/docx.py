@@ -7,6 +7,7 @@ Templates live in ``templates/`` (packaged as ``cssw_docs/_templates``);
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import logging
 import re
@@ -100,6 +101,28 @@ class _CompileOnce(Environment):
 _env: _CompileOnce | None = None
 
 
+class _Template(DocxTemplate):
+    """docxtpl's template, whose clean-up of the template XML runs once per source.
+
+    Before every render docxtpl rewrites the template's XML with a series of regular
+    expressions (joining the runs Word splits a ``{{ tag }}`` into); the result depends on the
+    template alone, yet it cost about as much as the Jinja render. It is kept per process,
+    keyed by the XML itself, so an edited template is cleaned afresh.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        """Return the cleaned-up XML of ``src_xml`` (computed once per distinct source)."""
+        return _patched_xml(src_xml)
+
+
+_PLAIN = object.__new__(DocxTemplate)  # patch_xml uses nothing of the instance
+
+
+@functools.lru_cache(maxsize=128)
+def _patched_xml(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(_PLAIN, src_xml)
+
+
 def jinja_env() -> Environment:
     """Return the Jinja environment templates render in: autoescaped, undefined is an error.
 
@@ -143,7 +166,7 @@ def render_document(
 ) -> Rendered:
     """Return the document rendered from ``template`` with ``context`` and saved at ``out``."""
     try:
-        tpl = DocxTemplate(str(template))
+        tpl = _Template(str(template))
         tpl.docx = docxzip.open_document(template)  # styles, theme ... stay unparsed bytes
     except Exception as exc:  # python-docx raises several kinds for a file that is not a .docx
         raise RenderError(
