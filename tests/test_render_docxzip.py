@@ -97,3 +97,20 @@ def test_a_file_that_is_not_a_word_document_is_refused(tmp_path) -> None:
         zf.writestr("hello.txt", "hi")
     with pytest.raises(Exception):  # noqa: B017 - python-docx raises several kinds
         docxzip.open_document(bogus)
+
+
+def test_prepare_does_ahead_what_the_first_render_would(tmp_path) -> None:
+    """prepare compiles a template's parts; rendering it then compiles nothing new."""
+    template = tmp_path / "fresh.docx"
+    made = docx.Document()
+    made.add_paragraph(f"{{{{ audit_ref }}}} {tmp_path.name}")  # a source no test has seen
+    made.save(str(template))
+    env = render.jinja_env()
+    before = set(env._compiled)
+    render.prepare(template)
+    prepared = set(env._compiled)
+    assert prepared - before  # compiled now, not at the first render
+    render.render_document(template, {"audit_ref": "CSSW-2026-0142"}, tmp_path / "out.docx", NOW)
+    assert set(env._compiled) == prepared
+    assert "CSSW-2026-0142" in docx.Document(str(tmp_path / "out.docx")).paragraphs[0].text
+    render.prepare(tmp_path / "missing.docx")  # a problem is left for the render to report

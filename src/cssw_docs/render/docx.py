@@ -135,6 +135,23 @@ def jinja_env() -> Environment:
     return _env
 
 
+def prepare(template: Path) -> None:
+    """Do now what the first render of ``template`` in this process would do first: read and
+    compress its static parts, clean up its XML and compile it (a worker does this while the
+    first workbooks settle). A template with a problem is left for the render to report."""
+    try:
+        tpl = _Template(str(template))
+        tpl.docx = docxzip.open_document(template)
+        xml = [tpl.get_xml()]
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            xml += [tpl.get_part_xml(part) for _rel, part in tpl.get_headers_footers(uri)]
+        for source in xml:  # as docxtpl hands each part to Jinja
+            jinja_env().from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(source)))
+        tpl.render_properties({}, jinja_env())  # the document properties' few short sources
+    except Exception as exc:  # the render says what is wrong, in plain words
+        log.debug("could not prepare %s: %s", template, type(exc).__name__)
+
+
 def template_sources(template: Path) -> list[tuple[str, str]]:
     """Return ``(part, Jinja source)`` for the body, headers and footers, as docxtpl sees them."""
     tpl = DocxTemplate(str(template))

@@ -502,7 +502,7 @@ class Watcher:
             max_tasks_per_child=max(1, self.service.worker_max_jobs),
         )
         for _ in range(self.workers):  # start every worker now, while files settle
-            pool.submit(worker.warm_up)
+            pool.submit(worker.warm_up, self.ctx)
         return pool
 
     def _schedule(self, job_id: str, next_attempt_at: str | None) -> None:

@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import pipeline
+from .. import pipeline, render
 from ..models import JobState
 from ..pipeline import JobContext
 from ..store import db, jobs
@@ -75,10 +75,17 @@ def running_dir(state: Path) -> Path:
     return Path(state) / RUNNING
 
 
-def warm_up() -> None:
-    """Do nothing: submitted once per worker when the pool starts, so that the worker's
-    start-up (importing docxtpl, lxml and openpyxl with this module) overlaps the settle
-    interval instead of delaying the first pack."""
+def warm_up(ctx: JobContext | None = None) -> None:
+    """Get a worker ready while the first workbooks settle: submitted once per worker when
+    the pool starts, so that its start-up, and reading and compiling the Word templates
+    (``render.prepare``), do not delay the first packs."""
+    if ctx is None:
+        return
+    for kind in render.DOCUMENTS:
+        try:
+            render.prepare(render.template_path(kind, ctx.settings.render.templates_dir))
+        except render.RenderError:  # no templates folder: the jobs will say so
+            return
 
 
 def crash_point(name: str) -> None:
