@@ -119,12 +119,12 @@ def test_table_names_every_part_and_marks_missed_targets(bench) -> None:
         },
         "latency": {
             "drops": 20,
-            "median_s": 1.3,
+            "median_s": 1.2,
             "p95_s": 1.4,
             "settle_s": 1.0,
             "gap_s": 1.0,
             "spaced_drops": 20,
-            "spaced_median_s": 1.2,
+            "spaced_median_s": 1.1,
             "spaced_p95_s": 1.3,
         },
     }
@@ -146,3 +146,52 @@ def test_options_quick_shrinks_sizes_and_rejects_unknown_parts(bench) -> None:
     assert full.parts == ["pack", "batch"]
     with pytest.raises(SystemExit):
         bench.options(["--only", "nonsense"])
+
+
+def test_speed_up_rounds_are_judged_only_when_every_round_agrees(bench) -> None:
+    """Min, median, max of the rounds; a target inside the spread is "too wide to judge"."""
+    figures = bench.spread([1.9, 1.7, 2.0])
+    assert (figures["min"], figures["median"], figures["max"]) == (1.7, 1.9, 2.0)
+    assert figures["spread"] == pytest.approx(0.3 / 1.9)
+    assert bench.judge(figures, 1.85) == "spread too wide to judge"
+    assert bench.judge(figures, 1.6) == "yes"
+    assert bench.judge(figures, 2.1) == "no"
+
+
+def test_batch_summary_compares_each_round_with_its_own_one_worker_run(bench) -> None:
+    """Each round's speed-up is against the 1-worker run of the same round."""
+    rounds = [
+        {1: {"packs_per_s": 5.0}, 2: {"packs_per_s": 9.5}, 4: {"packs_per_s": 9.0}},
+        {1: {"packs_per_s": 4.0}, 2: {"packs_per_s": 7.6}, 4: {"packs_per_s": 8.0}},
+    ]
+    summary = bench.batch_summary(rounds)
+    assert summary["speedup_values"][2] == pytest.approx([1.9, 1.9])
+    assert summary["speedups"][4]["min"] == pytest.approx(1.8)
+    assert summary["verdict"] == "yes"
+
+
+def test_service_phases_are_read_from_the_log_and_projected(bench) -> None:
+    """The service's "service process" line gives its CPU by phase; Amdahl caps the speed-up."""
+    log = (
+        "2026-11-30 04:13:58,477 INFO service process: discovery 1.327 s (CPU 0.415 s), "
+        "claim 0.045 s (CPU 0.014 s), email writing 13.178 s (CPU 1.137 s); in all CPU "
+        "2.062 s over 162.339 s\n2026-11-30 04:13:58,500 INFO intake service stopped\n"
+    )
+    parsed = bench.service_phases(log)
+    assert parsed["cpu_s"] == 2.062 and parsed["wall_s"] == 162.339
+    assert parsed["phases"]["email writing"] == {"wall_s": 13.178, "cpu_s": 1.137}
+    assert bench.service_phases("nothing here") is None
+    assert bench.amdahl(0.0, 8) == 8.0
+    assert bench.amdahl(0.05, 8) == pytest.approx(1 / (0.05 + 0.95 / 8))
+    run = {
+        "workbooks": 10,
+        "workers": 2,
+        "seconds": 20.0,
+        "parent": parsed,
+        "parent_cpu_s": 2.0,
+        "batch_cpu_s": 40.0,
+        "parent_share": 0.05,
+    }
+    summary = bench.serial_summary(run)
+    assert summary["amdahl_ceiling"] == pytest.approx(20.0)
+    assert summary["phases"]["claim"]["cpu_share"] == pytest.approx(0.014 / 40)

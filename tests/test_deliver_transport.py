@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 import cssw_docs
-from cssw_docs.deliver import transport
+from cssw_docs.deliver import outbox, transport
+from cssw_docs.models import MailState
+from cssw_docs.store import db, mail
 from deliver_support import mail_settings, start_server
 
 TODAY = dt.date(2026, 10, 16)
@@ -119,3 +121,38 @@ def test_connection_refused_is_temporary_and_plain():
     assert f"127.0.0.1:{port} (connection refused)" in str(error)
     with pytest.raises(transport.TransportError):  # no second connection attempt in one run
         sender.send(MESSAGE, "a@x", ["b@y"], "<def@x>")
+
+
+def _queue(conn, job_id: str, n: int) -> None:
+    """Queue one plain message of ``job_id`` (numbered ``n``)."""
+    from_ = "cssw-docs@camden.gov.uk"
+    out = mail.Outgoing(
+        f"<m{n}@cssw-docs.local>", job_id, "CSSW-2026-0142", "final", from_,
+        ("a@camden.gov.uk",), "OFFICIAL-SENSITIVE: x", b"Subject: x\r\n\r\nbody\r\n",
+    )  # fmt: skip
+    mail.add(conn, out, when=mail.utcnow() - dt.timedelta(seconds=5))
+
+
+def test_a_worker_writes_only_its_own_jobs_files_once_and_only_without_a_server(tmp_path):
+    """Without a mail server a job's messages become .eml files at once, recorded as sent;
+    another job's wait for the sender; with a server configured nothing is written here."""
+    conn = db.open_ledger(tmp_path / "state")
+    try:
+        _queue(conn, "job-a", 1)
+        _queue(conn, "job-a", 2)
+        _queue(conn, "job-b", 3)
+        settings = mail_settings()
+        written = outbox.write_job_files(conn, settings, outbox=tmp_path, job_id="job-a")
+        assert written == 2
+        assert sorted(p.name for p in tmp_path.glob("mail/*/*.eml")) == [
+            "m1@cssw-docs.local.eml",
+            "m2@cssw-docs.local.eml",
+        ]
+        states = {r["message_id"]: r["state"] for r in mail.rows(conn)}
+        assert states["<m3@cssw-docs.local>"] == MailState.PENDING
+        assert outbox.write_job_files(conn, settings, outbox=tmp_path, job_id="job-a") == 0
+        smtp = mail_settings(host="smtp.camden.gov.uk")
+        assert outbox.write_job_files(conn, smtp, outbox=tmp_path, job_id="job-b") == 0
+        assert mail.get(conn, "<m3@cssw-docs.local>")["state"] == MailState.PENDING
+    finally:
+        conn.close()

@@ -141,3 +141,18 @@ def test_the_safe_formatter_keeps_every_record_on_one_line():
     (line,) = stream.getvalue().splitlines()
     assert line == r"INFO ref A\nINFO forged\r\x1b[2J\u2028\u202eB\x85C"
     assert logs.escape_controls("plain text, café") == "plain text, café"
+
+
+def test_phase_clock_adds_up_each_phase_and_takes_inner_ones_out_of_outer_ones():
+    """A phase timed inside another counts once: in its own phase, not in the outer one too."""
+    clock = logs.PhaseClock()
+    with clock("filing"), clock("email composition"):
+        sum(range(200_000))  # some CPU time in the inner phase
+    with clock("filing"):
+        pass
+    assert clock.cpu["email composition"] > 0
+    assert clock.wall["filing"] >= 0 and clock.wall["email composition"] > 0
+    line = clock.line()
+    assert line.startswith("service process: discovery 0.000 s (CPU 0.000 s), ")
+    assert "email composition" in line and "; in all CPU " in line
+    assert set(clock.wall) == set(logs.PHASES)

@@ -206,3 +206,25 @@ def test_the_completeness_check_opens_the_zip_once(tmp_path, monkeypatch):
     with zipfile.ZipFile(path) as zf:
         names = zf.namelist()
     assert opens.members == dict.fromkeys(names, 1)
+
+
+def test_a_scan_with_a_limit_opens_no_more_and_leaves_the_rest_for_the_next(tmp_path):
+    """With a limit, settled workbooks past it are not opened yet, only counted as deferred."""
+    clock = Clock()
+    t = tracker(clock)
+    for i in range(5):
+        make_xlsx(tmp_path / f"a{i}.xlsx")
+    assert t.scan(tmp_path, limit=2) == []  # all settling
+    clock.t += 1.5
+    first = t.scan(tmp_path, limit=2)
+    assert [r.path.name for r in first] == ["a0.xlsx", "a1.xlsx"]
+    assert t.deferred == 3 and t.waiting == {}  # nobody is told they wait
+    for r in first:
+        t.forget(r.path.name)
+        r.path.unlink()  # claimed
+    assert [r.path.name for r in t.scan(tmp_path, limit=2)] == ["a2.xlsx", "a3.xlsx"]
+    assert t.deferred == 1
+    (tmp_path / "a2.xlsx").unlink()
+    (tmp_path / "a3.xlsx").unlink()
+    assert [r.path.name for r in t.scan(tmp_path, limit=2)] == ["a4.xlsx"]
+    assert t.deferred == 0

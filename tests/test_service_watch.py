@@ -266,3 +266,29 @@ def test_sigterm_finishes_jobs_in_hand_and_the_rest_resume(tmp_path):
     assert run_once(tmp_path).returncode == 0
     assert len(packs(tmp_path / "outbox")) == 8
     assert [j["state"] for j in jobs(tmp_path)] == ["processed"] * 8
+
+
+@pytest.mark.parametrize("polling", [False, True])
+def test_after_a_claim_the_loop_looks_itself_while_watchdog_holds_events(tmp_path, polling):
+    """watchdog holds the "moved from" of our own claim (and events behind it) for half a
+    second: for that long the loop rescans on its own, so a drop right after is not late."""
+    settings = config.load(environ={}).with_changes(
+        **{
+            "service.intake": tmp_path / "intake",
+            "service.outbox": tmp_path / "outbox",
+            "service.state_dir": tmp_path / "state",
+            "service.rescan_seconds": 3600,
+            "service.polling": polling,
+        }
+    )
+    watcher = watch.Watcher(settings, rubric.load())
+    watcher.observer = object()  # watching (its events only wake the loop)
+    assert not watcher._events_held(time.monotonic())  # nothing claimed yet
+    watcher._claimed_at = claimed = time.monotonic()
+    held = watcher._events_held(claimed + watch.EVENT_HOLD_SECONDS / 2)
+    assert held is not polling  # a polling observer holds nothing back
+    if not polling:  # (a claim dated ahead, so that no pause of this test can outlast it)
+        watcher._claimed_at = time.monotonic() + 60
+        assert watcher._wait_time(time.monotonic() + 3600) <= watch.CLAIM_LOOK_EVERY
+        watcher._claimed_at = claimed
+    assert not watcher._events_held(claimed + watch.EVENT_HOLD_SECONDS + 0.01)

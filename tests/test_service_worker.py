@@ -78,11 +78,13 @@ POINTS = [
     "after_claim",
     "after_validate",
     "after_render",
+    "after_compose",
     "after_deliver",
     "before_move",
     "after_move",
     "after_reject_files",
     "after_notify",
+    "after_mail_files",
 ]
 
 

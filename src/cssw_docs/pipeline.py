@@ -330,8 +330,8 @@ def run_job(
     """Take the job through its remaining steps and return its final ledger row.
 
     ``checkpoint(name)`` is called at each point where a crash must be survivable:
-    after_validate, after_render, after_deliver, after_reject_files, after_notify,
-    before_move, after_move.
+    after_validate, after_render, after_compose, after_deliver, after_reject_files,
+    after_notify, after_mail_files, before_move, after_move.
     """
     row = jobs.get_job(conn, job_id)
     while not JobState(row["state"]).terminal:
@@ -390,29 +390,64 @@ def _render_job(conn, row, ctx: JobContext, cp: Checkpoint, checked: Checked) ->
         lock_dir=ctx.folders.locks,
     )
     cp("after_render")
-    audits.record_audit(
+    # The pack's messages are composed here, in the worker that made it, and stored in the
+    # same transaction that records the pack: one commit, and never a pack without them.
+    try:
+        composed = _compose_pack_emails(conn, row, ctx, sub, pack, selected, issue, checked.sha256)
+        problems: Sequence[tuple[str, str]] = ()
+    except outbox.NotComposable as exc:
+        composed, problems = None, exc.problems
+    cp("after_compose")
+    with conn:
+        audits.record_audit(
+            conn,
+            audit_ref=pack.audit_ref,
+            stage=str(pack.stage),
+            version=pack.version,
+            job_id=job_id,
+            source_sha256=checked.sha256,
+            audit_date=sub.audit_date.isoformat() if sub.audit_date else None,
+            data=data,
+            pack_dir=pack.directory,
+            moderation_selected=selected,
+            issue=issue_kind(issue),
+        )
+        if issue.decision is not None and issue.decision.outcome is ReferralOutcome.REPLACED:
+            audits.mark_replacement_issued(
+                conn, audit_ref=sub.audit_ref, issued_version=pack.version
+            )
+        jobs.update_job(
+            conn,
+            job_id,
+            state=JobState.RENDERED,
+            version=pack.version,
+            pack_dir=str(pack.directory),
+            pack=json.dumps(pack_to_dict(pack)),
+            dest_dir=str(ctx.folders.dated("processed")),
+        )
+        if composed is not None:
+            outbox.store_pack(conn, composed, ctx.settings)
+            jobs.update_job(conn, job_id, state=JobState.DELIVERED)
+    if composed is None:
+        _reject_not_composable(conn, jobs.get_job(conn, job_id), ctx, cp, problems)
+        return
+    cp("after_deliver")
+
+
+def _compose_pack_emails(
+    conn, row, ctx: JobContext, sub: Submission, pack: Pack, selected, issue: Issue, sha256: str
+) -> outbox.PackMail:
+    """Return every message the pack needs, composed (raises outbox.NotComposable)."""
+    return outbox.plan_pack(
         conn,
-        audit_ref=pack.audit_ref,
-        stage=str(pack.stage),
-        version=pack.version,
-        job_id=job_id,
-        source_sha256=checked.sha256,
-        audit_date=sub.audit_date.isoformat() if sub.audit_date else None,
-        data=data,
-        pack_dir=pack.directory,
+        job_id=row["job_id"],
+        content=row["sha256"] or sha256,
+        submission=sub,
+        pack=pack,
+        settings=ctx.settings,
         moderation_selected=selected,
-        issue=issue_kind(issue),
-    )
-    if issue.decision is not None and issue.decision.outcome is ReferralOutcome.REPLACED:
-        audits.mark_replacement_issued(conn, audit_ref=sub.audit_ref, issued_version=pack.version)
-    jobs.update_job(
-        conn,
-        job_id,
-        state=JobState.RENDERED,
-        version=pack.version,
-        pack_dir=str(pack.directory),
-        pack=json.dumps(pack_to_dict(pack)),
-        dest_dir=str(ctx.folders.dated("processed")),
+        issue=issue,
+        section_names=section_names(ctx.rubric),
     )
 
 
@@ -491,29 +526,31 @@ def _reject_job(
 
 
 def _queue_pack_emails(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
-    """Rendered: queue every message the pack needs (idempotent by Message-ID).
+    """Rendered (a job recorded by an earlier release): queue every message the pack needs,
+    and record it delivered, in one transaction (idempotent by Message-ID).
 
     A message that cannot be written (an address or name no email can hold) queues nothing
     and turns the job into a rejection: the workbook goes to rejected/ with its findings.
     """
     selected = row["moderation_selected"]
     try:
-        outbox.enqueue_pack(
-            db.db_path(ctx.folders.state),
-            job_id=row["job_id"],
-            content=row["sha256"],
-            submission=submission_from_dict(json.loads(row["data"])),
-            pack=pack_from_dict(json.loads(row["pack"])),
-            settings=ctx.settings,
-            moderation_selected=None if selected is None else bool(selected),
-            issue=issue_from_dict(json.loads(row["issue"]) if row["issue"] else None),
-            section_names=section_names(ctx.rubric),
+        composed = _compose_pack_emails(
+            conn,
+            row,
+            ctx,
+            submission_from_dict(json.loads(row["data"])),
+            pack_from_dict(json.loads(row["pack"])),
+            None if selected is None else bool(selected),
+            issue_from_dict(json.loads(row["issue"]) if row["issue"] else None),
+            row["sha256"],
         )
     except outbox.NotComposable as exc:
         _reject_not_composable(conn, row, ctx, cp, exc.problems)
         return
+    with conn:
+        outbox.store_pack(conn, composed, ctx.settings)
+        jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
     cp("after_deliver")
-    jobs.update_job(conn, row["job_id"], state=JobState.DELIVERED)
 
 
 def section_names(rubric: Rubric) -> dict[str, str]:
@@ -552,9 +589,14 @@ def _reject_not_composable(
 
 
 def _file_workbook(conn, row, ctx: JobContext, cp: Checkpoint) -> None:
-    """Emails queued: move the workbook to processed/ or rejected/ (its name decided once)."""
+    """Emails queued: write them as files when there is no mail server, then move the
+    workbook to processed/ or rejected/ (its name decided once)."""
     job_id = row["job_id"]
     end = JobState.PROCESSED if row["state"] == JobState.DELIVERED else JobState.REJECTED
+    # Without a mail server, this worker writes the job's email files now (recorded message by
+    # message, so never twice), rather than leave them all to the service process.
+    outbox.write_job_files(conn, ctx.settings, outbox=ctx.folders.outbox, job_id=job_id)
+    cp("after_mail_files")
     source = ctx.folders.job_file(job_id, row["source_name"])
     final = Path(row["final_path"]) if row["final_path"] else None
     if final is None or len(final.name.encode("utf-8")) > NAME_MAX:  # (chosen by an old release)

@@ -1,13 +1,16 @@
 """The outbox: queue the messages of a pack or a rejection, send what is due, retry.
 
-The service calls :func:`enqueue_pack` after rendering a pack, :func:`enqueue_rejection` after
-writing a rejected workbook's files, and :func:`send_pending` in its main loop. Messages are
-built completely when queued, so a retry needs nothing but the ledger.
+The service's workers compose a pack's messages (:func:`plan_pack`) and store them
+(:func:`store_pack`) in the transaction that records the pack; the CLI calls
+:func:`enqueue_pack`, which does both. :func:`enqueue_rejection` follows writing a rejected
+workbook's files, and the watcher calls :func:`send_pending`. Messages are built completely
+when queued, so a retry needs nothing but the ledger.
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -50,6 +53,10 @@ def state_words(state: MailState | str, settings: MailSettings) -> str:
     if state == MailState.SENT and settings.files_only:
         return WRITTEN_NOT_SENT
     return STATE_WORDS.get(MailState(state), str(state))
+
+
+# Messages recorded per transaction by a sender that cannot deliver one twice (.eml files).
+IDEMPOTENT_GROUP = 16
 
 
 @dataclass(frozen=True)
@@ -282,6 +289,15 @@ def _prepare(
     return outgoing, refused
 
 
+@dataclass(frozen=True)
+class PackMail:
+    """Every message of one pack, composed and not yet stored (see :func:`plan_pack`)."""
+
+    planned: Planned
+    ref: str
+    when: dt.datetime
+
+
 def enqueue_pack(
     db: Path,
     *,
@@ -308,54 +324,98 @@ def enqueue_pack(
     ``mail.qa_admin`` is told. Raises NotComposable, queueing nothing, when the workbook's own
     addresses or names cannot go into an email.
     """
+    conn = connect_ledger(db)
+    try:
+        composed = plan_pack(
+            conn,
+            job_id=job_id,
+            submission=submission,
+            pack=pack,
+            settings=settings,
+            moderation_selected=moderation_selected,
+            issue=issue,
+            section_names=section_names,
+            now=now,
+            content=content,
+        )
+        with conn:  # one transaction: every message of the pack, or none
+            return store_pack(conn, composed, settings)
+    finally:
+        conn.close()
+
+
+def plan_pack(
+    conn: sqlite3.Connection,
+    *,
+    job_id: str,
+    submission: Submission,
+    pack: Pack,
+    settings: Settings,
+    moderation_selected: bool | None = None,
+    issue: routes.Issue | None = None,
+    section_names: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
+    content: str | None = None,
+) -> PackMail:
+    """Return every message a rendered pack needs, composed but not stored (see
+    :func:`enqueue_pack` for the arguments); raise NotComposable as it does.
+
+    The worker that made the pack composes them, then stores them with :func:`store_pack`
+    in the same ledger transaction that records the pack.
+    """
     when = now or mail.utcnow()
     today = _local_today(when)
     ref = compose.safe_reference(pack.audit_ref, submission)
     problems = routes.workbook_problems(submission)
     if problems:
         raise NotComposable(problems)
-    conn = connect_ledger(db)
-    try:
-        planned: Planned = []
-        for delivery in routes.pack_routes(
-            submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
-        ):
-            msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
-            if mail.exists(conn, msg_id):
-                planned.append(msg_id)
-                continue
-            files = tuple(a for a in delivery.attachments if a.path.exists())
-            oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
-            attach = () if oversize else files
-            blocks = compose.pack_body(
-                delivery,
-                submission,
-                pack,
-                settings,
-                today=today,
+    planned: Planned = []
+    for delivery in routes.pack_routes(
+        submission, pack, settings.mail, moderation_selected=moderation_selected, issue=issue
+    ):
+        msg_id = compose.message_id(content or job_id, pack.stage, pack.version, delivery.route)
+        if mail.exists(conn, msg_id):
+            planned.append(msg_id)
+            continue
+        files = tuple(a for a in delivery.attachments if a.path.exists())
+        oversize = compose.too_big(files, transport.attachment_limit_mb(settings.mail))
+        attach = () if oversize else files
+        blocks = compose.pack_body(
+            delivery,
+            submission,
+            pack,
+            settings,
+            today=today,
+            attachments=attach,
+            oversize=oversize,
+            moderation_selected=moderation_selected,
+            issue=issue,
+            section_names=section_names,
+        )
+        subject = compose.subject_for(delivery.route, settings.render.marking, ref)
+        planned.append(
+            _prepare(
+                msg_id=msg_id,
+                job_id=job_id,
+                ref=ref,
+                delivery=delivery,
+                subject=subject,
+                blocks=blocks,
                 attachments=attach,
-                oversize=oversize,
-                moderation_selected=moderation_selected,
-                issue=issue,
-                section_names=section_names,
+                settings=settings,
+                when=when,
             )
-            subject = compose.subject_for(delivery.route, settings.render.marking, ref)
-            planned.append(
-                _prepare(
-                    msg_id=msg_id,
-                    job_id=job_id,
-                    ref=ref,
-                    delivery=delivery,
-                    subject=subject,
-                    blocks=blocks,
-                    attachments=attach,
-                    settings=settings,
-                    when=when,
-                )
-            )
-        return _store_planned(conn, planned, settings, ref=ref, when=when)
-    finally:
-        conn.close()
+        )
+    return PackMail(planned, ref, when)
+
+
+def store_pack(conn: sqlite3.Connection, composed: PackMail, settings: Settings) -> list[str]:
+    """Store the messages :func:`plan_pack` composed; return every Message-ID.
+
+    Run it inside the caller's transaction (``with conn:``) so that the messages and the
+    record of the pack are written together, with one commit.
+    """
+    return _store_planned(conn, composed.planned, settings, ref=composed.ref, when=composed.when)
 
 
 def enqueue_notices(
@@ -463,11 +523,10 @@ def _store_recorded(
     conn, planned: Planned, settings: Settings, *, ref: str, when: dt.datetime, record
 ) -> list[str]:
     """Store the messages, and the caller's record with them in one transaction."""
-    if record is None:
-        return _store_planned(conn, planned, settings, ref=ref, when=when)
-    with transaction(conn):
+    with transaction(conn):  # every message of the event, and its record, or none
         ids = _store_planned(conn, planned, settings, ref=ref, when=when)
-        record(conn, ids)
+        if record is not None:
+            record(conn, ids)
     return ids
 
 
@@ -612,27 +671,12 @@ def send_pending(
     """
     check_settings(settings)
     when = now or mail.utcnow()
-    lease = settings.mail.timeout_seconds * 4 + 60
-    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
-    last_error: str | None = None
     conn = connect_ledger(db)
     try:
         with transport.open_sender(
             settings.mail, Path(outbox), today=_local_today(when), environ=environ
         ) as sender:
-            seen: set[str] = set()
-            while True:
-                batch = [r for r in mail.due(conn, when) if r["message_id"] not in seen]
-                if not batch:
-                    break
-                for row in batch:
-                    seen.add(row["message_id"])
-                    result = _send_one(conn, sender, row, settings, when, lease)
-                    if result is None:
-                        continue
-                    state, error = result
-                    counts[state] += 1
-                    last_error = error or last_error
+            counts, last_error = _send_due(conn, sender, settings, when)
         alerts.after_run(db, transport.stopped_by(sender), sent=counts["sent"], when=when)
         pending = mail.counts(conn)[MailState.PENDING]
     finally:
@@ -643,6 +687,59 @@ def send_pending(
         files_only=settings.mail.files_only,
         **counts,
     )
+
+
+def write_job_files(
+    conn: sqlite3.Connection, settings: Settings, *, outbox: Path, job_id: str
+) -> int:
+    """Write the due messages of one job as ``.eml`` files now; return how many were written.
+
+    Only when no mail server is configured (``mail.files_only``): then "sending" is writing a
+    file named by the Message-ID, which the worker that made the pack does at once rather
+    than leave every file to the service process. With a mail server nothing happens here (the
+    service's sender sends). Like :func:`send_pending`, it records each message as it goes,
+    in the ledger, so nothing is written twice; a problem is recorded and retried there.
+    """
+    if not settings.mail.files_only or routes.sending_problems(settings.mail):
+        return 0
+    when = mail.utcnow()
+    with transport.open_sender(settings.mail, Path(outbox), today=_local_today(when)) as sender:
+        counts, _ = _send_due(conn, sender, settings, when, job_id=job_id)
+    return counts["sent"]
+
+
+def _send_due(
+    conn: sqlite3.Connection, sender, settings: Settings, when: dt.datetime, job_id: str = ""
+) -> tuple[dict[str, int], str | None]:
+    """Send the due messages (of ``job_id`` only, if given); return the counts and last error.
+
+    A sender that cannot deliver a message twice (files named by Message-ID) records a group
+    of messages in one transaction (a crash before its commit leaves them due, and writing
+    them again replaces the same files). Any other records each step of each message on its
+    own: the claim is committed before the message goes out, so a crash while sending is
+    counted as a possible delivery and never sends it unnoticed again.
+    """
+    lease = settings.mail.timeout_seconds * 4 + 60
+    counts = {"sent": 0, "failed": 0, "retrying": 0, "blocked": 0, "unconfirmed": 0}
+    last_error: str | None = None
+    seen: set[str] = set()
+    idempotent = getattr(sender, "idempotent", False)
+    group = IDEMPOTENT_GROUP if idempotent else 1
+    while True:
+        batch = [r for r in mail.due(conn, when, job_id) if r["message_id"] not in seen]
+        if not batch:
+            break
+        for start in range(0, len(batch), group):
+            with conn if idempotent else contextlib.nullcontext():
+                for row in batch[start : start + group]:
+                    seen.add(row["message_id"])
+                    result = _send_one(conn, sender, row, settings, when, lease)
+                    if result is None:
+                        continue
+                    state, error = result
+                    counts[state] += 1
+                    last_error = error or last_error
+    return counts, last_error
 
 
 def _send_one(conn, sender, row, settings: Settings, when: dt.datetime, lease: float):

@@ -57,6 +57,9 @@ def eml_name(message_id: str) -> str:
 class EmlWriter:
     """Writes each message as ``<outbox>/mail/<date>/<message-id>.eml`` (no SMTP configured)."""
 
+    # Writing a message again replaces its file (named by its Message-ID): never a second copy.
+    idempotent = True
+
     def __init__(self, outbox: Path, today: dt.date):
         self.folder = Path(outbox) / "mail" / today.isoformat()
 

@@ -7,6 +7,7 @@ Templates live in ``templates/`` (packaged as ``cssw_docs/_templates``);
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html
 import logging
@@ -23,6 +24,7 @@ from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 from .. import clock
 from ..models import DocKind
+from . import docxzip
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +112,28 @@ class _CompileOnce(Environment):
 _env: _CompileOnce | None = None
 
 
+class _Template(DocxTemplate):
+    """docxtpl's template, whose clean-up of the template XML runs once per source.
+
+    Before every render docxtpl rewrites the template's XML with a series of regular
+    expressions (joining the runs Word splits a ``{{ tag }}`` into); the result depends on the
+    template alone, yet it cost about as much as the Jinja render. It is kept per process,
+    keyed by the XML itself, so an edited template is cleaned afresh.
+    """
+
+    def patch_xml(self, src_xml: str) -> str:
+        """Return the cleaned-up XML of ``src_xml`` (computed once per distinct source)."""
+        return _patched_xml(src_xml)
+
+
+_PLAIN = object.__new__(DocxTemplate)  # patch_xml uses nothing of the instance
+
+
+@functools.lru_cache(maxsize=128)
+def _patched_xml(src_xml: str) -> str:
+    return DocxTemplate.patch_xml(_PLAIN, src_xml)
+
+
 def jinja_env() -> Environment:
     """Return the Jinja environment templates render in: autoescaped, undefined is an error.
 
@@ -120,6 +144,23 @@ def jinja_env() -> Environment:
     if _env is None:
         _env = _CompileOnce(undefined=StrictUndefined, autoescape=True)
     return _env
+
+
+def prepare(template: Path) -> None:
+    """Do now what the first render of ``template`` in this process would do first: read and
+    compress its static parts, clean up its XML and compile it (a worker does this while the
+    first workbooks settle). A template with a problem is left for the render to report."""
+    try:
+        tpl = _Template(str(template))
+        tpl.docx = docxzip.open_document(template)
+        xml = [tpl.get_xml()]
+        for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+            xml += [tpl.get_part_xml(part) for _rel, part in tpl.get_headers_footers(uri)]
+        for source in xml:  # as docxtpl hands each part to Jinja
+            jinja_env().from_string(re.sub(r"<w:p([ >])", r"\n<w:p\1", tpl.patch_xml(source)))
+        tpl.render_properties({}, jinja_env())  # the document properties' few short sources
+    except Exception as exc:  # the render says what is wrong, in plain words
+        log.debug("could not prepare %s: %s", template, type(exc).__name__)
 
 
 def template_sources(template: Path) -> list[tuple[str, str]]:
@@ -153,8 +194,8 @@ def render_document(
 ) -> Rendered:
     """Return the document rendered from ``template`` with ``context`` and saved at ``out``."""
     try:
-        tpl = DocxTemplate(str(template))
-        tpl.get_docx()
+        tpl = _Template(str(template))
+        tpl.docx = docxzip.open_document(template)  # styles, theme ... stay unparsed bytes
     except Exception as exc:  # python-docx raises several kinds for a file that is not a .docx
         raise RenderError(
             f"The template {template} cannot be opened as a Word document ({exc})."
@@ -178,7 +219,15 @@ def render_document(
     props.created = props.modified = stamp
     props.last_modified_by = "cssw-docs"
     props.revision = 1
-    tpl.save(str(out))
+    if (
+        tpl.pics_to_replace
+        or tpl.crc_to_new_media
+        or tpl.crc_to_new_embedded
+        or tpl.zipname_to_replace
+    ):
+        tpl.save(str(out))  # docxtpl's own replacements (not used by cssw-docs's templates)
+    else:
+        docxzip.save(document, template, out, stamp)
     return Rendered(out, template, version, hashlib.sha256(template.read_bytes()).hexdigest())
 
 

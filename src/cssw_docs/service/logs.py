@@ -13,7 +13,10 @@ import contextlib
 import logging
 import logging.handlers
 import os
+import threading
+import time
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,3 +161,48 @@ def outcome_line(outcome: Outcome, intake: Path, outbox: Path) -> str:
     if outcome.kind == JobState.FAILED:
         return f"{head} gave up ({outcome.error}); workbook parked in {dest} with an error note"
     return f"{head} {outcome.kind} {outcome.error}".rstrip()
+
+
+PHASES = ("discovery", "claim", "ledger", "filing", "email composition", "email writing")
+
+
+class PhaseClock:
+    """Adds up the wall and CPU time the service process spends in each phase of its work.
+
+    ``with clock("claim"): ...`` times one stretch; a phase timed inside another is taken out
+    of the outer one. CPU time is the timing thread's own, so the sender thread's work counts
+    in its own phase. ``service process: ...`` at shutdown logs the totals (``make bench``
+    reads them to measure how much of a batch the service process does alone).
+    """
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        self.cpu: dict[str, float] = dict.fromkeys(PHASES, 0.0)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._started = (time.perf_counter(), time.process_time())
+
+    @contextlib.contextmanager
+    def __call__(self, phase: str) -> Iterator[None]:
+        stack = self._local.__dict__.setdefault("stack", [])
+        wall0, cpu0 = time.perf_counter(), time.thread_time()
+        stack.append([0.0, 0.0])  # time of the phases timed inside this one
+        try:
+            yield
+        finally:
+            inner_wall, inner_cpu = stack.pop()
+            wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
+            if stack:
+                stack[-1][0] += wall
+                stack[-1][1] += cpu
+            with self._lock:
+                self.wall[phase] = self.wall.get(phase, 0.0) + wall - inner_wall
+                self.cpu[phase] = self.cpu.get(phase, 0.0) + cpu - inner_cpu
+
+    def line(self) -> str:
+        """Return the totals as one log line (seconds)."""
+        wall = time.perf_counter() - self._started[0]
+        cpu = time.process_time() - self._started[1]
+        with self._lock:
+            parts = [f"{p} {self.wall[p]:.3f} s (CPU {self.cpu[p]:.3f} s)" for p in self.wall]
+        return f"service process: {', '.join(parts)}; in all CPU {cpu:.3f} s over {wall:.3f} s"

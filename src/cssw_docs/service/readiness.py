@@ -129,6 +129,7 @@ class Tracker:
         self._wall = wall
         self._seen: dict[str, _Seen] = {}
         self.waiting: dict[str, str] = {}
+        self.deferred = 0  # settled workbooks the last scan left for the next (its limit)
 
     def forget(self, name: str) -> None:
         """Stop tracking ``name`` (after it has been claimed)."""
@@ -148,12 +149,18 @@ class Tracker:
         ]
         return min(dues, default=None)
 
-    def scan(self, folder: Path) -> list[Ready]:
-        """Return the workbooks in ``folder`` (not its subfolders) that are ready now."""
+    def scan(self, folder: Path, limit: int | None = None) -> list[Ready]:
+        """Return the workbooks in ``folder`` (not its subfolders) that are ready now.
+
+        With ``limit``, at most that many: the other settled workbooks are not opened yet
+        (``deferred`` counts them), so that a large batch can be claimed and started a few
+        at a time instead of after every file has been opened.
+        """
         now = self._clock()
         ready: list[Ready] = []
         present: set[str] = set()
         self.waiting = {}
+        self.deferred = 0
         try:
             entries = list(os.scandir(folder))
         except OSError:
@@ -168,7 +175,10 @@ class Tracker:
             except OSError:
                 continue
             present.add(entry.name)
-            found = self._judge(folder, entry.name, (st.st_size, st.st_mtime_ns), now, st.st_mtime)
+            room = limit is None or len(ready) < limit
+            found = self._judge(
+                folder, entry.name, (st.st_size, st.st_mtime_ns), now, st.st_mtime, room
+            )
             if found is not None:
                 ready.append(found)
         for name in set(self._seen) - present:
@@ -176,7 +186,13 @@ class Tracker:
         return ready
 
     def _judge(
-        self, folder: Path, name: str, signature: tuple[int, int], now: float, mtime: float
+        self,
+        folder: Path,
+        name: str,
+        signature: tuple[int, int],
+        now: float,
+        mtime: float,
+        room: bool = True,
     ) -> Ready | None:
         seen = self._seen.get(name)
         if seen is None or seen.signature != signature:
@@ -191,6 +207,9 @@ class Tracker:
             self.waiting[name] = LOCKED
             return None
         path = folder / name
+        if not room:
+            self.deferred += 1
+            return None
         if name.lower().endswith(RETURNED_SUFFIXES):
             return Ready(path, signature[0])  # read as text by its job, rejected there if not
         if seen.zip_checked != signature:

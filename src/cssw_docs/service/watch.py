@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -41,6 +42,14 @@ from .worker import describe_error
 
 log = logging.getLogger("cssw_docs.service")
 LOCK_NAME = "service.lock"
+# watchdog holds the "moved from" event of each claim (a rename out of the intake folder) this
+# long to pair it, and every event behind it waits too: for this long after a claim the loop
+# looks at the folder itself, every CLAIM_LOOK_EVERY seconds, rather than wait for events.
+EVENT_HOLD_SECONDS = 0.6
+CLAIM_LOOK_EVERY = 0.05
+# Workbooks claimed per scan at most: a large batch starts its first jobs at once, while the
+# rest are opened and claimed scan by scan (each scan follows straight on from the last).
+CLAIM_CHUNK = 32
 # How a stuck worker is stopped (Windows has no SIGKILL; os.kill there always terminates).
 _KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
@@ -137,6 +146,8 @@ class Watcher:
         self.conn = None
         self._next_backup_check = 0.0
         self._next_daily_check = 0.0
+        self.phases = logs.PhaseClock()  # where the service process's own time goes
+        self._claimed_at = -math.inf  # when this watcher last claimed a workbook (monotonic)
 
     # --- running -------------------------------------------------------------------------
 
@@ -242,6 +253,9 @@ class Watcher:
         for warning in self.checked.warnings:
             log.warning("%s", warning)
         self._resume()
+        # Start the settle clock of the workbooks already waiting before the fork server and
+        # the workers start (that takes a moment): only look, claim nothing yet.
+        self.tracker.scan(self.folders.intake, limit=0)
         self._pool = self._new_pool()
         if not self.once:
             self._start_observer()
@@ -272,7 +286,8 @@ class Watcher:
         if self._sender is not None:
             self._sender.stop()
         if self.once or self._sender is not None:
-            send_pending(self.settings, self.folders)
+            with self.phases("email writing"):
+                send_pending(self.settings, self.folders)
         self.summary.retrying = [
             r["job_id"] for r in jobs.unfinished_jobs(self.conn) if r["attempts"]
         ]
@@ -282,6 +297,7 @@ class Watcher:
             if self.tracker.count(reason)
         }
         self.conn.close()
+        log.info("%s", self.phases.line())
         log.info("intake service stopped")
 
     def _loop(self) -> None:
@@ -297,7 +313,7 @@ class Watcher:
                 if now >= self._next_backup_check:
                     self._next_backup_check = now + 600.0
                     self._back_up_ledger()
-                if self.dirty or now >= next_scan or self._settling():
+                if self.dirty or now >= next_scan or self._settling() or self._events_held(now):
                     self.dirty = False
                     self._scan()
                     next_scan = time.monotonic() + self.service.rescan_seconds
@@ -318,17 +334,33 @@ class Watcher:
 
     def _settling(self) -> bool:
         return bool(
-            self.tracker.count(readiness.SETTLING) or self.tracker.count(readiness.INCOMPLETE)
+            self.tracker.deferred
+            or self.tracker.count(readiness.SETTLING)
+            or self.tracker.count(readiness.INCOMPLETE)
         )
+
+    def _events_held(self, now: float) -> bool:
+        """Return True while watchdog may still hold back events behind our own last claim.
+
+        Then a workbook dropped just after a claim would be seen only when the claim's
+        "moved from" event is let go (up to half a second later), so the loop looks itself.
+        """
+        if self.observer is None or self.service.polling:
+            return False
+        return now - self._claimed_at < EVENT_HOLD_SECONDS
 
     def _wait_time(self, next_scan: float) -> float:
         now = time.monotonic()
         options = [next_scan - now, 5.0]
+        if self._events_held(now):
+            options.append(CLAIM_LOOK_EVERY)
         due = self.tracker.next_due()
         if due is not None:  # a settling file: look again exactly when it may be ready
             options.append(due - now)
         if self.tracker.count(readiness.INCOMPLETE):
             options.append(max(self.service.settle_seconds / 4, 0.05))
+        if self.tracker.deferred:  # ready workbooks the last scan left: claim them next
+            options.append(0.0)
         if self._queue and len(self._inflight) < self.workers * 2:
             options.append(min(self._queue.values()) - now)  # else a finished job wakes us
         if self._inflight and self.service.job_timeout_seconds > 0:
@@ -341,6 +373,8 @@ class Watcher:
 
     def _once_done(self, started: float) -> bool:
         if self._inflight or any(due <= time.monotonic() for due in self._queue.values()):
+            return False
+        if self.tracker.deferred:
             return False
         if self.tracker.count(readiness.SETTLING):
             grace = max(30.0, 10 * self.service.settle_seconds)
@@ -371,17 +405,23 @@ class Watcher:
             log.info("resuming %d unfinished job(s) from the last run", resumed)
 
     def _scan(self) -> None:
-        for ready in self.tracker.scan(self.folders.intake):
+        claimed: list[Claimed] = []
+        with self.phases("discovery"):
+            found_ready = self.tracker.scan(self.folders.intake, limit=CLAIM_CHUNK)
+        for ready in found_ready:
             self.tracker.forget(ready.path.name)
-            found = claim.claim(ready.path, self.folders.work)
+            with self.phases("claim"):
+                found = claim.claim(ready.path, self.folders.work)
             if found is None:
                 continue
+            self._claimed_at = time.monotonic()
             worker.crash_point("after_claim")
             if ready.problem:
                 log.info(
                     "job %s: the file is not a complete workbook; it will be rejected", found.job_id
                 )
-            self._register(found)
+            claimed.append(found)
+        self._register_all(claimed)
         self._say_waiting()
 
     def _say_waiting(self) -> None:
@@ -392,17 +432,28 @@ class Watcher:
         self._waiting_said = counts
 
     def _register(self, found: Claimed) -> None:
-        size = found.path.stat().st_size
-        jobs.insert_job(
-            self.conn,
-            found.job_id,
-            source_name=found.source_name,
-            work_name=f"{found.job_id}/{found.source_name}",
-            size=size,
-            sha256=pipeline.sha256_of(found.path),
-        )
-        if self._screen(found.job_id):
-            self._schedule(found.job_id, None)
+        self._register_all([found])
+
+    def _register_all(self, claimed: list[Claimed]) -> None:
+        """Record the jobs claimed in one scan (one transaction), then queue or set aside each.
+
+        A crash before the commit leaves them in the working folder, where they are adopted.
+        """
+        with self.phases("ledger"), self.conn:
+            for found in claimed:
+                jobs.insert_job(
+                    self.conn,
+                    found.job_id,
+                    source_name=found.source_name,
+                    work_name=f"{found.job_id}/{found.source_name}",
+                    size=found.path.stat().st_size,
+                    sha256=pipeline.sha256_of(found.path),
+                )
+        for found in claimed:
+            with self.phases("ledger"):
+                fresh = self._screen(found.job_id)
+            if fresh:
+                self._schedule(found.job_id, None)
 
     def _screen(self, job_id: str) -> bool:
         """Return True when the job should run; set a duplicate aside and return False."""
@@ -410,16 +461,17 @@ class Watcher:
         earlier = jobs.earlier_job_with_content(self.conn, row["sha256"], job_id)
         if earlier is None:
             return True
-        source = self.folders.job_file(job_id, row["source_name"])
-        final = Path(row["final_path"]) if row["final_path"] else None
-        if final is None:
-            folder = make_private_dir(self.folders.dated("duplicates"))
-            final = free_name(folder, row["source_name"])
-            jobs.update_job(self.conn, job_id, final_path=str(final))
-        if source.exists():
-            move(source, final)
-        with contextlib.suppress(OSError):
-            source.parent.rmdir()
+        with self.phases("filing"):
+            source = self.folders.job_file(job_id, row["source_name"])
+            final = Path(row["final_path"]) if row["final_path"] else None
+            if final is None:
+                folder = make_private_dir(self.folders.dated("duplicates"))
+                final = free_name(folder, row["source_name"])
+                jobs.update_job(self.conn, job_id, final_path=str(final))
+            if source.exists():
+                move(source, final)
+            with contextlib.suppress(OSError):
+                source.parent.rmdir()
         jobs.update_job(
             self.conn,
             job_id,
@@ -458,7 +510,7 @@ class Watcher:
             max_tasks_per_child=max(1, self.service.worker_max_jobs),
         )
         for _ in range(self.workers):  # start every worker now, while files settle
-            pool.submit(worker.warm_up)
+            pool.submit(worker.warm_up, self.ctx)
         return pool
 
     def _schedule(self, job_id: str, next_attempt_at: str | None) -> None:
@@ -504,7 +556,8 @@ class Watcher:
                 continue
             except Exception as exc:
                 outcome = Outcome(job_id, "error", error=describe_error(exc))
-            self._record_safely(outcome)
+            with self.phases("ledger"):
+                self._record_safely(outcome)
         if broken:
             self._after_broken_pool(broken)
 
@@ -687,6 +740,11 @@ class Watcher:
             self._queue[outcome.job_id] = time.monotonic() + delay
 
     def _park(self, row, outcome: Outcome, attempts: int) -> None:
+        """Set a workbook that keeps failing aside (see :meth:`_set_aside`), timed as filing."""
+        with self.phases("filing"):
+            self._set_aside(row, outcome, attempts)
+
+    def _set_aside(self, row, outcome: Outcome, attempts: int) -> None:
         """Set a workbook that keeps failing aside in ``intake/failed/<date>/``; tell a person.
 
         The note beside it and the QA admin's email say what went wrong and what to do. A job
@@ -756,13 +814,14 @@ class Watcher:
             "note": fit_name(job_id, " - error.txt"),
         }
         try:
-            outbox.enqueue_failure_notice(
-                db.db_path(self.folders.state),
-                job_id=job_id,
-                ref=checked_reference(row),
-                context=context,
-                settings=self.settings,
-            )
+            with self.phases("email composition"):
+                outbox.enqueue_failure_notice(
+                    db.db_path(self.folders.state),
+                    job_id=job_id,
+                    ref=checked_reference(row),
+                    context=context,
+                    settings=self.settings,
+                )
         except Exception as exc:
             log.error(
                 "job %s: could not queue the email to the QA admin: %s",
@@ -869,7 +928,8 @@ class _Sender(threading.Thread):
             self._poke.clear()
             if self._halt:
                 break
-            send_pending(self.watcher.settings, self.watcher.folders)
+            with self.watcher.phases("email writing"):
+                send_pending(self.watcher.settings, self.watcher.folders)
 
 
 def checked_reference(row) -> str:

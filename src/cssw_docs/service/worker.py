@@ -20,7 +20,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .. import pipeline
+from .. import pipeline, render
 from ..config import ENV_PREFIX
 from ..models import JobState
 from ..pipeline import JobContext
@@ -92,10 +92,17 @@ def running_dir(state: Path) -> Path:
     return Path(state) / RUNNING
 
 
-def warm_up() -> None:
-    """Do nothing: submitted once per worker when the pool starts, so that the worker's
-    start-up (importing docxtpl, lxml and openpyxl with this module) overlaps the settle
-    interval instead of delaying the first pack."""
+def warm_up(ctx: JobContext | None = None) -> None:
+    """Get a worker ready while the first workbooks settle: submitted once per worker when
+    the pool starts, so that its start-up, and reading and compiling the Word templates
+    (``render.prepare``), do not delay the first packs."""
+    if ctx is None:
+        return
+    for kind in render.DOCUMENTS:
+        try:
+            render.prepare(render.template_path(kind, ctx.settings.render.templates_dir))
+        except render.RenderError:  # no templates folder: the jobs will say so
+            return
 
 
 def crash_point(name: str) -> None:
@@ -216,8 +223,16 @@ def finished_outcome(row: sqlite3.Row) -> Outcome:
 
 
 def _release_memory() -> None:
-    """Hand memory freed by the job back to the system (glibc keeps it otherwise)."""
+    """Hand memory freed by the job back to the system (glibc keeps it otherwise).
+
+    What survives the collection is what the process keeps (modules, compiled templates,
+    the template cache): it is frozen, so the next job's collection looks only at what that
+    job made (a full collection of everything took about 30 ms a job). Frozen objects are
+    still freed when nothing refers to them; a worker is replaced after
+    ``service.worker_max_jobs`` jobs in any case.
+    """
     gc.collect()
+    gc.freeze()
     if _malloc_trim is not None:
         _malloc_trim(0)
 

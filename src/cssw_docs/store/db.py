@@ -84,6 +84,27 @@ def db_path(state_dir: Path) -> Path:
     return Path(state_dir) / DB_NAME
 
 
+class Ledger(sqlite3.Connection):
+    """A ledger connection whose ``with`` blocks nest: only the outermost one commits.
+
+    Each store function writes in its own ``with conn:`` block, a transaction of its own. A
+    caller that wraps several of them in one more ``with conn:`` makes them one transaction
+    (one commit, one sync to disk): all are written, or none.
+    """
+
+    _depth = 0
+
+    def __enter__(self) -> Ledger:
+        self._depth += 1
+        return self
+
+    def __exit__(self, kind: object, value: object, tb: object) -> bool:
+        self._depth -= 1
+        if self._depth:
+            return False  # an inner block: the outermost one commits or rolls back
+        return bool(super().__exit__(kind, value, tb))
+
+
 def connect(db_path: Path) -> sqlite3.Connection:
     """Return a connection to the ledger at ``db_path`` with every table present and current.
 
@@ -104,7 +125,7 @@ def connect(db_path: Path) -> sqlite3.Connection:
             os.close(os.open(db_path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600))
     with contextlib.suppress(OSError):
         os.chmod(db_path, 0o600)
-    conn = sqlite3.connect(str(db_path), timeout=30.0)
+    conn = sqlite3.connect(str(db_path), timeout=30.0, factory=Ledger)
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -155,11 +176,18 @@ def is_new(conn: sqlite3.Connection) -> bool:
 
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Run the block in one immediate (write-locked) transaction."""
+    """Run the block in one immediate (write-locked) transaction (``with conn:`` blocks
+    inside it do not commit on their own)."""
     conn.execute("BEGIN IMMEDIATE")
+    nested = isinstance(conn, Ledger)
+    if nested:
+        conn._depth += 1
     try:
         yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        if nested:
+            conn._depth -= 1
     conn.execute("COMMIT")

@@ -90,13 +90,21 @@ def get(conn: sqlite3.Connection, message_id: str) -> sqlite3.Row | None:
     return conn.execute("SELECT * FROM mail_outbox WHERE message_id = ?", (message_id,)).fetchone()
 
 
-def due(conn: sqlite3.Connection, when: dt.datetime) -> list[sqlite3.Row]:
-    """Return the messages to send now: pending ones whose wait is over, and lapsed claims."""
-    return conn.execute(
+def due(conn: sqlite3.Connection, when: dt.datetime, job_id: str = "") -> list[sqlite3.Row]:
+    """Return the messages to send now: pending ones whose wait is over, and lapsed claims
+    (only those of ``job_id`` when given)."""
+    columns = (
         "SELECT message_id, job_id, audit_ref, route, sender, recipients, subject, attempts,"
-        " deliveries, allowed_deliveries"
-        " FROM mail_outbox WHERE state IN (?, ?) AND next_attempt_at <= ?"
-        " ORDER BY created_at, message_id",
+        " deliveries, allowed_deliveries FROM mail_outbox"
+    )
+    order = " ORDER BY created_at, message_id"
+    if job_id:
+        return conn.execute(
+            f"{columns} WHERE job_id = ? AND state IN (?, ?) AND next_attempt_at <= ?{order}",
+            (job_id, MailState.PENDING, MailState.SENDING, stamp(when)),
+        ).fetchall()
+    return conn.execute(
+        f"{columns} WHERE state IN (?, ?) AND next_attempt_at <= ?{order}",
         (MailState.PENDING, MailState.SENDING, stamp(when)),
     ).fetchall()
 
