@@ -13,6 +13,17 @@ from cssw_docs.rubric import Rubric
 from deliver_support import Recorder, start_server
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: one test process per core for the quick tests (`make check`, CPU-bound), two
+    per core, at most 16, for the whole suite (`make test`): the slow tests spend much of their
+    time waiting (a watcher settling a file, LibreOffice starting, a subprocess polling), and
+    a second process per core uses that time."""
+    cores = os.cpu_count() or 1
+    if "not slow" in (config.option.markexpr or ""):
+        return cores
+    return max(2, min(2 * cores, 16))
+
+
 @pytest.fixture(scope="session")
 def the_rubric() -> Rubric:
     """The packaged rubric."""

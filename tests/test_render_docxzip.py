@@ -32,12 +32,7 @@ def _docxtpl_save(template: Path, context: dict, out: Path) -> None:
     tpl = DocxTemplate(str(template))
     tpl.get_docx()
     tpl.render(context, jinja_env=render.jinja_env(), autoescape=True)
-    document = tpl.docx
-    render.docx._white_text_on_dark_cells(document)
-    props = document.core_properties
-    props.created = props.modified = NOW
-    props.last_modified_by = "cssw-docs"
-    props.revision = 1
+    render.docx.finish(tpl.docx, NOW)
     tpl.save(str(out))
 
 

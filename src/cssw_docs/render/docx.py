@@ -209,16 +209,9 @@ def render_document(
             f"Run `cssw-docs templates check {template.parent}` for details."
         ) from exc
     document = tpl.docx
-    _white_text_on_dark_cells(document)
-    props = document.core_properties
-    # docxtpl rendered the title with HTML escaping ("child&#39;s"): a title is plain text.
-    props.title = html.unescape(props.title or "")
-    props.language = LANGUAGE
-    version = props.version or ""
     stamp = (now or clock.now()).replace(tzinfo=None, microsecond=0)
-    props.created = props.modified = stamp
-    props.last_modified_by = "cssw-docs"
-    props.revision = 1
+    finish(document, stamp)
+    version = document.core_properties.version or ""
     if (
         tpl.pics_to_replace
         or tpl.crc_to_new_media
@@ -229,6 +222,19 @@ def render_document(
     else:
         docxzip.save(document, template, out, stamp)
     return Rendered(out, template, version, hashlib.sha256(template.read_bytes()).hexdigest())
+
+
+def finish(document, stamp: dt.datetime) -> None:
+    """Finish a rendered document before it is saved: white text on dark cells, and its
+    properties (a plain-text title, the language, the time, cssw-docs as its last author)."""
+    _white_text_on_dark_cells(document)
+    props = document.core_properties
+    # docxtpl rendered the title with HTML escaping ("child&#39;s"): a title is plain text.
+    props.title = html.unescape(props.title or "")
+    props.language = LANGUAGE
+    props.created = props.modified = stamp
+    props.last_modified_by = "cssw-docs"
+    props.revision = 1
 
 
 def is_dark(fill: str) -> bool:
