@@ -1043,6 +1043,17 @@ def verdicts(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                 met(d["speedup"] >= TARGETS["pdf_speedup"]),
             )
         )
+    if "booklet" in results and "skipped" not in results["booklet"]:
+        b = results["booklet"]
+        rows.append(
+            (
+                f"5b Booklet: {b['storyboards']} storyboards",
+                f"{b['pages']} pages to PDF in one LibreOffice call: {b['pdf_s']:.1f} s, "
+                f"{b['per_storyboard_ms']:.0f} ms a storyboard (the Word file {b['word_s']:.1f} s)",
+                "",
+                "",
+            )
+        )
     if "memory" in results:
         m = results["memory"]
         small, large = m["small"], m["large"]
@@ -1103,6 +1114,9 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
         "--drops", type=int, default=None, help="latency drops of each pattern (default 25)"
     )
     ap.add_argument("--pdf-n", type=int, default=None, help="storyboards for PDF (default 20)")
+    ap.add_argument(
+        "--booklet-n", type=int, default=None, help="storyboards in the booklet (default 100)"
+    )
     ap.add_argument("--settle", type=float, default=1.0, help="settle_seconds for latency")
     ap.add_argument(
         "--rounds", type=int, default=None, help="interleaved batch rounds at --n (default 3)"
@@ -1113,8 +1127,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
     args = ap.parse_args(argv)
-    small = {"n": 6, "large": 12, "drops": 3, "pdf_n": 3, "rounds": 1}
-    full = {"n": 100, "large": 1000, "drops": 25, "pdf_n": 20, "rounds": 3}
+    small = {"n": 6, "large": 12, "drops": 3, "pdf_n": 3, "booklet_n": 3, "rounds": 1}
+    full = {"n": 100, "large": 1000, "drops": 25, "pdf_n": 20, "booklet_n": 100, "rounds": 3}
     for key, value in (small if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -1202,8 +1216,8 @@ def main(argv: list[str] | None = None) -> int:
             import booklet  # beside this script (on sys.path when run as `python bench/run.py`)
 
             results["booklet"] = _timed(
-                f"booklet, {args.pdf_n} storyboards",
-                lambda: booklet.measure_booklet(rubric, args.pdf_n, work / "booklet"),
+                f"booklet, {args.booklet_n} storyboards",
+                lambda: booklet.measure_booklet(rubric, args.booklet_n, work / "booklet"),
             )
             _say(booklet.summary(results["booklet"]))
         if "memory" in args.parts:
