@@ -19,7 +19,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import email
+import email.policy
 import io
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -390,3 +393,28 @@ def test_a_simulated_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert after.figures.actions["Overdue"] == before - 1
     subjects = " ".join(r["subject"] for r in query("SELECT subject FROM mail_outbox"))
     assert not any(name.split()[1] in subjects for name in CHILDREN)
+
+    # No child's name or MOSAIC ID in any email's own words (subject and text; the workbook
+    # attached for the auditor is a case document), the service's log or `programme status`.
+    status = CliRunner().invoke(
+        cli, ["programme", "status"], env={"CSSW_DOCS_SERVICE__STATE_DIR": str(tmp_path / "state")}
+    )
+    assert status.exit_code == 0, status.output
+    texts = {"programme status": status.output}
+    texts["log"] = (tmp_path / "state" / "service.log").read_text("utf-8")
+    emails = sorted((tmp_path / "outbox" / "mail").rglob("*.eml"))
+    assert len(emails) >= 80  # the workbooks and notices issued, reminders, digests, packs
+    for path in emails:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        words = [str(msg["Subject"])]
+        words += [
+            part.get_content()
+            for part in msg.walk()
+            if part.get_content_maintype() == "text" and not part.is_attachment()
+        ]
+        texts[path.name] = "\n".join(words)
+    names = {n for child in (*CHILDREN, good.child_name) for n in child.split()}
+    ids = {row.values["MOSAIC ID"] for row in rows} | {good.child_mosaic_id}
+    for where, text in texts.items():
+        found = {w for w in re.findall(r"[A-Za-z0-9']+", text) if w in names or w in ids}
+        assert not found, f"{where}: {found}"
