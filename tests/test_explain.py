@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cssw_docs.explain import WIDTH, explain, place, verdict
+from cssw_docs.explain import PROGRAMME, WIDTH, explain, place, verdict
 from cssw_docs.models import Finding, Location, Report, Severity
 
 E, W = Severity.ERROR, Severity.WARNING
@@ -117,3 +117,12 @@ def test_lines_fit_an_email() -> None:
     assert max(len(line) for line in text.splitlines()) <= WIDTH
     for finding in (NO_EVIDENCE, NO_OWNER, UNREADABLE, LONG_TALK):
         assert text.count(finding.code) == text.count(f"[{finding.code}]") == 1
+
+
+def test_a_programme_with_problems_is_explained_as_a_programme() -> None:
+    """The programme's verdict and last line speak of loading the programme, not of a pack."""
+    report = Report((Finding("programme.month", E, "Row 3 has no planned month."),))
+    text = explain(report, purpose=PROGRAMME)
+    assert text.startswith("This workbook cannot be loaded as the audit programme yet: 1 problem")
+    assert "audit pack" not in text
+    assert text.rstrip().endswith("load it again with `cssw-docs programme load`.")

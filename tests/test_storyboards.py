@@ -318,3 +318,14 @@ def test_the_period_reads_as_the_cover_says_it() -> None:
         "1 September 2025 to 31 July 2026"
     )
     assert printing.period_words(None, None) == "All storyboards"
+
+
+@pytest.mark.slow
+def test_a_period_with_no_storyboard_writes_no_booklet(ledger, tmp_path: Path) -> None:
+    """An empty period is said plainly, and no empty booklet is left behind."""
+    db, _ = ledger
+    out = tmp_path / "empty.pdf"
+    result = _run(_config(tmp_path, db), "booklet", "--from", "01/01/2030", "--to",
+                  "31/12/2030", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 1
+    assert "No completed storyboard matches" in result.output and not out.exists()

@@ -9,9 +9,16 @@ from .models import Finding, Location, Report
 WIDTH = 78
 
 
-def explain(report: Report, *, source_name: str = "") -> str:
-    """Return the report as plain text: a one-line verdict, then errors, then warnings."""
-    lines = [verdict(report, source_name=source_name)]
+PACK = ("be turned into an audit pack", "send it in again")
+PROGRAMME = ("be loaded as the audit programme", "load it again with `cssw-docs programme load`")
+
+
+def explain(report: Report, *, source_name: str = "", purpose: tuple[str, str] = PACK) -> str:
+    """Return the report as plain text: a one-line verdict, then errors, then warnings.
+
+    ``purpose``: what the workbook is for and what to do once it is fixed (:data:`PACK`, the
+    audit workbook; :data:`PROGRAMME`, the audit programme)."""
+    lines = [verdict(report, source_name=source_name, purpose=purpose)]
     if report.errors:
         lines += ["", "Problems to fix:"]
         lines += _numbered(report.errors)
@@ -19,16 +26,16 @@ def explain(report: Report, *, source_name: str = "") -> str:
         lines += [""] if report.ok else ["", "Also check these (they do not stop the pack):"]
         lines += _numbered(report.warnings)
     if report.errors:
-        lines += ["", "When you have fixed these, save the workbook and send it in again."]
+        lines += ["", f"When you have fixed these, save the workbook and {purpose[1]}."]
     return "\n".join(lines) + "\n"
 
 
-def verdict(report: Report, *, source_name: str = "") -> str:
+def verdict(report: Report, *, source_name: str = "", purpose: tuple[str, str] = PACK) -> str:
     """Return the one-line verdict: rejected with N problems, or ready (with N points)."""
     subject = f"This workbook ({source_name})" if source_name else "This workbook"
     if report.errors:
         count = _count(len(report.errors), "problem")
-        return f"{subject} cannot be turned into an audit pack yet: {count} to fix."
+        return f"{subject} cannot {purpose[0]} yet: {count} to fix."
     if report.warnings:
         return f"{subject} is ready. {_count(len(report.warnings), 'point')} to check:"
     return f"{subject} is ready. Nothing to fix."

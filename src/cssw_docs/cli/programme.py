@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import clock
-from ..explain import explain
+from ..explain import PROGRAMME, explain
 from ..oversight import progress as progress_mod
 from ..oversight.records import OversightError
 from ..store import db
@@ -59,12 +59,12 @@ def programme_load(obj: Context, path: Path) -> None:
     obj.check_ledger()
     loaded = programme_mod.load(obj.settings, obj.rubric, path)
     if not loaded.ok:
-        click.echo(explain(loaded.report), err=True)
+        click.echo(explain(loaded.report, purpose=PROGRAMME), err=True)
         if loaded.marked is not None:
             click.echo(f"Marked copy: {loaded.marked}", err=True)
         raise click.ClickException("The programme was not loaded: fix the problems above.")
     if loaded.report.findings:
-        click.echo(explain(loaded.report))
+        click.echo(explain(loaded.report, purpose=PROGRAMME))
     click.echo(f"Programme loaded: {loaded.added} audit(s) added, {loaded.updated} updated.")
     if loaded.removed:
         click.echo(f"Removed (not started): {', '.join(loaded.removed)}")

@@ -108,6 +108,12 @@ def booklet(obj: Context, start, end, team, theme, external, output) -> None:  #
     Example: cssw-docs storyboards booklet --from 01/09/2026 --to 31/12/2026 -o autumn.pdf
     """
     found = _gather(obj, start, end, team, theme, external)
+    if not found.records:
+        _left_out(found)
+        raise click.ClickException(
+            "No completed storyboard matches this period and these filters, so no booklet was "
+            "written. Check the dates (dd/mm/yyyy) and filters with `cssw-docs storyboards list`."
+        )
     info = print_mod.BookletInfo(
         start,
         end,

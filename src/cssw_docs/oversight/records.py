@@ -390,8 +390,8 @@ def find(conn: sqlite3.Connection, audit_ref: str) -> AuditRecord:
         if normalise_ref(record.audit_ref) == wanted:
             return record
     raise OversightError(
-        f"There is no Final audit {audit_ref} in the ledger. Check the reference; a Draft "
-        "audit cannot be moderated or have its referral resolved."
+        f"There is no Final audit {audit_ref} in the ledger. Check the reference: only a Final "
+        "audit is followed up (moderation, referrals, actions, storyboards), not a Draft."
     )
 
 
