@@ -1,7 +1,9 @@
 # Two commands for a newcomer: `make demo` and `make test`. Both create .venv when missing.
 # While editing, `make check` runs the quick tests (those not marked slow) in about 20 s;
 # `make test` runs the whole suite, slow tests included (watcher subprocesses, LibreOffice).
-# Both spread the tests over the cores with pytest-xdist. To run one file on its own, serially:
+# Both spread the tests over the cores with pytest-xdist (tests/conftest.py: one process per
+# core for make check, two per core for make test, whose slow tests mostly wait). To run one
+# file on its own, serially:
 #   .venv/bin/python -m pytest -q tests/test_render.py
 PYTHON ?= python3
 VENV := .venv
