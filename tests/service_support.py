@@ -201,3 +201,21 @@ def log_text(tmp: Path) -> str:
 def manifest_sha(pack_dir: Path) -> str:
     """Return the source SHA-256 a pack records."""
     return json.loads((pack_dir / "manifest.json").read_text("utf-8")).get("source_sha256", "")
+
+
+def group_rss_mb(pgid: int) -> float:
+    """Return the summed resident memory (MB) of every process in the process group."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / 1024

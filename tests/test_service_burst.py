@@ -15,6 +15,7 @@ from service_support import (
     env,
     example_bytes,
     example_ref,
+    group_rss_mb,
     jobs,
     packs,
     run_once,
@@ -28,24 +29,6 @@ INVALID = ["invalid-incomplete", "invalid-storyboard"]
 KINDS = VALID + INVALID
 BURST = 60  # ten of each kind: far more than the 2 jobs per worker the watcher keeps in hand
 GROWTH = 1.5  # a burst may use at most this much more memory than one workbook of each kind
-
-
-def group_rss_mb(pgid: int) -> float:
-    """Return the summed resident memory (MB) of every process in the process group."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                continue
-            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1024
 
 
 def fill_intake(intake: Path, n: int) -> tuple[set[str], set[str]]:

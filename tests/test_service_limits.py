@@ -19,7 +19,15 @@ from pathlib import Path
 import pytest
 
 from oversize_support import with_extra_sheet
-from service_support import env, example_bytes, example_ref, files_in, jobs, log_text
+from service_support import (
+    env,
+    example_bytes,
+    example_ref,
+    files_in,
+    group_rss_mb,
+    jobs,
+    log_text,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -31,24 +39,6 @@ _PEAK = (
     "sys.exit(code)\n"
 )
 TEST_HOOKS = ("CSSW_DOCS_TEST_HANG_AT", "CSSW_DOCS_TEST_HOG_AT", "CSSW_DOCS_TEST_OOM_AT")
-
-
-def _tree_rss_mb(pgid: int) -> float:
-    """Return the summed resident memory (MB) of every process in the process group."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
-                continue
-            for line in Path(f"/proc/{entry}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except (OSError, ValueError, IndexError):
-            continue
-    return total / 1024
 
 
 def _measured(tmp: Path, *args: str, **extra: str) -> tuple[int, str, float, float]:
@@ -72,7 +62,7 @@ def _measured(tmp: Path, *args: str, **extra: str) -> tuple[int, str, float, flo
 
     def sample() -> None:
         while proc.poll() is None:
-            tree[0] = max(tree[0], _tree_rss_mb(proc.pid))
+            tree[0] = max(tree[0], group_rss_mb(proc.pid))
             threading.Event().wait(0.05)
 
     sampler = threading.Thread(target=sample)
