@@ -35,7 +35,7 @@ class Folders:
     @property
     def locks(self) -> Path:
         """Return the folder of the outbox's locks (in the state folder, never the outbox)."""
-        return self.state / LOCKS
+        return locks_in(self.state)
 
     @property
     def work(self) -> Path:
@@ -152,6 +152,11 @@ def unlock_file(fh: IO) -> None:
 
 
 LOCKS = "locks"  # the state folder's subfolder holding the outbox's locks
+
+
+def locks_in(state_dir: Path) -> Path:
+    """Return the folder of the outbox's locks inside the service's state folder."""
+    return Path(state_dir) / LOCKS
 
 
 def outbox_lock(folder: Path, lock_dir: Path | None) -> Path:

@@ -21,7 +21,7 @@ from .config import Settings
 from .deliver import outbox, routes
 from .deliver.compose import decision_words, long_date
 from .deliver.routes import Issue
-from .folders import LOCKS
+from .folders import locks_in
 from .models import (
     SECTION_KEYS,
     Decision,
@@ -146,7 +146,7 @@ def decide_referral(
             source_sha256=row["source_sha256"],
             moderation_selected=selected,
             decision=decision,
-            lock_dir=Path(settings.service.state_dir) / LOCKS,
+            lock_dir=locks_in(settings.service.state_dir),
         )
         audits.record_audit(
             conn,
