@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from cssw_docs import examples, render
 from cssw_docs.models import DocKind
 from cssw_docs.render import docxzip
 from cssw_docs.rubric import Rubric
+from cssw_docs.service import watch
 
 NOW = dt.datetime(2026, 11, 2, 9, 30, 4)
 
@@ -109,3 +112,37 @@ def test_prepare_does_ahead_what_the_first_render_would(tmp_path) -> None:
     assert set(env._compiled) == prepared
     assert "CSSW-2026-0142" in docx.Document(str(tmp_path / "out.docx")).paragraphs[0].text
     render.prepare(tmp_path / "missing.docx")  # a problem is left for the render to report
+
+
+def test_prepare_skips_a_template_prepared_before_and_not_an_edited_one(tmp_path) -> None:
+    """A second prepare of the same unchanged file compiles nothing; once the file is edited,
+    prepare compiles its new source."""
+    template = tmp_path / "again.docx"
+    made = docx.Document()
+    made.add_paragraph(f"{{{{ audit_ref }}}} first {tmp_path.name}")
+    made.save(str(template))
+    env = render.jinja_env()
+    render.prepare(template)
+    env._compiled.clear()  # were prepare to work again, it would compile the source again
+    render.prepare(template)
+    assert not env._compiled
+    edited = docx.Document()
+    edited.add_paragraph(f"{{{{ audit_ref }}}} second, longer {tmp_path.name}")
+    edited.save(str(template))
+    render.prepare(template)
+    assert env._compiled
+
+
+def test_the_fork_servers_preload_prepares_the_standard_templates() -> None:
+    """The module the workers' fork server imports leaves every standard template prepared,
+    so that each worker forked from it starts with them (run in a fresh interpreter)."""
+    code = (
+        f"import importlib; importlib.import_module({watch.FORK_SERVER_PRELOAD!r}); "
+        "from cssw_docs import render; from cssw_docs.render import docx as d; "
+        "print(sorted(p.rsplit('/', 1)[-1] for p, _, _ in d._prepared))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    names = sorted(name for name, _ in render.DOCUMENTS.values())
+    assert done.stdout.strip() == str(names)

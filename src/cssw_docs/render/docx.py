@@ -146,10 +146,25 @@ def jinja_env() -> Environment:
     return _env
 
 
+_prepared: set[tuple[str, int, int]] = set()  # (path, mtime, size) of templates prepared
+
+
 def prepare(template: Path) -> None:
     """Do now what the first render of ``template`` in this process would do first: read and
     compress its static parts, clean up its XML and compile it (a worker does this while the
-    first workbooks settle). A template with a problem is left for the render to report."""
+    first workbooks settle). A template with a problem is left for the render to report.
+
+    Does nothing for a template file already prepared in this process (or in the fork server
+    the process was forked from) and unchanged since.
+    """
+    try:
+        stat = template.stat()
+    except OSError:
+        return  # the render will say the template is missing
+    seen = (str(template), stat.st_mtime_ns, stat.st_size)
+    if seen in _prepared:
+        return
+    _prepared.add(seen)
     try:
         tpl = _Template(str(template))
         tpl.docx = docxzip.open_document(template)

@@ -67,18 +67,24 @@ class Summary:
         return [o for o in self.outcomes if o.kind == kind]
 
 
+# The module the fork server imports before forking workers; named, not imported, here: its
+# import compiles the templates, work the watcher itself has no use for.
+FORK_SERVER_PRELOAD = f"{__package__}.preload"
+
+
 def _worker_context() -> multiprocessing.context.BaseContext:
     """Return how worker processes start: from a fork server that has the pipeline loaded.
 
     The fork server is one single-threaded process that imports the pipeline (docxtpl, lxml,
-    openpyxl) once; each worker is forked from it, so a new worker is ready at once instead of
-    importing everything again, and never inherits the watcher's threads. Where there is no
+    openpyxl) and compiles the standard Word templates once (``service/preload.py``); each
+    worker is forked from it, so a new worker is ready at once instead of importing and
+    compiling everything again, and never inherits the watcher's threads. Where there is no
     fork server (Windows), each worker is spawned afresh.
     """
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")  # pragma: no cover - Windows
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([worker.__name__])
+    context.set_forkserver_preload([FORK_SERVER_PRELOAD])
     return context
 
 

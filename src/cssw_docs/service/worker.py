@@ -95,12 +95,12 @@ def running_dir(state: Path) -> Path:
 def warm_up(ctx: JobContext | None = None) -> None:
     """Get a worker ready while the first workbooks settle: submitted once per worker when
     the pool starts, so that its start-up, and reading and compiling the Word templates
-    (``render.prepare``), do not delay the first packs."""
-    if ctx is None:
-        return
+    (``render.prepare``), do not delay the first packs. Without ``ctx``: the standard
+    templates (what the fork server prepares for every worker, see ``service/preload.py``)."""
+    templates_dir = ctx.settings.render.templates_dir if ctx is not None else None
     for kind in render.DOCUMENTS:
         try:
-            render.prepare(render.template_path(kind, ctx.settings.render.templates_dir))
+            render.prepare(render.template_path(kind, templates_dir))
         except render.RenderError:  # no templates folder: the jobs will say so
             return
 
