@@ -9,10 +9,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO := demo-output
-# Compile the package's modules once, up front: where Python is told not to cache them
-# (PYTHONDONTWRITEBYTECODE, set on many CI machines) each of the hundreds of cssw-docs
-# processes the suite starts would otherwise compile them again. Cheap when nothing changed.
-BYTECODE = $(BIN)/python -m compileall -q src >/dev/null
+# Let Python cache compiled modules in __pycache__ even where the machine turns that off
+# (PYTHONDONTWRITEBYTECODE, common on CI images): the suite starts hundreds of Python
+# processes that would each compile cssw-docs again, and pytest would rewrite every test
+# module's asserts again in each of its test processes.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test check bench lint clean
 
@@ -30,19 +31,15 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run
-	$(BYTECODE)
 	$(BIN)/python -m cssw_docs.demo
 
 test: $(VENV)/.installed-test
-	$(BYTECODE)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 check: $(VENV)/.installed-test
-	$(BYTECODE)
 	$(BIN)/python -m pytest -q -n auto --dist worksteal -m "not slow"
 
 bench: $(VENV)/.installed-test
-	$(BYTECODE)
 	$(BIN)/python bench/run.py
 
 lint: $(VENV)/.installed-test
