@@ -156,6 +156,20 @@ def test_lock_holds_until_removed_or_orphaned(tmp_path):
     assert [r.path.name for r in t.scan(tmp_path)] == ["a.xlsx", "b.xlsx"]
 
 
+def test_a_lock_named_in_other_letter_case_still_holds(tmp_path):
+    """A Windows share matches names whatever their case, so Excel's ``~$AUDIT.xlsx`` holds
+    ``audit.xlsx`` there; the scan, which finds lock files in its own listing, does too."""
+    clock = Clock()
+    t = tracker(clock, lock_timeout_seconds=60.0)
+    make_xlsx(tmp_path / "audit.xlsx")
+    (tmp_path / "~$AUDIT.xlsx").write_bytes(b"owner")
+    t.scan(tmp_path)
+    clock.t += 2
+    assert t.scan(tmp_path) == [] and t.waiting == {"audit.xlsx": LOCKED}
+    (tmp_path / "~$AUDIT.xlsx").unlink()
+    assert [r.path.name for r in t.scan(tmp_path)] == ["audit.xlsx"]
+
+
 def test_incomplete_waits_then_is_returned_broken(tmp_path):
     """A settled file that is not a complete zip waits, then comes back with its problem."""
     clock = Clock()

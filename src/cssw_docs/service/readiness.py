@@ -6,7 +6,7 @@ import os
 import time
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,11 +47,24 @@ def lock_names(name: str) -> tuple[str, ...]:
 
 
 def live_lock(
-    folder: Path, name: str, timeout_seconds: float, now: float | None = None
+    folder: Path,
+    name: str,
+    timeout_seconds: float,
+    now: float | None = None,
+    listing: Mapping[str, str] | None = None,
 ) -> Path | None:
-    """Return the lock file holding ``name`` open, ignoring locks older than ``timeout_seconds``."""
+    """Return the lock file holding ``name`` open, ignoring locks older than ``timeout_seconds``.
+
+    ``listing``, the names in ``folder`` as a scan just read them (keyed case-folded, as a
+    Windows share matches names), saves looking for lock files that are not there: a scan of
+    a large batch would otherwise look three times per workbook, every scan.
+    """
     now = time.time() if now is None else now
     for lock in lock_names(name):
+        if listing is not None:
+            if lock.casefold() not in listing:
+                continue
+            lock = listing[lock.casefold()]
         path = folder / lock
         try:
             age = now - path.stat().st_mtime
@@ -165,6 +178,7 @@ class Tracker:
             entries = list(os.scandir(folder))
         except OSError:
             return []
+        listing = {entry.name.casefold(): entry.name for entry in entries}
         for entry in sorted(entries, key=lambda e: e.name):
             if not is_workbook_name(entry.name):
                 continue
@@ -177,7 +191,7 @@ class Tracker:
             present.add(entry.name)
             room = limit is None or len(ready) < limit
             found = self._judge(
-                folder, entry.name, (st.st_size, st.st_mtime_ns), now, st.st_mtime, room
+                folder, entry.name, (st.st_size, st.st_mtime_ns), now, st.st_mtime, room, listing
             )
             if found is not None:
                 ready.append(found)
@@ -193,6 +207,7 @@ class Tracker:
         now: float,
         mtime: float,
         room: bool = True,
+        listing: Mapping[str, str] | None = None,
     ) -> Ready | None:
         seen = self._seen.get(name)
         if seen is None or seen.signature != signature:
@@ -203,7 +218,7 @@ class Tracker:
         if stable_for < self.settle:
             self.waiting[name] = SETTLING
             return None
-        if live_lock(folder, name, self.lock_timeout, self._wall()) is not None:
+        if live_lock(folder, name, self.lock_timeout, self._wall(), listing) is not None:
             self.waiting[name] = LOCKED
             return None
         path = folder / name
