@@ -15,6 +15,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from . import wordlists
 from .models import Submission
@@ -228,12 +229,20 @@ class Identity:
 
     # --- finding -----------------------------------------------------------------------------
 
+    def may_hold(self, text: str) -> bool:
+        """Return False when ``text`` surely holds no identifier: :meth:`hits` finds none.
+
+        The quick first test of :meth:`hits`. Folding works character by character, so it
+        also holds of texts joined together: when the joined text fails, every one fails.
+        """
+        return self._any is not None and bool(text) and bool(self._any.search(fold(text)))
+
     def hits(self, text: str) -> list[Hit]:
         """Return every identifier in ``text``, in order, overlapping ones merged."""
         if self._any is None or not text:
             return []
         folded, origin = _folded(text)
-        if not self._any.search(folded):
+        if not self._any.search(folded):  # the test may_hold makes
             return []
         found: list[tuple[int, int, frozenset[str]]] = []
         for run in _RUN.finditer(folded):
@@ -470,24 +479,35 @@ def redacted(sub: Submission) -> Submission:
     identity = identity_of(sub)
     if identity.empty:
         return sub
+    return _cleaned(sub, identity)
 
-    def clean(obj):
-        changes = {}
-        for f in dataclasses.fields(obj):
-            if not f.compare or f.name in _KEPT:
-                continue
-            value = getattr(obj, f.name)
-            if type(value) is str and value:  # not an enum such as a rating
+
+@functools.cache
+def _redaction_plan(kind: type) -> tuple[str, ...]:
+    """Return the fields of the dataclass ``kind`` that may hold free text or nested items:
+    every compared field but the child's own identifiers (worked out once per class)."""
+    return tuple(f.name for f in dataclasses.fields(kind) if f.compare and f.name not in _KEPT)
+
+
+def _cleaned(obj: Any, identity: Identity) -> Any:
+    """Return the dataclass ``obj`` with its text, and its items' text, redacted."""
+    names = _redaction_plan(type(obj))
+    values = [getattr(obj, name) for name in names]
+    texts = [v for v in values if type(v) is str and v]  # not an enum such as a rating
+    # One test of all its text first: nothing to replace in any field unless it passes.
+    may_hold = bool(texts) and identity.may_hold("\n".join(texts))
+    changes = {}
+    for name, value in zip(names, values, strict=True):
+        if type(value) is str:
+            if may_hold and value:
                 new = identity.redact(value)
                 if new != value:
-                    changes[f.name] = new
-            elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
-                items = tuple(clean(v) for v in value)
-                if items != value:
-                    changes[f.name] = items
-        return dataclasses.replace(obj, **changes) if changes else obj
-
-    return clean(sub)
+                    changes[name] = new
+        elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
+            items = tuple(_cleaned(v, identity) for v in value)
+            if items != value:
+                changes[name] = items
+    return dataclasses.replace(obj, **changes) if changes else obj
 
 
 # --- every kind of identifying detail --------------------------------------------------------

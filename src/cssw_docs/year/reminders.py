@@ -73,7 +73,8 @@ def due(
     conn: sqlite3.Connection, settings: Settings, rubric: Rubric, today: dt.date
 ) -> list[Reminder]:
     """Return every reminder due on ``today`` and not sent yet, in a stable order."""
-    states = progress.states(conn, today, settings.mail.feedback_working_days)
+    ledger = records.load(conn)  # read once for the states and the digest
+    states = progress.states(conn, today, settings.mail.feedback_working_days, ledger=ledger)
     found: list[Reminder] = []
     if enabled(settings, ReminderKind.FEEDBACK):
         found += _feedback(conn, settings, states, today)
@@ -82,7 +83,7 @@ def due(
     if enabled(settings, ReminderKind.NOT_STARTED):
         found += _not_started(settings, rubric, states, today)
     if enabled(settings, ReminderKind.DIGEST):
-        found += _digest(conn, settings, today)
+        found += _digest(conn, settings, ledger, today)
     return [r for r in found if not store.reminder_sent(conn, r.occasion)]
 
 
@@ -271,11 +272,13 @@ def digest_day(today: dt.date, weekday: str) -> bool:
     return today.weekday() >= WEEKDAYS.index(weekday.strip().capitalize())
 
 
-def _digest(conn: sqlite3.Connection, settings: Settings, today: dt.date) -> Iterator[Reminder]:
+def _digest(
+    conn: sqlite3.Connection, settings: Settings, ledger: records.Ledger, today: dt.date
+) -> Iterator[Reminder]:
     if not digest_day(today, settings.reminders.digest_weekday):
         return
     until = today + dt.timedelta(days=settings.reminders.digest_days_ahead)
-    agreed = [r for r in records.load(conn).audits if not r.awaiting_decision]
+    agreed = [r for r in ledger.audits if not r.awaiting_decision]
     every = tracking.tracked(agreed, today, statuses=tracking.recorded(conn))
     listed = [a for a in every if a.is_open and a.due is not None and a.due <= until]
     year, week, _ = today.isocalendar()
