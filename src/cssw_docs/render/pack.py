@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__, clock
 from ..config import RenderSettings
-from ..folders import holding, outbox_lock
+from ..folders import holding, listing, outbox_lock
 from ..models import (
     Decision,
     DocKind,
@@ -497,11 +497,20 @@ class PackOnDisk:
 
 
 def _pack_folders(outbox: Path) -> Iterator[Path]:
-    for manifest in Path(outbox).glob(f"*/*/{MANIFEST_NAME}"):
-        folder = manifest.parent
-        stages = (_folder_version(folder.name, stage) for stage in Stage)
-        if folder.is_dir() and any(n is not None for n in stages):
-            yield folder
+    """Yield each ``<outbox>/<reference>/<stage>-v<n>`` folder holding a manifest.json."""
+    for top in _subfolders(Path(outbox)):
+        for folder in _subfolders(top):
+            stages = (_folder_version(folder.name, stage) for stage in Stage)
+            if any(n is not None for n in stages) and (folder / MANIFEST_NAME).exists():
+                yield folder
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    """Return the folders in ``folder`` (none when it cannot be read)."""
+    try:
+        return [folder / e.name for e in listing(folder) if e.is_dir()]
+    except OSError:
+        return []
 
 
 def has_packs(outbox: Path) -> bool:
