@@ -111,7 +111,7 @@ def free_name(folder: Path, name: str) -> Path:
     return candidate
 
 
-def listing(folder: Path) -> list[os.DirEntry[str]]:
+def listing(folder: Path | str) -> list[os.DirEntry[str]]:
     """Return the entries of ``folder`` in name order; none when it is missing or not a folder.
 
     One read of the folder: an entry's ``is_dir()`` and ``is_file()`` (which follow links, as

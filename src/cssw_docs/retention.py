@@ -232,11 +232,12 @@ def _intake_items(folders: Folders, jobs: _JobFiles) -> list[Item]:
     items = []
     for kind, names in ((PROCESSED, ("processed",)), (SET_ASIDE, SET_ASIDE_FOLDERS)):
         for name in names:
-            for found in listing(folders.intake / name):
+            base = folders.intake / name
+            for found in listing(base):
                 day = _dated_folder(found.name)
                 if day is None or not found.is_dir():
                     continue
-                day_dir = folders.intake / name / found.name
+                day_dir = base / found.name
                 groups: dict[str, list[Path]] = {}
                 owners: dict[str, sqlite3.Row] = {}
                 for entry in listing(day_dir):
@@ -278,9 +279,10 @@ def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
     files: dict[str, Path] = {}
     for day in listing(mail_dir):
         if _dated_folder(day.name) is not None and day.is_dir():
-            for entry in listing(mail_dir / day.name):
+            day_dir = mail_dir / day.name
+            for entry in listing(day_dir):
                 if entry.name.endswith(".eml"):
-                    files[entry.name] = mail_dir / day.name / entry.name
+                    files[entry.name] = day_dir / entry.name
     items = []
     marks = ", ".join("?" for _ in MAIL_DONE)
     for row in conn.execute(
