@@ -223,7 +223,10 @@ def _referral(
             continue
         sub = _stored(conn, ref, Stage.FINAL, p.referred_version or 0)
         key = f"referral:{ref}:v{p.referred_version}"
-        context = {"referred_on": long_date(p.referred_on), "waited": _working_days(p, today)}
+        context = {
+            "referred_on": long_date(p.referred_on),
+            "waited": rules.working_days_between(p.referred_on, today),
+        }
         yield Reminder(
             ReminderKind.REFERRAL,
             key,
@@ -233,15 +236,6 @@ def _referral(
                 f"reminder:{key}", sub, routes.referral_reminder_route(sub, settings.mail), context
             ),
         )
-
-
-def _working_days(p: progress.Progress, today: dt.date) -> int:
-    count, day = 0, p.referred_on
-    assert day is not None
-    while day < today:
-        day += dt.timedelta(days=1)
-        count += rules.is_working_day(day)
-    return count
 
 
 def _not_started(
