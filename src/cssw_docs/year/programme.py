@@ -147,6 +147,8 @@ def issue_due(
     ref: str | None = None,
 ) -> list[Issued]:
     """Issue what :func:`issue` says, on an open ledger."""
+    if ref is None and not store.plan_rows(conn):
+        return []  # no programme loaded: nothing is planned (the ledger is not read)
     states = progress.states(conn, today, settings.mail.feedback_working_days)
     chosen = []
     for item in states.values():
