@@ -55,6 +55,53 @@ def test_period_is_by_audit_date_inclusive(ledger, start: dt.date, end: dt.date 
     )
 
 
+def test_a_period_loads_the_same_records_as_the_whole_ledger_filtered(
+    tmp_path: Path, good_audit: Submission
+) -> None:
+    """An audit is kept in a period or left out before it is read in full; what is kept is
+    exactly the record the whole ledger has, by audit date, else by the day it was processed
+    (also when the stored audit date cannot be read)."""
+    conn = connect_ledger(tmp_path / "ledger.sqlite3")
+    day = dt.date.fromisoformat
+
+    def row(ref, dated, processed, *, disagree=False, stage=Stage.FINAL):
+        sub = dataclasses.replace(
+            good_audit,
+            audit_ref=ref,
+            audit_date=day(dated) if dated else None,
+            audit_stage=stage,
+            practitioner_agreement=Agreement.DISAGREE if disagree else Agreement.AGREE,
+        )
+        at = dt.datetime.combine(day(processed), dt.time(10), tzinfo=dt.UTC)
+        return sample.LedgerRow(sub, 1, at, None)
+
+    sample.write(
+        conn,
+        [
+            row("IN-DATED", "2026-05-10", "2026-05-12"),
+            row("OUT-DATED", "2026-03-20", "2026-04-05"),  # processed in the period
+            row("IN-UNDATED", None, "2026-06-30"),
+            row("OUT-UNDATED", None, "2026-07-01"),
+            row("IN-DISPUTED", "2026-04-01", "2026-07-20", disagree=True),
+            row("OUT-DISPUTED", "2026-07-01", "2026-07-02", disagree=True),
+            row("OUT-BAD-DATE", "2026-05-01", "2026-08-01"),
+            row("IN-DRAFT", "2026-05-01", "2026-05-02", stage=Stage.DRAFT),
+        ],
+    )
+    conn.execute(
+        "UPDATE audits SET data = json_set(data, '$.audit_date', 'not a date')"
+        " WHERE audit_ref = 'OUT-BAD-DATE'"
+    )
+    conn.commit()
+    start, end = day("2026-04-01"), day("2026-06-30")
+    whole = records.load(conn)
+    period = records.load(conn, start, end)
+    assert period.audits == tuple(r for r in whole.audits if start <= r.when <= end)
+    assert [r.audit_ref for r in period.audits] == ["IN-DISPUTED", "IN-DATED", "IN-UNDATED"]
+    assert period.audits[0].referred and period.audits[0].referral_open
+    assert len(whole.audits) == 7 and period.drafts_only == whole.drafts_only == ("IN-DRAFT",)
+
+
 def test_referral_resolved_by_a_later_version(tmp_path: Path, good_audit: Submission) -> None:
     """A disagreeing v1 followed by an agreeing v2 is a resolved referral."""
     conn = connect_ledger(tmp_path / "ledger.sqlite3")

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cssw_docs import privacy
+from cssw_docs import examples, privacy, rubric
 from cssw_docs.models import Submission
 
 
@@ -261,3 +264,46 @@ def test_redacted_submission_keeps_structure_and_identifiers(good_audit: Submiss
     assert clean.actions[0].due == sub.actions[0].due
     text = repr(dataclasses.replace(clean, child_name="", child_mosaic_id=""))
     assert "Amara" not in text and "Okafor" not in text and "1234567" not in text
+
+
+# Pieces of text around a child called "Amara Jo Okafor-Reid", M1234567: the name in other
+# alphabets, full-width, accented and with invisible characters, and ordinary words near it.
+_PIECES = st.sampled_from(
+    [
+        *("Amara", "Okafor", "jo", "Reid", "1234567", "M1234567", "'s", "s"),
+        *("\u0410mara", "\uff2fkafor", "Ama\u200bra", "R\u00e9id", "\u0391MARA"),
+        *("the ", " ", "-", "_", "\n", ".", "Amaranth", "joined", "plan", "12", "\u5b50"),
+    ]
+)
+_TEXTS = st.lists(_PIECES, max_size=8).map("".join)
+
+
+@functools.cache
+def _base() -> Submission:
+    """The Good Final example for that child, built once (not a fixture: hypothesis prints a
+    failing example's arguments, and it is long)."""
+    return dataclasses.replace(
+        examples.good(rubric.load()), child_name="Amara Jo Okafor-Reid", child_mosaic_id="M1234567"
+    )
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
+@given(summary=_TEXTS, theme=_TEXTS, evidence=_TEXTS, action=_TEXTS)
+def test_redacted_submission_is_each_field_redacted(
+    summary: str, theme: str, evidence: str, action: str
+) -> None:
+    """Redacting a whole audit (one quick test of each object's text first) gives each text
+    field exactly as redacting it on its own does."""
+    base = _base()
+    sub = dataclasses.replace(
+        base,
+        overall_summary=summary,
+        audit_theme=theme,
+        sections=(dataclasses.replace(base.sections[0], evidence=evidence), *base.sections[1:]),
+        actions=(dataclasses.replace(base.actions[0], action=action),),
+    )
+    clean = privacy.redacted(sub)
+    assert clean.overall_summary == privacy.redact(summary, sub)
+    assert clean.audit_theme == privacy.redact(theme, sub)
+    assert clean.sections[0].evidence == privacy.redact(evidence, sub)
+    assert clean.actions[0].action == privacy.redact(action, sub)

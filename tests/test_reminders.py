@@ -135,6 +135,16 @@ def test_the_second_feedback_reminder_copies_the_manager(ledger, the_rubric):
     assert sent == {"feedback:CSSW-2026-0178:v1:1": 0, "feedback:CSSW-2026-0178:v1:2": 1}
 
 
+def test_the_referral_reminder_says_how_many_working_days_it_waited(ledger, the_rubric):
+    """Referred on Monday 1 March, reminded on Tuesday 16 March: eleven working days."""
+    settings, conn = ledger
+    found = [r for r in _due(ledger, the_rubric, FIRST) if r.kind is ReminderKind.REFERRAL]
+    reminders.send(conn, settings, found, FIRST)
+    row = conn.execute("SELECT message FROM mail_outbox").fetchone()
+    body = BytesParser(policy=policy.default).parsebytes(row["message"]).get_body(("plain",))
+    assert "waited 11 working days" in " ".join(body.get_content().split())
+
+
 def test_the_weekly_digest_goes_once_a_week_to_managers_and_practitioners(ledger, the_rubric):
     """Monday's digest lists the open actions due or overdue, without the child's name;
     Tuesday has nothing new; the next Monday a new one."""

@@ -255,6 +255,27 @@ def test_decision_due_counts_working_days() -> None:
     assert rules.decision_due(dt.date(2026, 12, 21), 5) == dt.date(2026, 12, 30)
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "count"),
+    [
+        (dt.date(2026, 12, 21), dt.date(2026, 12, 30), 5),  # Christmas and Boxing Day (Mon)
+        (dt.date(2026, 4, 2), dt.date(2026, 4, 7), 1),  # Good Friday and Easter Monday
+        (dt.date(2026, 5, 8), dt.date(2026, 5, 8), 0),
+        (dt.date(2026, 5, 9), dt.date(2026, 5, 8), 0),
+    ],
+)
+def test_working_days_between(start: dt.date, end: dt.date, count: int) -> None:
+    """Working days after the first day up to and including the last: no weekends, no bank
+    holidays; the same count as adding working days one at a time, across years too."""
+    assert rules.working_days_between(start, end) == count
+    for days in range(0, 800, 37):
+        later = start + dt.timedelta(days=days)
+        one_by_one = sum(
+            rules.is_working_day(start + dt.timedelta(days=d)) for d in range(1, days + 1)
+        )
+        assert rules.working_days_between(start, later) == one_by_one
+
+
 # --- identifying text ---------------------------------------------------------------------------
 
 

@@ -111,6 +111,20 @@ def free_name(folder: Path, name: str) -> Path:
     return candidate
 
 
+def listing(folder: Path | str) -> list[os.DirEntry[str]]:
+    """Return the entries of ``folder`` in name order; none when it is missing or not a folder.
+
+    One read of the folder: an entry's ``is_dir()`` and ``is_file()`` (which follow links, as
+    ``Path``'s do) need no further call to the file system on most of them, which keeps
+    walking a years-old outbox cheap. A folder that cannot be read raises, as ``iterdir`` does.
+    """
+    try:
+        with os.scandir(folder) as found:
+            return sorted(found, key=lambda entry: entry.name)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def move(source: Path, target: Path) -> Path:
     """Move ``source`` to ``target`` (same volume: rename; else copy then remove) and return it."""
     make_private_dir(target.parent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -631,26 +632,49 @@ _READERS: dict[type, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True)
+class _FieldPlan:
+    """How one stored field is read: its reader, or the kind of its items (a list field)."""
+
+    name: str
+    required: bool  # no default of its own: a missing one is empty text
+    reader: Any = None
+    items: type | None = None
+
+
+@functools.cache
+def _plan(kind: type) -> tuple[_FieldPlan, ...]:
+    """Return how each stored field of the dataclass ``kind`` is read (worked out once)."""
+    readers = _READERS.get(kind, {})
+    return tuple(
+        _FieldPlan(
+            f.name,
+            f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            readers.get(f.name),
+            _ITEM_TYPES.get(f.name),
+        )
+        for f in dataclasses.fields(kind)
+        if f.init and f.name not in _NOT_STORED
+    )
+
+
 def _read(kind: type, data: Mapping[str, Any]) -> Any:
     """Return a ``kind`` made from stored ``data``: unknown keys ignored, missing ones defaulted.
 
     A field with no default of its own (e.g. a section's ``key``) defaults to empty text.
     """
-    readers = _READERS.get(kind, {})
     kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(kind):
-        if not f.init or f.name in _NOT_STORED:
-            continue
+    for f in _plan(kind):
         if f.name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if f.required:
                 kwargs[f.name] = ""
             continue
         value = data[f.name]
-        if f.name in _ITEM_TYPES:
+        if f.items is not None:
             items = value if isinstance(value, list | tuple) else ()
-            value = tuple(_read(_ITEM_TYPES[f.name], i) for i in items if isinstance(i, Mapping))
-        elif f.name in readers:
-            value = readers[f.name](value)
+            value = tuple(_read(f.items, i) for i in items if isinstance(i, Mapping))
+        elif f.reader is not None:
+            value = f.reader(value)
         kwargs[f.name] = value
     return kind(**kwargs)
 
@@ -663,6 +687,11 @@ def submission_from_dict(data: Mapping[str, Any]) -> Submission:
     and a value a choice list does not know (a rating, stage, consent...) becomes None.
     """
     return _read(Submission, data)
+
+
+def stored_audit_date(data: Mapping[str, Any]) -> dt.date | None:
+    """Return the audit date ``submission_from_dict(data)`` would hold, reading nothing else."""
+    return _READERS[Submission]["audit_date"](data.get("audit_date"))
 
 
 # --- Pack JSON form (the ledger's jobs.pack) ------------------------------------------------

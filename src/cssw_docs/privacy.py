@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import operator
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from . import wordlists
 from .models import Submission
@@ -129,7 +131,7 @@ def fold(text: str) -> str:
     """Return ``text`` as the matcher sees it: NFKC-compatible, case-folded, without accents,
     zero-width characters or joiners, and with lookalike Cyrillic, Greek and full-width letters
     as their Latin twins (``"Ζоë"`` is ``"zoe"``)."""
-    return _folded(text)[0]
+    return text.lower() if text.isascii() else "".join(map(_fold_char, text))
 
 
 # --- the child's identifiers ---------------------------------------------------------------
@@ -228,12 +230,30 @@ class Identity:
 
     # --- finding -----------------------------------------------------------------------------
 
+    def may_hold(self, texts: Iterable[str]) -> bool:
+        """Return False when none of ``texts`` holds an identifier: :meth:`hits` finds none.
+
+        The quick first test :meth:`hits` makes, of many texts at once: each is folded and
+        they are searched joined, so an identifier in any one of them is found.
+        """
+        texts = list(texts)
+        joined = "\n".join(texts)
+        if joined.isascii():
+            return self._holds_atom(joined.lower())
+        # Each folded apart: most are plain ASCII, quick to fold.
+        return self._holds_atom("\n".join(fold(text) for text in texts))
+
+    def _holds_atom(self, folded: str) -> bool:
+        """Return True when folded text holds one of the identifiers' atoms (as ``_any`` finds,
+        but quicker on a long text: a substring search for each)."""
+        return any(atom in folded for atom in self.atoms)
+
     def hits(self, text: str) -> list[Hit]:
         """Return every identifier in ``text``, in order, overlapping ones merged."""
         if self._any is None or not text:
             return []
         folded, origin = _folded(text)
-        if not self._any.search(folded):
+        if not self._holds_atom(folded):  # the test may_hold makes of many texts
             return []
         found: list[tuple[int, int, frozenset[str]]] = []
         for run in _RUN.finditer(folded):
@@ -470,24 +490,59 @@ def redacted(sub: Submission) -> Submission:
     identity = identity_of(sub)
     if identity.empty:
         return sub
+    texts: list[str] = []
+    _collect_texts(sub, texts)
+    # One quick test of all the audit's text first: often there is nothing to replace.
+    if not identity.may_hold(texts):
+        return sub
+    return _cleaned(sub, identity)
 
-    def clean(obj):
-        changes = {}
-        for f in dataclasses.fields(obj):
-            if not f.compare or f.name in _KEPT:
-                continue
-            value = getattr(obj, f.name)
-            if type(value) is str and value:  # not an enum such as a rating
+
+@functools.cache
+def _redaction_plan(kind: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]]:
+    """Return the fields of the dataclass ``kind`` that may hold free text or items (every
+    compared field but the child's own identifiers), and what gives their values at once."""
+    names = tuple(f.name for f in dataclasses.fields(kind) if f.compare and f.name not in _KEPT)
+    if len(names) > 1:
+        return names, operator.attrgetter(*names)
+    return names, lambda obj: tuple(getattr(obj, name) for name in names)
+
+
+def _is_items(value: Any) -> bool:
+    """Return True for a field holding items of its own (sections, actions ...)."""
+    return isinstance(value, tuple) and bool(value) and dataclasses.is_dataclass(value[0])
+
+
+def _collect_texts(obj: Any, into: list[str]) -> None:
+    """Add to ``into`` every text redaction looks at in the dataclass ``obj`` and its items."""
+    for value in _redaction_plan(type(obj))[1](obj):
+        if type(value) is str:  # not an enum such as a rating
+            if value:
+                into.append(value)
+        elif _is_items(value):
+            for item in value:
+                _collect_texts(item, into)
+
+
+def _cleaned(obj: Any, identity: Identity) -> Any:
+    """Return the dataclass ``obj`` with its text, and its items' text, redacted."""
+    names, values = _redaction_plan(type(obj))
+    fields = list(zip(names, values(obj), strict=True))
+    texts = [v for _, v in fields if type(v) is str and v]  # not an enum such as a rating
+    # One test of all its text first: nothing to replace in any field unless it passes.
+    may_hold = identity.may_hold(texts)
+    changes = {}
+    for name, value in fields:
+        if type(value) is str:
+            if may_hold and value:
                 new = identity.redact(value)
                 if new != value:
-                    changes[f.name] = new
-            elif isinstance(value, tuple) and value and dataclasses.is_dataclass(value[0]):
-                items = tuple(clean(v) for v in value)
-                if items != value:
-                    changes[f.name] = items
-        return dataclasses.replace(obj, **changes) if changes else obj
-
-    return clean(sub)
+                    changes[name] = new
+        elif _is_items(value):
+            items = tuple(_cleaned(v, identity) for v in value)
+            if items != value:
+                changes[name] = items
+    return dataclasses.replace(obj, **changes) if changes else obj
 
 
 # --- every kind of identifying detail --------------------------------------------------------

@@ -25,12 +25,12 @@ import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from . import clock
 from .config import RetentionSettings, Settings
 from .deliver.transport import eml_name
-from .folders import Folders
+from .folders import Folders, listing
 from .models import JobState, MailState, Stage
 from .oversight import actions, records, tombstone
 from .oversight.moderation import normalise_ref
@@ -148,9 +148,10 @@ def _day(stamp: str | None) -> dt.date | None:
     return None
 
 
-def _dated_folder(folder: Path) -> dt.date | None:
+def _dated_folder(name: str) -> dt.date | None:
+    """Return the day a dated folder's ``name`` (YYYY-MM-DD) stands for; None for another."""
     with contextlib.suppress(ValueError):
-        return dt.date.fromisoformat(folder.name)
+        return dt.date.fromisoformat(name)
     return None
 
 
@@ -194,7 +195,7 @@ def _mtime_day(path: Path) -> dt.date:
 def _place(path: Path | str) -> tuple[str, ...]:
     """Return where a filed file is, relative to the intake folder: (folder, date, name), so
     the ledger's paths still match after the intake folder moved (a share mounted elsewhere)."""
-    return Path(path).parts[-3:]
+    return (path if isinstance(path, PurePath) else PurePath(path)).parts[-3:]
 
 
 @dataclass
@@ -232,15 +233,17 @@ def _intake_items(folders: Folders, jobs: _JobFiles) -> list[Item]:
     for kind, names in ((PROCESSED, ("processed",)), (SET_ASIDE, SET_ASIDE_FOLDERS)):
         for name in names:
             base = folders.intake / name
-            for day_dir in sorted(base.iterdir()) if base.is_dir() else ():
-                day = _dated_folder(day_dir)
-                if day is None or not day_dir.is_dir():
+            for found in listing(base):
+                day = _dated_folder(found.name)
+                if day is None or not found.is_dir():
                     continue
+                day_dir = base / found.name
                 groups: dict[str, list[Path]] = {}
                 owners: dict[str, sqlite3.Row] = {}
-                for path in sorted(day_dir.iterdir()):
-                    if not path.is_file() or path.name.startswith("."):
+                for entry in listing(day_dir):
+                    if not entry.is_file() or entry.name.startswith("."):
                         continue
+                    path = day_dir / entry.name
                     row = jobs.owner(path)
                     key = (
                         row["job_id"] if row is not None else _token(name, day_dir.name, path.name)
@@ -274,10 +277,12 @@ def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
     """Return every stored copy of an email: the ledger's message and any .eml file."""
     mail_dir = outbox / "mail"
     files: dict[str, Path] = {}
-    for day_dir in sorted(mail_dir.iterdir()) if mail_dir.is_dir() else ():
-        if _dated_folder(day_dir) is not None and day_dir.is_dir():
-            for path in day_dir.glob("*.eml"):
-                files[path.name] = path
+    for day in listing(mail_dir):
+        if _dated_folder(day.name) is not None and day.is_dir():
+            day_dir = mail_dir / day.name
+            for entry in listing(day_dir):
+                if entry.name.endswith(".eml"):
+                    files[entry.name] = day_dir / entry.name
     items = []
     marks = ", ".join("?" for _ in MAIL_DONE)
     for row in conn.execute(
@@ -301,7 +306,7 @@ def _mail_items(conn: sqlite3.Connection, outbox: Path) -> list[Item]:
             )
         )
     for name, path in files.items():  # .eml files the ledger no longer knows
-        since = _dated_folder(path.parent) or _mtime_day(path)
+        since = _dated_folder(path.parent.name) or _mtime_day(path)
         items.append(Item(EMAILS, name.removesuffix(".eml"), "", since, (path,)))
     return items
 

@@ -245,6 +245,20 @@ def add_working_days(start: dt.date, count: int) -> dt.date:
     return day
 
 
+def working_days_between(start: dt.date, end: dt.date) -> int:
+    """Return how many working days there are after ``start``, up to and including ``end``."""
+    if end <= start:
+        return 0
+    weeks, rest = divmod((end - start).days, 7)
+    weekdays = weeks * 5 + sum(
+        (start + dt.timedelta(days=d)).weekday() < 5 for d in range(1, rest + 1)
+    )
+    off = sum(
+        start < day <= end for y in range(start.year, end.year + 1) for day in bank_holidays(y)
+    )
+    return weekdays - off
+
+
 def decision_due(referred_on: dt.date, working_days: int) -> dt.date:
     """Return the date the Head of QA is asked to decide a referral by.
 

@@ -91,7 +91,11 @@ def plan_of(row: sqlite3.Row) -> PlannedAudit:
 
 
 def states(
-    conn: sqlite3.Connection, as_of: dt.date, feedback_working_days: int
+    conn: sqlite3.Connection,
+    as_of: dt.date,
+    feedback_working_days: int,
+    *,
+    ledger: records.Ledger | None = None,
 ) -> dict[str, Progress]:
     """Return every audit the ledger knows (planned or arrived) by normalised reference.
 
@@ -100,6 +104,8 @@ def states(
     not passed. Awaiting feedback: that date passed with no Final. Referred: the latest Final
     waits for the Head of QA (or a revised audit the Head of QA asked for). Final: issued.
     Moderated: the panel recorded its decision.
+
+    ``ledger`` is ``records.load(conn)`` when the caller has it already (read once, not twice).
     """
     plans = {r["audit_ref"]: plan_of(r) for r in store.plan_rows(conn)}
     drafts: dict[str, sqlite3.Row] = {}
@@ -113,7 +119,9 @@ def states(
             held["processed_at"],
         ):
             drafts[ref] = row
-    finals = {normalise_ref(r.audit_ref): r for r in records.load(conn).audits}
+    ledger = records.load(conn) if ledger is None else ledger
+    finals = {normalise_ref(r.audit_ref): r for r in ledger.audits}
+    replaced = _replaced_versions(conn)
     out: dict[str, Progress] = {}
     for ref in sorted({*plans, *drafts, *finals}):
         plan, draft, final = plans.get(ref), drafts.get(ref), finals.get(ref)
@@ -140,7 +148,7 @@ def states(
             waiting = final.awaiting_decision or (
                 final.decision is not None
                 and final.decision.outcome is ReferralOutcome.REPLACED
-                and final.version <= _decided_version(conn, ref)
+                and final.version <= replaced.get(ref, 0)
             )
             if final.moderation is not None:
                 state = AuditState.MODERATED
@@ -162,14 +170,15 @@ def states(
     return out
 
 
-def _decided_version(conn: sqlite3.Connection, ref: str) -> int:
-    """Return the latest version the Head of QA decided should be replaced (0: none)."""
-    versions = [
-        r["version"]
-        for r in audits.resolution_rows(conn)
-        if normalise_ref(r["audit_ref"]) == ref and r["outcome"] == ReferralOutcome.REPLACED
-    ]
-    return max(versions, default=0)
+def _replaced_versions(conn: sqlite3.Connection) -> dict[str, int]:
+    """Return the latest version the Head of QA decided should be replaced, by normalised
+    reference (absent: none)."""
+    found: dict[str, int] = {}
+    for r in audits.resolution_rows(conn):
+        if r["outcome"] == ReferralOutcome.REPLACED:
+            ref = normalise_ref(r["audit_ref"])
+            found[ref] = max(found.get(ref, 0), r["version"])
+    return found
 
 
 def _known(

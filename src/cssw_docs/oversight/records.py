@@ -25,6 +25,7 @@ from ..models import (
     ReferralOutcome,
     Stage,
     Submission,
+    stored_audit_date,
     submission_from_dict,
 )
 from ..privacy import redact, redacted
@@ -130,7 +131,13 @@ class AuditRecord:
     @property
     def when(self) -> dt.date:
         """Return the date the audit counts on in a period: the audit date, else finalised."""
-        return self.submission.audit_date or self.finalised_on
+        return counts_on(self.submission.audit_date, self.processed_at)
+
+
+def counts_on(audit_date: dt.date | None, processed_at: str) -> dt.date:
+    """Return the day an audit counts on in a period: its audit date, else the day its Final
+    version was processed (``processed_at``, as the ledger stores it)."""
+    return audit_date or dt.date.fromisoformat(processed_at[:10])
 
 
 @dataclass(frozen=True)
@@ -221,7 +228,8 @@ def load(
     Each reference appears once, as its latest Final version; a reference with only Draft
     versions is listed in ``drafts_only``. ``refs`` (normalised) keeps only those audits.
     """
-    latest_final: dict[str, sqlite3.Row] = {}
+    # The latest Final row of each reference, and its audit when it was read already.
+    latest_final: dict[str, tuple[sqlite3.Row, Submission | None]] = {}
     latest_any: dict[str, sqlite3.Row] = {}
     disagreed: set[str] = set()
     for row in audits.audit_rows(conn):
@@ -239,24 +247,32 @@ def load(
         if row["stage"] != Stage.FINAL:
             continue
         # A cheap text pre-check first; the rule is asked of the parsed audit.
-        if Agreement.DISAGREE in row["data"] and referred_to_head_of_qa(
-            submission_from_dict(json.loads(row["data"]))
-        ):
-            disagreed.add(ref)
+        sub: Submission | None = None
+        if Agreement.DISAGREE in row["data"]:
+            sub = submission_from_dict(json.loads(row["data"]))
+            if referred_to_head_of_qa(sub):
+                disagreed.add(ref)
         held = latest_final.get(ref)
         if held is None or (row["version"], row["processed_at"]) > (
-            held["version"],
-            held["processed_at"],
+            held[0]["version"],
+            held[0]["processed_at"],
         ):
-            latest_final[ref] = row
+            latest_final[ref] = (row, sub)
     moderated = outcomes(conn)
     resolved = _resolutions(conn)
     panels = panel_dates(conn)
     records = []
-    for ref, row in latest_final.items():
-        record = _record(row, ref, moderated, resolved, disagreed, panels)
-        if _in_period(record.when, start, end):
-            records.append(record)
+    for ref, (row, sub) in latest_final.items():
+        if sub is None:
+            data = json.loads(row["data"])
+            # The period is decided before the audit is read in full: an audit outside it is
+            # never built (nor redacted).
+            if not _in_period(counts_on(stored_audit_date(data), row["processed_at"]), start, end):
+                continue
+            sub = submission_from_dict(data)
+        elif not _in_period(counts_on(sub.audit_date, row["processed_at"]), start, end):
+            continue
+        records.append(_record(row, sub, ref, moderated, resolved, disagreed, panels))
     drafts = []
     for ref, row in latest_any.items():
         if ref in latest_final:
@@ -279,13 +295,13 @@ def load(
 
 def _record(
     row: sqlite3.Row,
+    sub: Submission,
     ref: str,
     moderated: dict[str, ModerationOutcome],
     resolved: dict[tuple[str, int], sqlite3.Row],
     disagreed: set[str],
     panels: Mapping[str, dt.date],
 ) -> AuditRecord:
-    sub = submission_from_dict(json.loads(row["data"]))
     selected = row["moderation_selected"]
     referred = ref in disagreed
     issue = row["issue"]

@@ -20,7 +20,7 @@ from typing import Any
 
 from .. import __version__, clock
 from ..config import RenderSettings
-from ..folders import holding, outbox_lock
+from ..folders import holding, listing, outbox_lock
 from ..models import (
     Decision,
     DocKind,
@@ -137,8 +137,12 @@ def actions_csv(context: dict[str, Any]) -> bytes:
 # --- versions, the lock and the rename ----------------------------------------------------------
 
 
+# A pack folder's name: <stage>-v<version> ("final-v2").
+_FOLDER_NAMES = {stage: re.compile(rf"{stage.value.lower()}-v(\d+)") for stage in Stage}
+
+
 def _folder_version(name: str, stage: Stage) -> int | None:
-    m = re.fullmatch(rf"{stage.value.lower()}-v(\d+)", name)
+    m = _FOLDER_NAMES[stage].fullmatch(name)
     return int(m.group(1)) if m else None
 
 
@@ -497,11 +501,21 @@ class PackOnDisk:
 
 
 def _pack_folders(outbox: Path) -> Iterator[Path]:
-    for manifest in Path(outbox).glob(f"*/*/{MANIFEST_NAME}"):
-        folder = manifest.parent
-        stages = (_folder_version(folder.name, stage) for stage in Stage)
-        if folder.is_dir() and any(n is not None for n in stages):
-            yield folder
+    """Yield each ``<outbox>/<reference>/<stage>-v<n>`` folder holding a manifest.json."""
+    for ref_dir in _subfolders(os.fspath(outbox)):
+        for entry in _subfolders(ref_dir.path):
+            stages = (_folder_version(entry.name, stage) for stage in Stage)
+            manifest = os.path.join(entry.path, MANIFEST_NAME)
+            if any(n is not None for n in stages) and os.path.exists(manifest):
+                yield Path(entry.path)
+
+
+def _subfolders(folder: str) -> list[os.DirEntry[str]]:
+    """Return the folders in ``folder`` (none when it cannot be read)."""
+    try:
+        return [e for e in listing(folder) if e.is_dir()]
+    except OSError:
+        return []
 
 
 def has_packs(outbox: Path) -> bool:

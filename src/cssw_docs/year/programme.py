@@ -147,6 +147,11 @@ def issue_due(
     ref: str | None = None,
 ) -> list[Issued]:
     """Issue what :func:`issue` says, on an open ledger."""
+    month = today.replace(day=1)
+    if ref is None and not any(
+        p.issued_on is None and p.planned_month <= month for p in planned(conn)
+    ):
+        return []  # none of this month or earlier waits for its workbook: no need to read more
     states = progress.states(conn, today, settings.mail.feedback_working_days)
     chosen = []
     for item in states.values():
@@ -159,8 +164,7 @@ def issue_due(
                     raise OversightError(_not_plannable(plan, item.state))
                 chosen.append(plan)
             continue
-        this_month = plan.planned_month <= today.replace(day=1)
-        if this_month and item.state is AuditState.PLANNED:
+        if plan.planned_month <= month and item.state is AuditState.PLANNED:
             chosen.append(plan)
     if ref is not None and not chosen:
         raise OversightError(

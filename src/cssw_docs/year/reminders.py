@@ -73,7 +73,8 @@ def due(
     conn: sqlite3.Connection, settings: Settings, rubric: Rubric, today: dt.date
 ) -> list[Reminder]:
     """Return every reminder due on ``today`` and not sent yet, in a stable order."""
-    states = progress.states(conn, today, settings.mail.feedback_working_days)
+    ledger = records.load(conn)  # read once for the states and the digest
+    states = progress.states(conn, today, settings.mail.feedback_working_days, ledger=ledger)
     found: list[Reminder] = []
     if enabled(settings, ReminderKind.FEEDBACK):
         found += _feedback(conn, settings, states, today)
@@ -82,7 +83,7 @@ def due(
     if enabled(settings, ReminderKind.NOT_STARTED):
         found += _not_started(settings, rubric, states, today)
     if enabled(settings, ReminderKind.DIGEST):
-        found += _digest(conn, settings, today)
+        found += _digest(conn, settings, ledger, today)
     return [r for r in found if not store.reminder_sent(conn, r.occasion)]
 
 
@@ -222,7 +223,10 @@ def _referral(
             continue
         sub = _stored(conn, ref, Stage.FINAL, p.referred_version or 0)
         key = f"referral:{ref}:v{p.referred_version}"
-        context = {"referred_on": long_date(p.referred_on), "waited": _working_days(p, today)}
+        context = {
+            "referred_on": long_date(p.referred_on),
+            "waited": rules.working_days_between(p.referred_on, today),
+        }
         yield Reminder(
             ReminderKind.REFERRAL,
             key,
@@ -232,15 +236,6 @@ def _referral(
                 f"reminder:{key}", sub, routes.referral_reminder_route(sub, settings.mail), context
             ),
         )
-
-
-def _working_days(p: progress.Progress, today: dt.date) -> int:
-    count, day = 0, p.referred_on
-    assert day is not None
-    while day < today:
-        day += dt.timedelta(days=1)
-        count += rules.is_working_day(day)
-    return count
 
 
 def _not_started(
@@ -271,11 +266,13 @@ def digest_day(today: dt.date, weekday: str) -> bool:
     return today.weekday() >= WEEKDAYS.index(weekday.strip().capitalize())
 
 
-def _digest(conn: sqlite3.Connection, settings: Settings, today: dt.date) -> Iterator[Reminder]:
+def _digest(
+    conn: sqlite3.Connection, settings: Settings, ledger: records.Ledger, today: dt.date
+) -> Iterator[Reminder]:
     if not digest_day(today, settings.reminders.digest_weekday):
         return
     until = today + dt.timedelta(days=settings.reminders.digest_days_ahead)
-    agreed = [r for r in records.load(conn).audits if not r.awaiting_decision]
+    agreed = [r for r in ledger.audits if not r.awaiting_decision]
     every = tracking.tracked(agreed, today, statuses=tracking.recorded(conn))
     listed = [a for a in every if a.is_open and a.due is not None and a.due <= until]
     year, week, _ = today.isocalendar()
