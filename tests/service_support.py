@@ -32,7 +32,15 @@ FAST = {
     "CSSW_DOCS_SERVICE__WORKERS": "2",
     "CSSW_DOCS_RENDER__STORYBOARD_PDF": "false",
     "CSSW_DOCS_RENDER__PDF": "false",
+    **{
+        # The daily reminders depend on the day the suite runs (the digest goes on Mondays
+        # after service.daily_at): off, so a watcher test sends the same emails any day. The
+        # tests of the audit year turn them on (REMINDERS_ON) and set their own clock.
+        f"CSSW_DOCS_REMINDERS__{kind}": "false"
+        for kind in ("ISSUE_WORKBOOKS", "FEEDBACK", "REFERRAL", "DIGEST", "NOT_STARTED")
+    },
 }
+REMINDERS_ON = {key: "true" for key in FAST if key.startswith("CSSW_DOCS_REMINDERS__")}
 
 
 def example_ref(name: str) -> str:

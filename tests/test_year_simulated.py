@@ -41,6 +41,7 @@ from cssw_docs.store import audits
 from cssw_docs.year import programme
 from programme_support import CHILDREN, planned_rows, write_programme, year_settings
 from service_support import (
+    REMINDERS_ON,
     drop,
     example_bytes,
     kill_group,
@@ -221,6 +222,7 @@ def test_a_simulated_year(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert loaded.ok and loaded.added == 40
 
     env = {
+        **REMINDERS_ON,
         clock.ENV: str(clock_file),
         "CSSW_DOCS_SERVICE__RESCAN_SECONDS": "0.1",
         "CSSW_DOCS_SERVICE__SEND_SECONDS": "0.3",
