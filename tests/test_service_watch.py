@@ -292,3 +292,35 @@ def test_after_a_claim_the_loop_looks_itself_while_watchdog_holds_events(tmp_pat
         assert watcher._wait_time(time.monotonic() + 3600) <= watch.CLAIM_LOOK_EVERY
         watcher._claimed_at = claimed
     assert not watcher._events_held(claimed + watch.EVENT_HOLD_SECONDS + 0.01)
+
+
+def _pool_threads() -> list[threading.Thread]:
+    """The live threads that run a worker pool's bookkeeping inside this process."""
+    from concurrent.futures import process
+
+    return [t for t in threading.enumerate() if isinstance(t, process._ExecutorManagerThread)]
+
+
+def test_the_pool_is_wound_up_before_the_watcher_returns(tmp_path):
+    """No pool thread outlives ``run()``.
+
+    Python's own exit handler wakes any pool thread still running and can race it closing
+    its pipe; that race printed "OSError: Bad file descriptor" with a traceback after
+    "intake service stopped". Waiting for the thread inside ``run()`` leaves nothing to race.
+    """
+    assert _pool_threads() == []
+    (tmp_path / "intake").mkdir()
+    drop(tmp_path / "intake", "good.xlsx", example_bytes("good"))
+    settings = config.load(environ={}).with_changes(
+        **{
+            "service.intake": tmp_path / "intake",
+            "service.outbox": tmp_path / "outbox",
+            "service.state_dir": tmp_path / "state",
+            "service.settle_seconds": 0.2,
+            "service.workers": 1,
+            "render.storyboard_pdf": False,
+        }
+    )
+    summary = watch.Watcher(settings, rubric.load(), once=True).run()
+    assert _pool_threads() == []
+    assert [o.kind for o in summary.outcomes] == ["processed"]

@@ -146,6 +146,8 @@ class Watcher:
         self._over_limit: dict[str, str] = {}  # job id -> "time": its worker was stopped
         self._busy: list[tuple[int, str, float]] = []  # (worker pid, job id, started), seen last
         self._pool: cf.ProcessPoolExecutor | None = None
+        # Broken pools wind themselves up; the last one is waited for before exit (below).
+        self._broken_pools: list[cf.ProcessPoolExecutor] = []
         self._sender: _Sender | None = None
         self._waiting_said: dict[str, int] = {}
         self.checked = settings_check.SettingsCheck()
@@ -280,12 +282,18 @@ class Watcher:
                 self.observer.stop()
                 self.observer.join(timeout=5)
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            for future in self._inflight:
+                future.cancel()  # not started yet: resumed next time from the ledger
             while any(not f.done() for f in self._inflight):
                 self._enforce_time_limit()  # a stuck job is stopped on time, even now
                 time.sleep(0.05)
-            self._pool.shutdown(wait=True)
             self._collect()
+            # Wait for each pool's own thread too. (A first ``shutdown(wait=False)`` would
+            # let it go unwaited: Python's exit handler then wakes it as it closes its pipe,
+            # and that race prints "Bad file descriptor" with a traceback.)
+            for pool in [*self._broken_pools, self._pool]:
+                pool.shutdown(wait=True)
+            self._broken_pools = []
             for job_id in self._inflight.values():
                 self._queue[job_id] = 0.0  # cancelled: resumed next time from the ledger
             self._inflight.clear()
@@ -592,7 +600,9 @@ class Watcher:
         if not self.stopping:
             self._stop_busy_workers()
             log.warning("a worker process stopped; starting a fresh pool")
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            for done in self._broken_pools:  # an earlier one, long since wound up
+                done.shutdown(wait=True)
+            self._broken_pools = [self._pool]  # winding itself up: its jobs have all failed
             self._pool = self._new_pool()
         self._busy = []
         for job_id, exc in broken:
