@@ -170,6 +170,21 @@ def test_batch_summary_compares_each_round_with_its_own_one_worker_run(bench) ->
     assert summary["verdict"] == "yes"
 
 
+def test_the_large_batch_is_judged_by_its_rounds_as_the_small_one_is(bench) -> None:
+    """1,000 workbooks in rounds: the row gives the median and spread, not a single figure."""
+    rounds = [
+        {1: {"packs_per_s": 12.0, "workbooks": 1000}, 2: {"packs_per_s": 22.8}},
+        {1: {"packs_per_s": 12.4, "workbooks": 1000}, 2: {"packs_per_s": 21.1}},
+        {1: {"packs_per_s": 12.2, "workbooks": 1000}, 2: {"packs_per_s": 22.9}},
+    ]
+    label, result, target, verdict = bench._rounds_row(bench.batch_summary(rounds), "3b")
+    assert label == "3b Batch: watch --once, 1000 workbooks, 3 interleaved rounds"
+    assert "2 workers 1.88x (min 1.70, max 1.90" in result
+    assert verdict == "spread too wide to judge"
+    assert bench.options(["--quick"]).large_rounds == 1
+    assert bench.options([]).large_rounds == 3
+
+
 def test_service_phases_are_read_from_the_log_and_projected(bench) -> None:
     """The service's "service process" line gives its CPU by phase; Amdahl caps the speed-up."""
     log = (
