@@ -180,6 +180,7 @@ def test_the_large_batch_is_judged_by_its_rounds_as_the_small_one_is(bench) -> N
     label, result, target, verdict = bench._rounds_row(bench.batch_summary(rounds), "3b")
     assert label == "3b Batch: watch --once, 1000 workbooks, 3 interleaved rounds"
     assert "2 workers 1.88x (min 1.70, max 1.90" in result
+    assert target == "2 workers >= 1.85x in every round"
     assert verdict == "spread too wide to judge"
     assert bench.options(["--quick"]).large_rounds == 1
     assert bench.options([]).large_rounds == 3
